@@ -1,0 +1,51 @@
+//! Rosetta's domain: the catalogue of CDC sources, destinations and pipelines, the WAL figures
+//! watched on every source, and the ports through which the rest of the system reaches them.
+//!
+//! The crate depends on no web or database framework. Values are validated when they are built
+//! ([`Name::parse`], [`PortNumber::new`], …), so an entity can only hold valid data; adapters
+//! implement the port traits in [`ports`]; use cases (the `rosetta-app` crate) orchestrate them.
+//!
+//! # Mocks
+//!
+//! With the `mocks` feature every port has a [mockall] mock (`MockSourceRepository`,
+//! `MockPipelineRepository`, …) for unit tests of code written against the ports:
+//!
+#![cfg_attr(feature = "mocks", doc = "```")]
+#![cfg_attr(not(feature = "mocks"), doc = "```ignore")]
+//! use rosetta_domain::ports::{MockSourceRepository, SourceRepository};
+//! use rosetta_domain::SourceId;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let mut sources = MockSourceRepository::new();
+//! sources.expect_get().returning(|_| Ok(None));
+//! let found = sources.get(SourceId::new(7)).await;
+//! assert!(matches!(found, Ok(None)));
+//! # }
+//! ```
+
+mod destination;
+mod error;
+mod ids;
+mod pipeline;
+pub mod ports;
+mod source;
+mod values;
+mod wal;
+
+pub use destination::{
+    Destination, DestinationConfig, DestinationType, DestinationUpdate, NewDestination,
+    PostgresConfig, SnowflakeConfig,
+};
+pub use error::InvalidValue;
+pub use ids::{DestinationId, EntityKind, PipelineId, PipelineMetadataId, SourceId, WalMetricId};
+pub use pipeline::{
+    InitialPipelineStatus, MetadataChange, NewPipeline, Pipeline, PipelineDetails,
+    PipelineMetadata, PipelineMetadataStatus, PipelineRef, PipelineStatus, PipelineUpdate,
+    StatusChange,
+};
+pub use source::{NewSource, Source, SourceUpdate};
+pub use values::{
+    DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId, Secret, Text,
+};
+pub use wal::{NewWalMetric, WalMetric, WalMetricQuery, WalReading};

@@ -1,0 +1,27 @@
+//! The ports: what use cases need from the outside world, as traits that adapters implement.
+//!
+//! Every port is object-safe and used as `Arc<dyn Port>`. With the `mocks` feature each has a
+//! mockall mock named `Mock<Port>`.
+
+mod destination_repository;
+mod pipeline_repository;
+mod source_repository;
+mod wal_metric_repository;
+mod wal_probe;
+
+pub use destination_repository::{DestinationRepository, DestinationRepositoryError};
+pub use pipeline_repository::{PipelineRepository, PipelineRepositoryError};
+pub use source_repository::{SourceRepository, SourceRepositoryError};
+pub use wal_metric_repository::{WalMetricRepository, WalMetricRepositoryError};
+pub use wal_probe::{WalProbe, WalProbeError};
+
+#[cfg(any(test, feature = "mocks"))]
+pub use destination_repository::MockDestinationRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use pipeline_repository::MockPipelineRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use source_repository::MockSourceRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use wal_metric_repository::MockWalMetricRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use wal_probe::MockWalProbe;

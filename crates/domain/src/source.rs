@@ -1,0 +1,81 @@
+//! Sources: the PostgreSQL databases that pipelines replicate from.
+
+use chrono::{DateTime, Utc};
+
+use crate::{Name, PortNumber, PublicationName, ReplicationId, Secret, SourceId, Text};
+
+/// A PostgreSQL database that pipelines replicate from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Its id.
+    pub id: SourceId,
+    /// Its unique, lower-cased name.
+    pub name: Name,
+    /// Host name or address of the server.
+    pub pg_host: Text,
+    /// Port of the server.
+    pub pg_port: PortNumber,
+    /// Database replicated from.
+    pub pg_database: Text,
+    /// Role that connects.
+    pub pg_username: Text,
+    /// Password of that role, if it needs one (write-only: never returned by the API).
+    pub pg_password: Option<Secret>,
+    /// Publication whose tables are replicated.
+    pub publication_name: PublicationName,
+    /// Identifies the replication slot.
+    pub replication_id: ReplicationId,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What creating a source needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSource {
+    /// Its unique name.
+    pub name: Name,
+    /// Host name or address of the server.
+    pub pg_host: Text,
+    /// Port of the server.
+    pub pg_port: PortNumber,
+    /// Database replicated from.
+    pub pg_database: Text,
+    /// Role that connects.
+    pub pg_username: Text,
+    /// Password of that role, if any.
+    pub pg_password: Option<Secret>,
+    /// Publication whose tables are replicated.
+    pub publication_name: PublicationName,
+    /// Identifies the replication slot.
+    pub replication_id: ReplicationId,
+}
+
+/// A partial update of a source: `None` keeps the stored value (the password too).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceUpdate {
+    /// A new name.
+    pub name: Option<Name>,
+    /// A new host.
+    pub pg_host: Option<Text>,
+    /// A new port.
+    pub pg_port: Option<PortNumber>,
+    /// A new database.
+    pub pg_database: Option<Text>,
+    /// A new role.
+    pub pg_username: Option<Text>,
+    /// A new password.
+    pub pg_password: Option<Secret>,
+    /// A new publication.
+    pub publication_name: Option<PublicationName>,
+    /// A new replication id.
+    pub replication_id: Option<ReplicationId>,
+}
+
+impl SourceUpdate {
+    /// Whether the update changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}

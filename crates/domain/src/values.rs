@@ -1,0 +1,350 @@
+//! Validated values: an instance of any of these types holds valid data by construction.
+
+use std::fmt;
+
+use crate::InvalidValue;
+
+/// The longest name, host, database, user or publication the catalogue stores, in characters.
+pub const MAX_TEXT_CHARS: usize = 255;
+
+fn check_length(value: &str) -> Result<(), InvalidValue> {
+    let chars = value.chars().count();
+    if chars == 0 {
+        return Err(InvalidValue::new("too_short", "must not be empty"));
+    }
+    if chars > MAX_TEXT_CHARS {
+        return Err(InvalidValue::new(
+            "too_long",
+            format!("must be at most {MAX_TEXT_CHARS} characters, got {chars}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_charset(value: &str, allowed: fn(char) -> bool, described: &str) -> Result<(), InvalidValue> {
+    if value.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(InvalidValue::new(
+            "invalid_characters",
+            format!("may only contain {described}"),
+        ))
+    }
+}
+
+/// The name of a source, destination or pipeline: 1–255 characters of `[A-Za-z0-9_-]`, kept
+/// lower-cased so that `Orders` and `orders` are the same name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(String);
+
+impl Name {
+    /// Validates and lower-cases a name.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when the name is empty, longer than 255 characters or holds a character
+    /// outside `[A-Za-z0-9_-]`.
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        check_length(value)?;
+        check_charset(
+            value,
+            |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+            "letters, digits, '_' and '-'",
+        )?;
+        Ok(Self(value.to_ascii_lowercase()))
+    }
+
+    /// The lower-cased name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A PostgreSQL publication name: 1–255 characters of `[A-Za-z0-9_]`, kept as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PublicationName(String);
+
+impl PublicationName {
+    /// Validates a publication name.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when it is empty, too long or holds a character outside `[A-Za-z0-9_]`.
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        check_length(value)?;
+        check_charset(
+            value,
+            |c| c.is_ascii_alphanumeric() || c == '_',
+            "letters, digits and '_'",
+        )?;
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The publication name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PublicationName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text of 1–255 characters (a host, a database, a user name…). NUL characters are refused
+/// because PostgreSQL cannot store them in text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Text(String);
+
+impl Text {
+    /// Validates a piece of text.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when it is empty, longer than 255 characters or holds a NUL character.
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        check_length(value)?;
+        check_charset(value, |c| c != '\0', "characters other than NUL")?;
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password or passphrase: 1–255 characters, write-only.
+///
+/// Its `Debug` output is redacted, it implements no `Display`, and it is read only through
+/// [`Secret::expose`], so it cannot reach a log line or a response by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Validates a secret.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when it is empty, longer than 255 characters or holds a NUL character; the
+    /// error never quotes the value.
+    pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        check_length(value)?;
+        check_charset(value, |c| c != '\0', "characters other than NUL")?;
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The secret in clear, for the one place that must use it (a connection, an encryption).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(\"[REDACTED]\")")
+    }
+}
+
+/// A TCP port, 1–65535.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PortNumber(u16);
+
+impl PortNumber {
+    /// PostgreSQL's default port.
+    pub const POSTGRES_DEFAULT: Self = Self(5432);
+
+    /// Validates a port number.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when the number is outside 1–65535.
+    pub fn new(value: i64) -> Result<Self, InvalidValue> {
+        match u16::try_from(value) {
+            Ok(port) if port >= 1 => Ok(Self(port)),
+            _ => Err(InvalidValue::new(
+                "out_of_range",
+                format!("must be between 1 and 65535, got {value}"),
+            )),
+        }
+    }
+
+    /// The port.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Default for PortNumber {
+    fn default() -> Self {
+        Self::POSTGRES_DEFAULT
+    }
+}
+
+/// The number that identifies a source's replication slot: an integer ≥ 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplicationId(i64);
+
+impl ReplicationId {
+    /// Validates a replication id.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when the number is negative.
+    pub fn new(value: i64) -> Result<Self, InvalidValue> {
+        if value >= 0 {
+            Ok(Self(value))
+        } else {
+            Err(InvalidValue::new(
+                "out_of_range",
+                format!("must be 0 or more, got {value}"),
+            ))
+        }
+    }
+
+    /// The replication id.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// How many rows a page holds: 1–1000, 100 unless asked otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(u16);
+
+impl Limit {
+    /// The largest page.
+    pub const MAX: u16 = 1000;
+
+    /// Validates a page size.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when it is outside 1–1000.
+    pub fn new(value: i64) -> Result<Self, InvalidValue> {
+        match u16::try_from(value) {
+            Ok(limit) if (1..=Self::MAX).contains(&limit) => Ok(Self(limit)),
+            _ => Err(InvalidValue::new(
+                "out_of_range",
+                format!("must be between 1 and {}, got {value}", Self::MAX),
+            )),
+        }
+    }
+
+    /// The page size.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self(100)
+    }
+}
+
+/// A page of a list ordered by id: skip `skip` rows, then return at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    skip: i64,
+    limit: Limit,
+}
+
+impl PageRequest {
+    /// Validates a page request.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidValue`] when `skip` is negative.
+    pub fn new(skip: i64, limit: Limit) -> Result<Self, InvalidValue> {
+        if skip < 0 {
+            return Err(InvalidValue::new(
+                "out_of_range",
+                format!("must be 0 or more, got {skip}"),
+            ));
+        }
+        Ok(Self { skip, limit })
+    }
+
+    /// How many rows to skip.
+    pub const fn skip(self) -> i64 {
+        self.skip
+    }
+
+    /// How many rows to return at most.
+    pub const fn limit(self) -> Limit {
+        self.limit
+    }
+}
+
+/// What deleting a source or destination does to the pipelines that use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Refuse while a pipeline uses it.
+    Restrict,
+    /// Delete the pipelines that use it too.
+    Cascade,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_lower_cased_and_limited_to_their_alphabet() {
+        assert_eq!(Name::parse("Orders_EU-1").map(|n| n.0), Ok("orders_eu-1".into()));
+        assert_eq!(Name::parse("").map_err(|e| e.rule()), Err("too_short"));
+        assert_eq!(Name::parse("a b").map_err(|e| e.rule()), Err("invalid_characters"));
+        assert_eq!(Name::parse("é").map_err(|e| e.rule()), Err("invalid_characters"));
+        assert!(Name::parse(&"a".repeat(255)).is_ok());
+        assert_eq!(Name::parse(&"a".repeat(256)).map_err(|e| e.rule()), Err("too_long"));
+    }
+
+    #[test]
+    fn publication_names_refuse_dashes_and_keep_their_case() {
+        assert_eq!(PublicationName::parse("Pub_1").map(|p| p.0), Ok("Pub_1".into()));
+        assert!(PublicationName::parse("pub-1").is_err());
+    }
+
+    #[test]
+    fn text_counts_characters_not_bytes_and_refuses_nul() {
+        assert!(Text::parse(&"é".repeat(255)).is_ok());
+        assert!(Text::parse(&"é".repeat(256)).is_err());
+        assert!(Text::parse("a\0b").is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output_nor_in_their_errors() {
+        let secret = Secret::parse("hunter2").map_err(|e| e.to_string());
+        assert_eq!(format!("{secret:?}"), "Ok(Secret(\"[REDACTED]\"))");
+        let too_long = "s3cr3t".repeat(50);
+        let error = Secret::parse(&too_long).map(|_| ()).map_err(|e| e.to_string());
+        assert!(!format!("{error:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn numbers_are_checked_against_their_ranges() {
+        assert!(PortNumber::new(0).is_err());
+        assert!(PortNumber::new(65_536).is_err());
+        assert_eq!(PortNumber::new(65_535).map(PortNumber::get), Ok(65_535));
+        assert!(ReplicationId::new(-1).is_err());
+        assert!(ReplicationId::new(0).is_ok());
+        assert!(Limit::new(0).is_err());
+        assert!(Limit::new(1001).is_err());
+        assert_eq!(Limit::default().get(), 100);
+        assert!(PageRequest::new(-1, Limit::default()).is_err());
+    }
+}
