@@ -111,8 +111,11 @@ impl DestinationConfig {
     #[must_use]
     pub fn keeping_secret_of(mut self, stored: &Self) -> Self {
         match (&mut self, stored) {
-            (Self::Snowflake(new), Self::Snowflake(old)) if new.private_key_passphrase.is_none() => {
-                new.private_key_passphrase.clone_from(&old.private_key_passphrase);
+            (Self::Snowflake(new), Self::Snowflake(old))
+                if new.private_key_passphrase.is_none() =>
+            {
+                new.private_key_passphrase
+                    .clone_from(&old.private_key_passphrase);
             }
             (Self::Postgres(new), Self::Postgres(old)) if new.password.is_none() => {
                 new.password.clone_from(&old.password);

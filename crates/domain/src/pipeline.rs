@@ -292,7 +292,11 @@ mod tests {
     #[test]
     fn repeating_the_current_status_changes_nothing() {
         let now = Utc::now();
-        for status in [PipelineStatus::Start, PipelineStatus::Pause, PipelineStatus::Refresh] {
+        for status in [
+            PipelineStatus::Start,
+            PipelineStatus::Pause,
+            PipelineStatus::Refresh,
+        ] {
             assert_eq!(status.change_from(status, now), None);
         }
     }
@@ -300,7 +304,11 @@ mod tests {
     #[test]
     fn each_action_is_allowed_from_any_other_state_with_its_side_effect() {
         let now = Utc::now();
-        let all = [PipelineStatus::Start, PipelineStatus::Pause, PipelineStatus::Refresh];
+        let all = [
+            PipelineStatus::Start,
+            PipelineStatus::Pause,
+            PipelineStatus::Refresh,
+        ];
         for from in all {
             for to in all.into_iter().filter(|to| *to != from) {
                 let change = to.change_from(from, now);
@@ -309,14 +317,24 @@ mod tests {
                     PipelineStatus::Pause => MetadataChange::Pause,
                     PipelineStatus::Refresh => MetadataChange::Unchanged,
                 };
-                assert_eq!(change, Some(StatusChange { status: to, metadata: expected }));
+                assert_eq!(
+                    change,
+                    Some(StatusChange {
+                        status: to,
+                        metadata: expected
+                    })
+                );
             }
         }
     }
 
     #[test]
     fn statuses_round_trip_through_their_spelling() {
-        for status in [PipelineStatus::Start, PipelineStatus::Pause, PipelineStatus::Refresh] {
+        for status in [
+            PipelineStatus::Start,
+            PipelineStatus::Pause,
+            PipelineStatus::Refresh,
+        ] {
             assert_eq!(status.as_str().parse(), Ok(status));
         }
         assert!("start".parse::<PipelineStatus>().is_err());

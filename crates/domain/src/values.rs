@@ -21,7 +21,11 @@ fn check_length(value: &str) -> Result<(), InvalidValue> {
     Ok(())
 }
 
-fn check_charset(value: &str, allowed: fn(char) -> bool, described: &str) -> Result<(), InvalidValue> {
+fn check_charset(
+    value: &str,
+    allowed: fn(char) -> bool,
+    described: &str,
+) -> Result<(), InvalidValue> {
     if value.chars().all(allowed) {
         Ok(())
     } else {
@@ -305,17 +309,32 @@ mod tests {
 
     #[test]
     fn names_are_lower_cased_and_limited_to_their_alphabet() {
-        assert_eq!(Name::parse("Orders_EU-1").map(|n| n.0), Ok("orders_eu-1".into()));
+        assert_eq!(
+            Name::parse("Orders_EU-1").map(|n| n.0),
+            Ok("orders_eu-1".into())
+        );
         assert_eq!(Name::parse("").map_err(|e| e.rule()), Err("too_short"));
-        assert_eq!(Name::parse("a b").map_err(|e| e.rule()), Err("invalid_characters"));
-        assert_eq!(Name::parse("é").map_err(|e| e.rule()), Err("invalid_characters"));
+        assert_eq!(
+            Name::parse("a b").map_err(|e| e.rule()),
+            Err("invalid_characters")
+        );
+        assert_eq!(
+            Name::parse("é").map_err(|e| e.rule()),
+            Err("invalid_characters")
+        );
         assert!(Name::parse(&"a".repeat(255)).is_ok());
-        assert_eq!(Name::parse(&"a".repeat(256)).map_err(|e| e.rule()), Err("too_long"));
+        assert_eq!(
+            Name::parse(&"a".repeat(256)).map_err(|e| e.rule()),
+            Err("too_long")
+        );
     }
 
     #[test]
     fn publication_names_refuse_dashes_and_keep_their_case() {
-        assert_eq!(PublicationName::parse("Pub_1").map(|p| p.0), Ok("Pub_1".into()));
+        assert_eq!(
+            PublicationName::parse("Pub_1").map(|p| p.0),
+            Ok("Pub_1".into())
+        );
         assert!(PublicationName::parse("pub-1").is_err());
     }
 
@@ -331,7 +350,9 @@ mod tests {
         let secret = Secret::parse("hunter2").map_err(|e| e.to_string());
         assert_eq!(format!("{secret:?}"), "Ok(Secret(\"[REDACTED]\"))");
         let too_long = "s3cr3t".repeat(50);
-        let error = Secret::parse(&too_long).map(|_| ()).map_err(|e| e.to_string());
+        let error = Secret::parse(&too_long)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         assert!(!format!("{error:?}").contains("s3cr3t"));
     }
 

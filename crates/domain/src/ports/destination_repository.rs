@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 
-use crate::{DeleteMode, Name, NewDestination, PageRequest, PipelineRef, Destination, DestinationId, DestinationUpdate};
+use crate::{
+    DeleteMode, Destination, DestinationId, DestinationUpdate, Name, NewDestination, PageRequest,
+    PipelineRef,
+};
 
 /// What can go wrong in a [`DestinationRepository`].
 #[derive(Debug, thiserror::Error)]
@@ -38,21 +41,28 @@ pub trait DestinationRepository: Send + Sync {
     /// # Errors
     ///
     /// `Duplicate` when the name is taken, `Unavailable`, `Unknown`.
-    async fn create(&self, destination: NewDestination) -> Result<Destination, DestinationRepositoryError>;
+    async fn create(
+        &self,
+        destination: NewDestination,
+    ) -> Result<Destination, DestinationRepositoryError>;
 
     /// The destination with this id, if any.
     ///
     /// # Errors
     ///
     /// `Unavailable`, `Unknown`.
-    async fn get(&self, id: DestinationId) -> Result<Option<Destination>, DestinationRepositoryError>;
+    async fn get(
+        &self,
+        id: DestinationId,
+    ) -> Result<Option<Destination>, DestinationRepositoryError>;
 
     /// A page of destinations ordered by id.
     ///
     /// # Errors
     ///
     /// `Unavailable`, `Unknown`.
-    async fn list(&self, page: PageRequest) -> Result<Vec<Destination>, DestinationRepositoryError>;
+    async fn list(&self, page: PageRequest)
+        -> Result<Vec<Destination>, DestinationRepositoryError>;
 
     /// Applies a partial update and returns the destination as stored.
     ///
@@ -72,5 +82,9 @@ pub trait DestinationRepository: Send + Sync {
     ///
     /// `NotFound`, `InUse` when pipelines use it and the mode is `Restrict`, `Unavailable`,
     /// `Unknown`.
-    async fn delete(&self, id: DestinationId, mode: DeleteMode) -> Result<(), DestinationRepositoryError>;
+    async fn delete(
+        &self,
+        id: DestinationId,
+        mode: DeleteMode,
+    ) -> Result<(), DestinationRepositoryError>;
 }

@@ -86,7 +86,8 @@ pub trait PipelineRepository: Send + Sync {
     /// # Errors
     ///
     /// `Unavailable`, `Unknown`.
-    async fn using_source(&self, id: SourceId) -> Result<Vec<PipelineRef>, PipelineRepositoryError>;
+    async fn using_source(&self, id: SourceId)
+        -> Result<Vec<PipelineRef>, PipelineRepositoryError>;
 
     /// The pipelines that deliver to this destination, ordered by id.
     ///

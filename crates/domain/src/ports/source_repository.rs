@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 
-use crate::{DeleteMode, Name, NewSource, PageRequest, PipelineRef, Source, SourceId, SourceUpdate};
+use crate::{
+    DeleteMode, Name, NewSource, PageRequest, PipelineRef, Source, SourceId, SourceUpdate,
+};
 
 /// What can go wrong in a [`SourceRepository`].
 #[derive(Debug, thiserror::Error)]

@@ -35,7 +35,8 @@ pub trait WalMetricRepository: Send + Sync {
     /// # Errors
     ///
     /// `Unavailable`, `Unknown`.
-    async fn list(&self, query: WalMetricQuery) -> Result<Vec<WalMetric>, WalMetricRepositoryError>;
+    async fn list(&self, query: WalMetricQuery)
+        -> Result<Vec<WalMetric>, WalMetricRepositoryError>;
 
     /// Deletes the samples recorded before `cutoff` and says how many went.
     ///

@@ -1,0 +1,7 @@
+//! Use cases on destinations, where pipelines deliver.
+
+mod create;
+mod delete;
+mod get;
+mod list;
+mod update;

@@ -1,0 +1,7 @@
+//! Use cases on sources, the PostgreSQL databases that pipelines replicate from.
+
+mod create;
+mod delete;
+mod get;
+mod list;
+mod update;

@@ -1,0 +1,94 @@
+//! What sources and destinations share as the two ends of pipelines: the pipelines that use them
+//! and how deleting them treats those pipelines.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use rosetta_domain::{DeleteMode, DestinationId, Name, PipelineId, PipelineRef, SourceId};
+
+use crate::errors::DbError;
+use crate::schema::{destinations, pipelines, sources};
+use crate::stored::stored;
+use crate::DbPool;
+
+/// A source or a destination.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Endpoint {
+    Source(SourceId),
+    Destination(DestinationId),
+}
+
+/// The pipelines that use `endpoint`, ordered by id.
+pub(crate) async fn pipeline_refs(
+    conn: &mut AsyncPgConnection,
+    endpoint: Endpoint,
+) -> Result<Vec<PipelineRef>, DbError> {
+    let query = pipelines::table
+        .select((pipelines::id, pipelines::name))
+        .order(pipelines::id)
+        .into_boxed();
+    let query = match endpoint {
+        Endpoint::Source(id) => query.filter(pipelines::source_id.eq(id.get())),
+        Endpoint::Destination(id) => query.filter(pipelines::destination_id.eq(id.get())),
+    };
+    let rows: Vec<(i64, String)> = query.load(conn).await?;
+    rows.into_iter()
+        .map(|(id, name)| {
+            Ok(PipelineRef {
+                id: PipelineId::new(id),
+                name: stored(Name::parse(&name), "pipelines.name").map_err(DbError::Other)?,
+            })
+        })
+        .collect()
+}
+
+/// Deletes a source or destination. With [`DeleteMode::Cascade`] its pipelines go first, in the
+/// same transaction; otherwise the foreign keys refuse and the pipelines in the way are listed.
+pub(crate) async fn delete_endpoint(
+    pool: &DbPool,
+    endpoint: Endpoint,
+    mode: DeleteMode,
+) -> Result<(), DbError> {
+    let mut conn = pool.get().await?;
+    let deleted = conn
+        .transaction::<_, DbError, _>(async move |conn| {
+            if mode == DeleteMode::Cascade {
+                let users = match endpoint {
+                    Endpoint::Source(id) => {
+                        diesel::delete(pipelines::table.filter(pipelines::source_id.eq(id.get())))
+                            .execute(conn)
+                            .await
+                    }
+                    Endpoint::Destination(id) => {
+                        diesel::delete(
+                            pipelines::table.filter(pipelines::destination_id.eq(id.get())),
+                        )
+                        .execute(conn)
+                        .await
+                    }
+                };
+                users?;
+            }
+            let deleted = match endpoint {
+                Endpoint::Source(id) => {
+                    diesel::delete(sources::table.find(id.get()))
+                        .execute(conn)
+                        .await
+                }
+                Endpoint::Destination(id) => {
+                    diesel::delete(destinations::table.find(id.get()))
+                        .execute(conn)
+                        .await
+                }
+            };
+            Ok(deleted?)
+        })
+        .await;
+    match deleted {
+        Ok(0) => Err(DbError::NotFound),
+        Ok(_) => Ok(()),
+        Err(DbError::ForeignKey(_)) => {
+            Err(DbError::InUse(pipeline_refs(&mut conn, endpoint).await?))
+        }
+        Err(other) => Err(other),
+    }
+}

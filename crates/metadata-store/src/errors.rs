@@ -1,0 +1,75 @@
+//! Sorting driver and pool errors into what the domain's ports can say.
+
+use anyhow::anyhow;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::deadpool::PoolError;
+use rosetta_domain::PipelineRef;
+
+/// A database failure, sorted. Repositories turn it into their port's error.
+#[derive(Debug)]
+pub(crate) enum DbError {
+    /// The database cannot be reached or the pool cannot hand out a connection.
+    Unavailable(anyhow::Error),
+    /// A unique constraint was violated (its name).
+    Unique(String),
+    /// A foreign key was violated (its name).
+    ForeignKey(String),
+    /// A row that had to exist does not.
+    NotFound,
+    /// Pipelines use the source or destination being deleted.
+    InUse(Vec<PipelineRef>),
+    /// Anything else.
+    Other(anyhow::Error),
+}
+
+impl From<DieselError> for DbError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::Unique(info.constraint_name().unwrap_or_default().to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                Self::ForeignKey(info.constraint_name().unwrap_or_default().to_owned())
+            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(anyhow!("lost the connection: {}", info.message())),
+            other => Self::Other(other.into()),
+        }
+    }
+}
+
+impl From<PoolError> for DbError {
+    fn from(error: PoolError) -> Self {
+        Self::Unavailable(anyhow!("no metadata database connection: {error}"))
+    }
+}
+
+/// Whether a unique constraint is the one on a table's `name` (`<table>_name_key`).
+pub(crate) fn is_name_key(constraint: &str) -> bool {
+    constraint.ends_with("_name_key")
+}
+
+/// Adds context to the errors that need none to be sorted.
+pub(crate) trait Context {
+    /// Says what was being done when it failed.
+    fn while_doing(self, what: &'static str) -> Self;
+}
+
+impl Context for DbError {
+    fn while_doing(self, what: &'static str) -> Self {
+        match self {
+            Self::Unavailable(e) => Self::Unavailable(e.context(what)),
+            Self::Other(e) => Self::Other(e.context(what)),
+            sorted => sorted,
+        }
+    }
+}
+
+impl<T> Context for Result<T, DbError> {
+    fn while_doing(self, what: &'static str) -> Self {
+        self.map_err(|e| e.while_doing(what))
+    }
+}

@@ -1,0 +1,406 @@
+//! The pipeline repository on PostgreSQL: pipelines and their runtime metadata, always written
+//! together and read with their source and destination in one query.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use rosetta_domain::ports::{PipelineRepository, PipelineRepositoryError};
+use rosetta_domain::{
+    DestinationId, MetadataChange, Name, NewPipeline, PageRequest, Pipeline, PipelineDetails,
+    PipelineId, PipelineMetadata, PipelineMetadataId, PipelineMetadataStatus, PipelineRef,
+    PipelineStatus, PipelineUpdate, SourceId,
+};
+
+use crate::destinations::DestinationRow;
+use crate::endpoints::{pipeline_refs, Endpoint};
+use crate::errors::{is_name_key, Context, DbError};
+use crate::schema::{destinations, pipeline_metadata, pipelines, sources};
+use crate::sources::SourceRow;
+use crate::stored::stored;
+use crate::DbPool;
+
+/// Pipelines stored in `pipelines`, each with its row in `pipeline_metadata`.
+#[derive(Clone)]
+pub struct PgPipelineRepository {
+    pool: DbPool,
+}
+
+impl PgPipelineRepository {
+    /// A repository drawing connections from `pool`.
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = pipelines, check_for_backend(diesel::pg::Pg))]
+struct PipelineRow {
+    id: i64,
+    name: String,
+    source_id: i64,
+    destination_id: i64,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = pipeline_metadata, check_for_backend(diesel::pg::Pg))]
+struct MetadataRow {
+    id: i64,
+    pipeline_id: i64,
+    status: String,
+    last_error: Option<String>,
+    last_error_at: Option<DateTime<Utc>>,
+    last_start_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+type DetailsRow = (PipelineRow, SourceRow, DestinationRow, MetadataRow);
+
+fn details(row: DetailsRow) -> anyhow::Result<PipelineDetails> {
+    let (pipeline, source, destination, metadata) = row;
+    Ok(PipelineDetails {
+        pipeline: Pipeline {
+            id: PipelineId::new(pipeline.id),
+            name: stored(Name::parse(&pipeline.name), "pipelines.name")?,
+            source_id: SourceId::new(pipeline.source_id),
+            destination_id: DestinationId::new(pipeline.destination_id),
+            status: stored(pipeline.status.parse(), "pipelines.status")?,
+            created_at: pipeline.created_at,
+            updated_at: pipeline.updated_at,
+        },
+        source: source.try_into()?,
+        destination: destination.try_into()?,
+        metadata: PipelineMetadata {
+            id: PipelineMetadataId::new(metadata.id),
+            pipeline_id: PipelineId::new(metadata.pipeline_id),
+            status: stored(metadata.status.parse(), "pipeline_metadata.status")?,
+            last_error: metadata.last_error,
+            last_error_at: metadata.last_error_at,
+            last_start_at: metadata.last_start_at,
+            created_at: metadata.created_at,
+            updated_at: metadata.updated_at,
+        },
+    })
+}
+
+/// Pipelines with their source, destination and metadata: one query, whatever the page size.
+macro_rules! details_query {
+    () => {
+        pipelines::table
+            .inner_join(sources::table)
+            .inner_join(destinations::table)
+            .inner_join(pipeline_metadata::table)
+            .select((
+                PipelineRow::as_select(),
+                SourceRow::as_select(),
+                DestinationRow::as_select(),
+                MetadataRow::as_select(),
+            ))
+    };
+}
+
+async fn load_details(
+    conn: &mut AsyncPgConnection,
+    id: PipelineId,
+) -> Result<Option<PipelineDetails>, DbError> {
+    let row: Option<DetailsRow> = details_query!()
+        .filter(pipelines::id.eq(id.get()))
+        .first(conn)
+        .await
+        .optional()?;
+    row.map(details).transpose().map_err(DbError::Other)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = pipelines)]
+struct PipelineInsert<'a> {
+    name: &'a str,
+    source_id: i64,
+    destination_id: i64,
+    status: &'a str,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = pipelines)]
+struct PipelineChanges<'a> {
+    name: Option<&'a str>,
+    source_id: Option<i64>,
+    destination_id: Option<i64>,
+    status: Option<&'a str>,
+}
+
+/// Writes what a status change does to the metadata row of `pipeline`.
+async fn apply_metadata_change(
+    conn: &mut AsyncPgConnection,
+    pipeline: i64,
+    change: MetadataChange,
+) -> Result<(), DbError> {
+    let row = pipeline_metadata::table.filter(pipeline_metadata::pipeline_id.eq(pipeline));
+    match change {
+        MetadataChange::Unchanged => {}
+        MetadataChange::Run { started_at } => {
+            diesel::update(row)
+                .set((
+                    pipeline_metadata::status.eq(PipelineMetadataStatus::Running.as_str()),
+                    pipeline_metadata::last_start_at.eq(Some(started_at)),
+                    pipeline_metadata::last_error.eq(None::<String>),
+                    pipeline_metadata::last_error_at.eq(None::<DateTime<Utc>>),
+                    pipeline_metadata::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        MetadataChange::Pause => {
+            diesel::update(row)
+                .set((
+                    pipeline_metadata::status.eq(PipelineMetadataStatus::Paused.as_str()),
+                    pipeline_metadata::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The metadata a new pipeline starts with.
+fn initial_metadata(change: MetadataChange) -> (PipelineMetadataStatus, Option<DateTime<Utc>>) {
+    match change {
+        MetadataChange::Run { started_at } => (PipelineMetadataStatus::Running, Some(started_at)),
+        MetadataChange::Pause | MetadataChange::Unchanged => (PipelineMetadataStatus::Paused, None),
+    }
+}
+
+/// What a write asked for, to name it in errors.
+#[derive(Default)]
+struct Attempt<'a> {
+    id: Option<PipelineId>,
+    name: Option<&'a Name>,
+    source_id: Option<SourceId>,
+    destination_id: Option<DestinationId>,
+}
+
+fn to_port_error(error: DbError, attempt: &Attempt<'_>) -> PipelineRepositoryError {
+    match (error, attempt) {
+        (
+            DbError::Unique(constraint),
+            Attempt {
+                name: Some(name), ..
+            },
+        ) if is_name_key(&constraint) => PipelineRepositoryError::Duplicate((*name).clone()),
+        (DbError::NotFound, Attempt { id: Some(id), .. }) => PipelineRepositoryError::NotFound(*id),
+        (
+            DbError::ForeignKey(constraint),
+            Attempt {
+                source_id: Some(id),
+                ..
+            },
+        ) if constraint == "pipelines_source_id_fkey" => {
+            PipelineRepositoryError::SourceMissing(*id)
+        }
+        (
+            DbError::ForeignKey(constraint),
+            Attempt {
+                destination_id: Some(id),
+                ..
+            },
+        ) if constraint == "pipelines_destination_id_fkey" => {
+            PipelineRepositoryError::DestinationMissing(*id)
+        }
+        (DbError::Unavailable(e), _) => PipelineRepositoryError::Unavailable(e),
+        (DbError::Other(e), _) => PipelineRepositoryError::Unknown(e),
+        (other, _) => PipelineRepositoryError::Unknown(anyhow::anyhow!("unexpected: {other:?}")),
+    }
+}
+
+fn all_details(rows: Vec<DetailsRow>) -> Result<Vec<PipelineDetails>, PipelineRepositoryError> {
+    Ok(rows
+        .into_iter()
+        .map(details)
+        .collect::<anyhow::Result<_>>()?)
+}
+
+#[async_trait]
+impl PipelineRepository for PgPipelineRepository {
+    #[tracing::instrument(skip_all, fields(name = %pipeline.name), err(level = "info"))]
+    async fn create(
+        &self,
+        pipeline: NewPipeline,
+    ) -> Result<PipelineDetails, PipelineRepositoryError> {
+        let attempt = Attempt {
+            name: Some(&pipeline.name),
+            source_id: Some(pipeline.source_id),
+            destination_id: Some(pipeline.destination_id),
+            ..Attempt::default()
+        };
+        let result: Result<PipelineDetails, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let insert = PipelineInsert {
+                name: pipeline.name.as_str(),
+                source_id: pipeline.source_id.get(),
+                destination_id: pipeline.destination_id.get(),
+                status: pipeline.initial.status.as_str(),
+            };
+            let (status, last_start_at) = initial_metadata(pipeline.initial.metadata);
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                let id: i64 = diesel::insert_into(pipelines::table)
+                    .values(insert)
+                    .returning(pipelines::id)
+                    .get_result(conn)
+                    .await?;
+                diesel::insert_into(pipeline_metadata::table)
+                    .values((
+                        pipeline_metadata::pipeline_id.eq(id),
+                        pipeline_metadata::status.eq(status.as_str()),
+                        pipeline_metadata::last_start_at.eq(last_start_at),
+                    ))
+                    .execute(conn)
+                    .await?;
+                load_details(conn, PipelineId::new(id))
+                    .await?
+                    .ok_or(DbError::NotFound)
+            })
+            .await
+        }
+        .await
+        .while_doing("creating a pipeline");
+        result.map_err(|e| to_port_error(e, &attempt))
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn get(
+        &self,
+        id: PipelineId,
+    ) -> Result<Option<PipelineDetails>, PipelineRepositoryError> {
+        let result: Result<Option<PipelineDetails>, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            load_details(&mut conn, id).await
+        }
+        .await
+        .while_doing("reading a pipeline");
+        result.map_err(|e| to_port_error(e, &Attempt::default()))
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn list(
+        &self,
+        page: PageRequest,
+        status: Option<PipelineStatus>,
+    ) -> Result<Vec<PipelineDetails>, PipelineRepositoryError> {
+        let result: Result<Vec<DetailsRow>, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let mut query = details_query!()
+                .order(pipelines::id)
+                .offset(page.skip())
+                .limit(page.limit().get().into())
+                .into_boxed();
+            if let Some(status) = status {
+                query = query.filter(pipelines::status.eq(status.as_str()));
+            }
+            Ok(query.load(&mut conn).await?)
+        }
+        .await
+        .while_doing("listing pipelines");
+        all_details(result.map_err(|e| to_port_error(e, &Attempt::default()))?)
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn update(
+        &self,
+        id: PipelineId,
+        update: PipelineUpdate,
+    ) -> Result<PipelineDetails, PipelineRepositoryError> {
+        let attempt = Attempt {
+            id: Some(id),
+            name: update.name.as_ref(),
+            source_id: update.source_id,
+            destination_id: update.destination_id,
+        };
+        let result: Result<PipelineDetails, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let changes = PipelineChanges {
+                name: update.name.as_ref().map(Name::as_str),
+                source_id: update.source_id.map(SourceId::get),
+                destination_id: update.destination_id.map(DestinationId::get),
+                status: update.status.map(|change| change.status.as_str()),
+            };
+            let metadata = update.status.map(|change| change.metadata);
+            let empty = update.is_empty();
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                if !empty {
+                    diesel::update(pipelines::table.find(id.get()))
+                        .set((changes, pipelines::updated_at.eq(diesel::dsl::now)))
+                        .returning(pipelines::id)
+                        .get_result::<i64>(conn)
+                        .await?;
+                }
+                if let Some(change) = metadata {
+                    apply_metadata_change(conn, id.get(), change).await?;
+                }
+                load_details(conn, id).await?.ok_or(DbError::NotFound)
+            })
+            .await
+        }
+        .await
+        .while_doing("updating a pipeline");
+        result.map_err(|e| to_port_error(e, &attempt))
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn delete(&self, id: PipelineId) -> Result<(), PipelineRepositoryError> {
+        let result: Result<(), DbError> = async {
+            let mut conn = self.pool.get().await?;
+            // The metadata row goes with it (ON DELETE CASCADE).
+            match diesel::delete(pipelines::table.find(id.get()))
+                .execute(&mut conn)
+                .await?
+            {
+                0 => Err(DbError::NotFound),
+                _ => Ok(()),
+            }
+        }
+        .await
+        .while_doing("deleting a pipeline");
+        result.map_err(|e| {
+            to_port_error(
+                e,
+                &Attempt {
+                    id: Some(id),
+                    ..Attempt::default()
+                },
+            )
+        })
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn using_source(
+        &self,
+        id: SourceId,
+    ) -> Result<Vec<PipelineRef>, PipelineRepositoryError> {
+        self.using(Endpoint::Source(id)).await
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn using_destination(
+        &self,
+        id: DestinationId,
+    ) -> Result<Vec<PipelineRef>, PipelineRepositoryError> {
+        self.using(Endpoint::Destination(id)).await
+    }
+}
+
+impl PgPipelineRepository {
+    async fn using(&self, endpoint: Endpoint) -> Result<Vec<PipelineRef>, PipelineRepositoryError> {
+        let result: Result<Vec<PipelineRef>, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            pipeline_refs(&mut conn, endpoint).await
+        }
+        .await
+        .while_doing("listing the pipelines that use a source or destination");
+        result.map_err(|e| to_port_error(e, &Attempt::default()))
+    }
+}

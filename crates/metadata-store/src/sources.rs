@@ -1,0 +1,253 @@
+//! The source repository on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use rosetta_domain::ports::{SourceRepository, SourceRepositoryError};
+use rosetta_domain::{
+    DeleteMode, Name, NewSource, PageRequest, PortNumber, PublicationName, ReplicationId, Secret,
+    Source, SourceId, SourceUpdate, Text,
+};
+
+use crate::endpoints::{delete_endpoint, Endpoint};
+use crate::errors::{is_name_key, Context, DbError};
+use crate::schema::sources;
+use crate::stored::stored;
+use crate::DbPool;
+
+/// Sources stored in the `sources` table.
+#[derive(Clone)]
+pub struct PgSourceRepository {
+    pool: DbPool,
+}
+
+impl PgSourceRepository {
+    /// A repository drawing connections from `pool`.
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sources, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct SourceRow {
+    id: i64,
+    name: String,
+    pg_host: String,
+    pg_port: i32,
+    pg_database: String,
+    pg_username: String,
+    pg_password: Option<String>,
+    publication_name: String,
+    replication_id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<SourceRow> for Source {
+    type Error = anyhow::Error;
+
+    fn try_from(row: SourceRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: SourceId::new(row.id),
+            name: stored(Name::parse(&row.name), "sources.name")?,
+            pg_host: stored(Text::parse(&row.pg_host), "sources.pg_host")?,
+            pg_port: stored(PortNumber::new(row.pg_port.into()), "sources.pg_port")?,
+            pg_database: stored(Text::parse(&row.pg_database), "sources.pg_database")?,
+            pg_username: stored(Text::parse(&row.pg_username), "sources.pg_username")?,
+            pg_password: row
+                .pg_password
+                .map(|p| stored(Secret::parse(&p), "sources.pg_password"))
+                .transpose()?,
+            publication_name: stored(
+                PublicationName::parse(&row.publication_name),
+                "sources.publication_name",
+            )?,
+            replication_id: stored(
+                ReplicationId::new(row.replication_id),
+                "sources.replication_id",
+            )?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sources)]
+struct SourceInsert<'a> {
+    name: &'a str,
+    pg_host: &'a str,
+    pg_port: i32,
+    pg_database: &'a str,
+    pg_username: &'a str,
+    pg_password: Option<&'a str>,
+    publication_name: &'a str,
+    replication_id: i64,
+}
+
+impl<'a> From<&'a NewSource> for SourceInsert<'a> {
+    fn from(source: &'a NewSource) -> Self {
+        Self {
+            name: source.name.as_str(),
+            pg_host: source.pg_host.as_str(),
+            pg_port: source.pg_port.get().into(),
+            pg_database: source.pg_database.as_str(),
+            pg_username: source.pg_username.as_str(),
+            pg_password: source.pg_password.as_ref().map(Secret::expose),
+            publication_name: source.publication_name.as_str(),
+            replication_id: source.replication_id.get(),
+        }
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = sources)]
+struct SourceChanges<'a> {
+    name: Option<&'a str>,
+    pg_host: Option<&'a str>,
+    pg_port: Option<i32>,
+    pg_database: Option<&'a str>,
+    pg_username: Option<&'a str>,
+    pg_password: Option<&'a str>,
+    publication_name: Option<&'a str>,
+    replication_id: Option<i64>,
+}
+
+impl<'a> From<&'a SourceUpdate> for SourceChanges<'a> {
+    fn from(update: &'a SourceUpdate) -> Self {
+        Self {
+            name: update.name.as_ref().map(Name::as_str),
+            pg_host: update.pg_host.as_ref().map(Text::as_str),
+            pg_port: update.pg_port.map(|p| p.get().into()),
+            pg_database: update.pg_database.as_ref().map(Text::as_str),
+            pg_username: update.pg_username.as_ref().map(Text::as_str),
+            pg_password: update.pg_password.as_ref().map(Secret::expose),
+            publication_name: update
+                .publication_name
+                .as_ref()
+                .map(PublicationName::as_str),
+            replication_id: update.replication_id.map(ReplicationId::get),
+        }
+    }
+}
+
+fn to_port_error(
+    error: DbError,
+    id: Option<SourceId>,
+    name: Option<&Name>,
+) -> SourceRepositoryError {
+    match (error, id, name) {
+        (DbError::Unique(constraint), _, Some(name)) if is_name_key(&constraint) => {
+            SourceRepositoryError::Duplicate(name.clone())
+        }
+        (DbError::NotFound, Some(id), _) => SourceRepositoryError::NotFound(id),
+        (DbError::InUse(used_by), Some(id), _) => SourceRepositoryError::InUse { id, used_by },
+        (DbError::Unavailable(e), ..) => SourceRepositoryError::Unavailable(e),
+        (DbError::Other(e), ..) => SourceRepositoryError::Unknown(e),
+        (other, ..) => SourceRepositoryError::Unknown(anyhow::anyhow!("unexpected: {other:?}")),
+    }
+}
+
+#[async_trait]
+impl SourceRepository for PgSourceRepository {
+    #[tracing::instrument(skip_all, fields(name = %source.name), err(level = "info"))]
+    async fn create(&self, source: NewSource) -> Result<Source, SourceRepositoryError> {
+        let result: Result<SourceRow, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let row = diesel::insert_into(sources::table)
+                .values(SourceInsert::from(&source))
+                .returning(SourceRow::as_returning())
+                .get_result(&mut conn)
+                .await?;
+            Ok(row)
+        }
+        .await
+        .while_doing("inserting a source");
+        let row = result.map_err(|e| to_port_error(e, None, Some(&source.name)))?;
+        Ok(row.try_into()?)
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn get(&self, id: SourceId) -> Result<Option<Source>, SourceRepositoryError> {
+        let result: Result<Option<SourceRow>, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let row = sources::table
+                .find(id.get())
+                .select(SourceRow::as_select())
+                .first(&mut conn)
+                .await
+                .optional()?;
+            Ok(row)
+        }
+        .await
+        .while_doing("reading a source");
+        let row = result.map_err(|e| to_port_error(e, Some(id), None))?;
+        Ok(row.map(Source::try_from).transpose()?)
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn list(&self, page: PageRequest) -> Result<Vec<Source>, SourceRepositoryError> {
+        let result: Result<Vec<SourceRow>, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let rows = sources::table
+                .order(sources::id)
+                .offset(page.skip())
+                .limit(page.limit().get().into())
+                .select(SourceRow::as_select())
+                .load(&mut conn)
+                .await?;
+            Ok(rows)
+        }
+        .await
+        .while_doing("listing sources");
+        let rows = result.map_err(|e| to_port_error(e, None, None))?;
+        Ok(rows
+            .into_iter()
+            .map(Source::try_from)
+            .collect::<anyhow::Result<_>>()?)
+    }
+
+    #[tracing::instrument(skip(self, update), err(level = "info"))]
+    async fn update(
+        &self,
+        id: SourceId,
+        update: SourceUpdate,
+    ) -> Result<Source, SourceRepositoryError> {
+        let result: Result<SourceRow, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let query = diesel::update(sources::table.find(id.get()));
+            let row = if update.is_empty() {
+                // Nothing to set: an empty changeset is not valid SQL, so touch nothing.
+                sources::table
+                    .find(id.get())
+                    .select(SourceRow::as_select())
+                    .first(&mut conn)
+                    .await?
+            } else {
+                query
+                    .set((
+                        SourceChanges::from(&update),
+                        sources::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .returning(SourceRow::as_returning())
+                    .get_result(&mut conn)
+                    .await?
+            };
+            Ok(row)
+        }
+        .await
+        .while_doing("updating a source");
+        let row = result.map_err(|e| to_port_error(e, Some(id), update.name.as_ref()))?;
+        Ok(row.try_into()?)
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn delete(&self, id: SourceId, mode: DeleteMode) -> Result<(), SourceRepositoryError> {
+        delete_endpoint(&self.pool, Endpoint::Source(id), mode)
+            .await
+            .while_doing("deleting a source")
+            .map_err(|e| to_port_error(e, Some(id), None))
+    }
+}

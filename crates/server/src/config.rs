@@ -1,0 +1,232 @@
+//! The service's configuration: read from the environment (and an optional `.env`), every
+//! value checked, every problem reported at once.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rosetta_metadata_store::migrations::DatabaseTarget;
+use rosetta_metadata_store::PoolSettings;
+
+/// The metadata database used when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rosetta";
+
+/// Everything `rosetta` reads from its environment.
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: the metadata database (it may hold a password: never log it whole).
+    pub database_url: String,
+    /// `DB_POOL_*`: the metadata pool.
+    pub pool: PoolSettings,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &self.database_target())
+            .field("pool", &self.pool)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Where the metadata database is, without credentials.
+    pub fn database_target(&self) -> String {
+        DatabaseTarget::parse(&self.database_url)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|_| "an invalid DATABASE_URL".to_owned())
+    }
+
+    /// Reads the configuration from the process environment.
+    ///
+    /// # Errors
+    ///
+    /// Every invalid setting, each with its name and the rule it broke.
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    /// Reads the configuration from a set of variables.
+    ///
+    /// # Errors
+    ///
+    /// Every invalid setting, each with its name and the rule it broke.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
+        let mut reader = Reader {
+            vars,
+            errors: Vec::new(),
+        };
+        let database_url = reader.database_url();
+        let defaults = PoolSettings::default();
+        let pool = PoolSettings {
+            size: reader.number("DB_POOL_SIZE", defaults.size, 1, 10_000),
+            max_overflow: reader.number("DB_MAX_OVERFLOW", defaults.max_overflow, 0, 10_000),
+            timeout: reader.seconds("DB_POOL_TIMEOUT", defaults.timeout),
+            pre_ping: reader.boolean("DB_POOL_PRE_PING", defaults.pre_ping),
+            recycle: reader.seconds("DB_POOL_RECYCLE", defaults.recycle),
+        };
+        if reader.errors.is_empty() {
+            Ok(Self { database_url, pool })
+        } else {
+            Err(ConfigErrors(reader.errors))
+        }
+    }
+}
+
+/// Every problem found in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}", self.0.join("; "))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+struct Reader<'a> {
+    vars: &'a HashMap<String, String>,
+    errors: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn database_url(&mut self) -> String {
+        let url = self
+            .get("DATABASE_URL")
+            .unwrap_or(DEFAULT_DATABASE_URL)
+            .to_owned();
+        if let Err(e) = DatabaseTarget::parse(&url) {
+            self.errors.push(format!("DATABASE_URL: {e}"));
+        }
+        url
+    }
+
+    fn number<T>(&mut self, name: &str, default: T, min: T, max: T) -> T
+    where
+        T: FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        match raw.parse::<T>() {
+            Ok(value) if value >= min && value <= max => value,
+            _ => {
+                self.errors.push(format!(
+                    "{name}: must be a whole number from {min} to {max}, got '{raw}'"
+                ));
+                default
+            }
+        }
+    }
+
+    fn seconds(&mut self, name: &str, default: Duration) -> Duration {
+        let seconds = self.number(name, default.as_secs(), 1, 86_400 * 365);
+        Duration::from_secs(seconds)
+    }
+
+    fn boolean(&mut self, name: &str, default: bool) -> bool {
+        let Some(raw) = self.get(name) else {
+            return default;
+        };
+        match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => {
+                self.errors
+                    .push(format!("{name}: must be true or false, got '{raw}'"));
+                default
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_first_implementation() {
+        let config = Config::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.pool, PoolSettings::default());
+        assert_eq!(config.pool.max_connections(), 30);
+    }
+
+    #[test]
+    fn pool_settings_are_read_from_their_variables() {
+        let config = Config::from_vars(&vars(&[
+            ("DB_POOL_SIZE", "5"),
+            ("DB_MAX_OVERFLOW", "0"),
+            ("DB_POOL_TIMEOUT", "3"),
+            ("DB_POOL_PRE_PING", "false"),
+            ("DB_POOL_RECYCLE", "60"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.pool,
+            PoolSettings {
+                size: 5,
+                max_overflow: 0,
+                timeout: Duration::from_secs(3),
+                pre_ping: false,
+                recycle: Duration::from_secs(60),
+            }
+        );
+    }
+
+    #[test]
+    fn every_invalid_setting_is_reported_at_once_without_secrets() {
+        let errors = Config::from_vars(&vars(&[
+            ("DATABASE_URL", "mysql://user:s3cret@host/db"),
+            ("DB_POOL_SIZE", "0"),
+            ("DB_MAX_OVERFLOW", "-1"),
+            ("DB_POOL_TIMEOUT", "soon"),
+            ("DB_POOL_PRE_PING", "maybe"),
+        ]))
+        .unwrap_err();
+        let names: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| e.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "DATABASE_URL",
+                "DB_POOL_SIZE",
+                "DB_MAX_OVERFLOW",
+                "DB_POOL_TIMEOUT",
+                "DB_POOL_PRE_PING"
+            ]
+        );
+        assert!(!errors.to_string().contains("s3cret"));
+    }
+
+    #[test]
+    fn the_debug_output_hides_the_database_password() {
+        let config = Config::from_vars(&vars(&[(
+            "DATABASE_URL",
+            "postgres://u:s3cret@db:5433/meta",
+        )]))
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(shown.contains("db:5433/meta"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}

@@ -1,0 +1,21 @@
+# Rosetta's everyday commands. `just` is optional: each recipe is a plain command.
+
+# Run the service against the local PostgreSQL.
+run:
+    scripts/run.sh
+
+# Run the whole test suite.
+test *ARGS:
+    scripts/test.sh {{ARGS}}
+
+# Formatting, lints and tests, as CI runs them.
+check:
+    .ci/run
+
+# Create the metadata database if needed and apply pending migrations.
+migrate:
+    cargo run --locked --bin rosetta -- migrate
+
+# Drop the cached test template database (it is rebuilt when next needed).
+clean-test-dbs:
+    psql -h 127.0.0.1 -U postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'rosetta_tpl_%' OR datname LIKE 'rosetta_test_%'" | while read -r db; do psql -h 127.0.0.1 -U postgres -c "ALTER DATABASE \"$db\" IS_TEMPLATE false" -c "DROP DATABASE \"$db\" WITH (FORCE)"; done

@@ -1,0 +1,1 @@
+DROP TABLE wal_metrics;

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: PostgreSQL up, then every unit, integration and
+# doc test of the workspace (in parallel; each test gets its own database).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-postgres.sh
+cargo test --workspace --all-features --locked "$@"
