@@ -25,6 +25,6 @@ mod wal_metrics;
 
 pub use destinations::PgDestinationRepository;
 pub use pipelines::PgPipelineRepository;
-pub use pool::{build_pool, DbPool, PoolSettings};
+pub use pool::{build_pool, ping, DbPool, PoolSettings};
 pub use sources::PgSourceRepository;
 pub use wal_metrics::PgWalMetricRepository;

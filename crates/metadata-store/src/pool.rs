@@ -86,3 +86,14 @@ pub fn build_pool(database_url: &str, settings: &PoolSettings) -> anyhow::Result
         .build()?;
     Ok(pool)
 }
+
+/// Checks that the pool can hand out a connection that answers a trivial query.
+///
+/// # Errors
+///
+/// When no connection can be had or the query fails.
+pub async fn ping(pool: &DbPool) -> anyhow::Result<()> {
+    let mut conn = pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut *conn, "SELECT 1").await?;
+    Ok(())
+}

@@ -9,6 +9,8 @@ use std::time::Duration;
 use rosetta_metadata_store::migrations::DatabaseTarget;
 use rosetta_metadata_store::PoolSettings;
 
+use crate::telemetry::LogFormat;
+
 /// The metadata database used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rosetta";
 
@@ -19,6 +21,18 @@ pub struct Config {
     pub database_url: String,
     /// `DB_POOL_*`: the metadata pool.
     pub pool: PoolSettings,
+    /// `HOST`: the address `serve` listens on.
+    pub host: String,
+    /// `PORT`: the port `serve` listens on (0 picks a free one).
+    pub port: u16,
+    /// `LOG_LEVEL`: a `tracing` filter such as `info` or `rosetta=debug,info`.
+    pub log_level: String,
+    /// `LOG_FORMAT`: `text` or `json`.
+    pub log_format: LogFormat,
+    /// `CORS_ORIGINS`: origins allowed to call the API from a browser (`*` for any).
+    pub cors_origins: Vec<String>,
+    /// `HTTP_WORKERS`: threads serving HTTP (default: one per CPU).
+    pub http_workers: usize,
 }
 
 impl fmt::Debug for Config {
@@ -26,6 +40,12 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database", &self.database_target())
             .field("pool", &self.pool)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("log_level", &self.log_level)
+            .field("log_format", &self.log_format)
+            .field("cors_origins", &self.cors_origins)
+            .field("http_workers", &self.http_workers)
             .finish()
     }
 }
@@ -66,8 +86,59 @@ impl Config {
             pre_ping: reader.boolean("DB_POOL_PRE_PING", defaults.pre_ping),
             recycle: reader.seconds("DB_POOL_RECYCLE", defaults.recycle),
         };
+        let host = reader.get("HOST").unwrap_or("0.0.0.0").to_owned();
+        if host.parse::<std::net::IpAddr>().is_err() && host != "localhost" {
+            reader.errors.push(format!(
+                "HOST: must be an IP address or localhost, got '{host}'"
+            ));
+        }
+        let port = reader.number("PORT", 8000_u16, 0, u16::MAX);
+        let log_level = reader
+            .get("LOG_LEVEL")
+            .unwrap_or("info")
+            .to_ascii_lowercase();
+        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+            reader.errors.push(format!(
+                "LOG_LEVEL: must be a level (error, warn, info, debug, trace) or a tracing filter, got '{log_level}'"
+            ));
+        }
+        let log_format = match reader
+            .get("LOG_FORMAT")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                reader
+                    .errors
+                    .push(format!("LOG_FORMAT: must be text or json, got '{other}'"));
+                LogFormat::Text
+            }
+        };
+        let cors_origins = reader
+            .get("CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let http_workers = reader.number("HTTP_WORKERS", cpus, 1, 1024);
         if reader.errors.is_empty() {
-            Ok(Self { database_url, pool })
+            Ok(Self {
+                http_workers,
+                database_url,
+                pool,
+                host,
+                port,
+                log_level,
+                log_format,
+                cors_origins,
+            })
         } else {
             Err(ConfigErrors(reader.errors))
         }
@@ -166,6 +237,9 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.pool, PoolSettings::default());
         assert_eq!(config.pool.max_connections(), 30);
+        assert_eq!((config.host.as_str(), config.port), ("0.0.0.0", 8000));
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(config.cors_origins.is_empty());
     }
 
     #[test]
@@ -198,6 +272,8 @@ mod tests {
             ("DB_MAX_OVERFLOW", "-1"),
             ("DB_POOL_TIMEOUT", "soon"),
             ("DB_POOL_PRE_PING", "maybe"),
+            ("PORT", "70000"),
+            ("LOG_FORMAT", "xml"),
         ]))
         .unwrap_err();
         let names: Vec<_> = errors

@@ -1,20 +1,20 @@
 //! `rosetta`: the control plane for PostgreSQL change-data-capture pipelines.
 //!
 //! Subcommands:
+//! - `rosetta serve`: serves the REST API (migrating the metadata database first);
 //! - `rosetta migrate`: creates the metadata database if it does not exist and applies the
-//!   pending migrations (a no-op when there are none).
+//!   pending migrations (a no-op when there are none);
+//! - `rosetta openapi`: prints the OpenAPI document.
 //!
 //! Configuration comes from the environment and an optional `.env` file in the working
 //! directory; see `docs/configuration.md`.
 
-mod config;
-mod migrate;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-use crate::config::Config;
+use rosetta_server::config::Config;
+use rosetta_server::startup::Application;
+use rosetta_server::{migrate, telemetry};
 
 /// The control plane for PostgreSQL change-data-capture pipelines.
 #[derive(Debug, Parser)]
@@ -26,8 +26,30 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the REST API (applies pending migrations first).
+    Serve,
     /// Create the metadata database if needed and apply pending migrations.
     Migrate,
+    /// Print the OpenAPI document (JSON) on standard output.
+    Openapi,
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    telemetry::init(&config.log_level, config.log_format);
+    let app = Application::build(&config).await?;
+    tracing::info!(
+        host = %config.host,
+        port = app.port(),
+        database = %config.database_target(),
+        "serving the API; documentation at /docs"
+    );
+    app.run_until_stopped().await
+}
+
+async fn print_openapi() -> anyhow::Result<()> {
+    let document = rosetta_http_api::openapi_document().await?;
+    println!("{}", serde_json::to_string_pretty(&document)?);
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -57,7 +79,9 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Serve => serve(config).await,
             Command::Migrate => migrate::run(&config).await,
+            Command::Openapi => print_openapi().await,
         }
     });
     match result {

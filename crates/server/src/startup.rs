@@ -1,0 +1,122 @@
+//! Wiring: the metadata store, the WAL probe and the use cases behind the HTTP API, on one
+//! listener, with a graceful stop.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::HttpServer;
+use anyhow::Context as _;
+use async_trait::async_trait;
+use rosetta_app::{Ports, Rosetta};
+use rosetta_http_api::HealthCheck;
+use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
+use rosetta_metadata_store::{
+    build_pool, ping, DbPool, PgDestinationRepository, PgPipelineRepository, PgSourceRepository,
+    PgWalMetricRepository,
+};
+use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
+
+use crate::config::Config;
+
+/// How long in-flight requests may take to finish once a stop is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The health of the pieces `/health` reports on.
+struct ServiceHealth {
+    pool: DbPool,
+}
+
+#[async_trait]
+impl HealthCheck for ServiceHealth {
+    async fn database(&self) -> bool {
+        ping(&self.pool).await.is_ok()
+    }
+
+    fn wal_monitor(&self) -> bool {
+        false
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["x-request-id"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        return cors.allow_any_origin();
+    }
+    origins
+        .iter()
+        .fold(cors, |cors, origin| cors.allowed_origin(origin))
+}
+
+/// A built, listening, not yet running service.
+pub struct Application {
+    server: Server,
+    port: u16,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Prepares the metadata database (created if missing, migrated), builds the pool and the
+    /// use cases, and binds the listener.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be reached or migrated, or the address cannot be bound.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        create_database_if_missing(&config.database_url).await?;
+        let applied = run_migrations(&config.database_url).await?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied pending migrations");
+        }
+        let pool = build_pool(&config.database_url, &config.pool)?;
+        let rosetta = Rosetta::new(Ports {
+            sources: Arc::new(PgSourceRepository::new(pool.clone())),
+            destinations: Arc::new(PgDestinationRepository::new(pool.clone())),
+            pipelines: Arc::new(PgPipelineRepository::new(pool.clone())),
+            wal_metrics: Arc::new(PgWalMetricRepository::new(pool.clone())),
+            wal_probe: Arc::new(PgWalProbe::new(ProbeSettings::default())),
+        });
+        let health: Arc<dyn HealthCheck> = Arc::new(ServiceHealth { pool: pool.clone() });
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
+        let port = listener.local_addr()?.port();
+        let origins = config.cors_origins.clone();
+        let server = HttpServer::new(move || {
+            rosetta_http_api::app(Some(rosetta.clone()), Some(health.clone())).wrap(cors(&origins))
+        })
+        .workers(config.http_workers)
+        .listen(listener)?
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .run();
+        Ok(Self { server, port, pool })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop it.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM, Ctrl-C or a stop through the handle; in-flight requests finish,
+    /// then the pool closes.
+    ///
+    /// # Errors
+    ///
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        self.pool.close();
+        tracing::info!("stopped");
+        Ok(result?)
+    }
+}
