@@ -26,8 +26,10 @@ use apistos::{RapidocConfig, RedocConfig, SwaggerUIConfig};
 use rosetta_app::Rosetta;
 
 use crate::error::ApiError;
+use crate::handlers::destinations;
 use crate::handlers::health::SharedHealthCheck;
 use crate::handlers::{health, sources};
+use crate::handlers::{pipelines, wal_metrics};
 
 pub use crate::handlers::health::HealthCheck;
 
@@ -50,6 +52,32 @@ fn routes() -> apistos::web::Scope {
                 .route(put().to(sources::update_source))
                 .route(delete().to(sources::delete_source)),
         )
+        .service(
+            resource("/destinations")
+                .route(post().to(destinations::create_destination))
+                .route(get().to(destinations::list_destinations)),
+        )
+        .service(
+            resource("/destinations/{id}")
+                .route(get().to(destinations::get_destination))
+                .route(put().to(destinations::update_destination))
+                .route(delete().to(destinations::delete_destination)),
+        )
+        .service(
+            resource("/pipelines")
+                .route(post().to(pipelines::create_pipeline))
+                .route(get().to(pipelines::list_pipelines)),
+        )
+        .service(
+            resource("/pipelines/{id}")
+                .route(get().to(pipelines::get_pipeline))
+                .route(put().to(pipelines::update_pipeline))
+                .route(delete().to(pipelines::delete_pipeline)),
+        )
+        .service(resource("/pipelines/{id}/start").route(post().to(pipelines::start_pipeline)))
+        .service(resource("/pipelines/{id}/pause").route(post().to(pipelines::pause_pipeline)))
+        .service(resource("/pipelines/{id}/refresh").route(post().to(pipelines::refresh_pipeline)))
+        .service(resource("/metrics/wal").route(get().to(wal_metrics::list_wal_metrics)))
 }
 
 /// The application: routes, documentation, JSON errors and request logging. `rosetta` and

@@ -288,7 +288,9 @@ mod tests {
                 "DB_POOL_SIZE",
                 "DB_MAX_OVERFLOW",
                 "DB_POOL_TIMEOUT",
-                "DB_POOL_PRE_PING"
+                "DB_POOL_PRE_PING",
+                "PORT",
+                "LOG_FORMAT"
             ]
         );
         assert!(!errors.to_string().contains("s3cret"));

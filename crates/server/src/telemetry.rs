@@ -11,10 +11,22 @@ pub enum LogFormat {
     Json,
 }
 
+/// The filter for `level`, with the PostgreSQL driver kept at `info` whatever is asked: at
+/// `debug` it logs every statement's parameters, passwords included.
+pub fn filter(level: &str) -> String {
+    let mut directives: Vec<&str> = level
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !d.contains("tokio_postgres"))
+        .collect();
+    directives.push("tokio_postgres=info");
+    directives.join(",")
+}
+
 /// Installs the global subscriber. `level` is a `tracing` filter (`info`,
 /// `rosetta=debug,info`, …). Calling it twice keeps the first subscriber.
 pub fn init(level: &str, format: LogFormat) {
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(filter(level)).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -22,4 +34,18 @@ pub fn init(level: &str, format: LogFormat) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_driver_never_logs_below_info() {
+        assert_eq!(filter("trace"), "trace,tokio_postgres=info");
+        assert_eq!(
+            filter("info, tokio_postgres=trace ,rosetta=debug"),
+            "info,rosetta=debug,tokio_postgres=info"
+        );
+    }
 }

@@ -1,4 +1,7 @@
 //! One handler per file, grouped by resource.
 
+pub mod destinations;
 pub mod health;
+pub mod pipelines;
 pub mod sources;
+pub mod wal_metrics;

@@ -2,5 +2,12 @@
 //! driven over HTTP like any client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod destinations;
+mod errors;
+mod health;
 mod helpers;
+mod openapi;
+mod pipelines;
+mod proxy;
 mod sources;
+mod wal_metrics;

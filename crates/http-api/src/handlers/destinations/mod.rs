@@ -1,0 +1,13 @@
+//! The destination routes.
+
+mod create;
+mod delete;
+mod get;
+mod list;
+mod update;
+
+pub use create::create_destination;
+pub use delete::delete_destination;
+pub use get::get_destination;
+pub use list::list_destinations;
+pub use update::update_destination;

@@ -1,0 +1,48 @@
+//! `PUT /api/v1/destinations/{id}`
+
+use actix_web::web::{Data, Json};
+use apistos::api_operation;
+use rosetta_app::Rosetta;
+use rosetta_domain::DestinationId;
+
+use crate::error::ApiError;
+use crate::extract::{ValidJson, ValidPath};
+use crate::models::destinations::{DestinationResponse, UpdateDestinationBody};
+use crate::models::params::IdPath;
+
+/// Update a destination
+///
+/// A partial update: a new `name`, and a `config` that replaces the whole configuration. The
+/// config is read against `type` when given (changing the type needs a full config of the new
+/// type), else against the stored type. A config of the same type that leaves its secret out
+/// keeps the stored secret.
+#[api_operation(
+    tag = "destinations",
+    operation_id = "update_destination",
+    success_description = "The destination as stored after the update",
+    error_code = 404,
+    error_code = 409,
+    error_code = 413,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503
+)]
+pub async fn update_destination(
+    rosetta: Data<Rosetta>,
+    id: ValidPath<IdPath>,
+    body: ValidJson<UpdateDestinationBody>,
+) -> Result<Json<DestinationResponse>, ApiError> {
+    let id = DestinationId::new(id.into_inner());
+    let patch = body.into_inner();
+    let stored_type = if patch.needs_stored_type() {
+        let stored = rosetta.get_destination(id).await?;
+        Some(stored.config.destination_type())
+    } else {
+        None
+    };
+    let update = patch
+        .into_update(stored_type)
+        .map_err(ApiError::Validation)?;
+    let destination = rosetta.update_destination(id, update).await?;
+    Ok(Json(DestinationResponse::from(&destination)))
+}

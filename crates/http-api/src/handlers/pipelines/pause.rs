@@ -1,0 +1,34 @@
+//! `POST /api/v1/pipelines/{id}/pause`
+
+use actix_web::web::{Data, Json};
+use apistos::api_operation;
+use rosetta_app::Rosetta;
+use rosetta_domain::PipelineId;
+
+use crate::error::ApiError;
+use crate::extract::ValidPath;
+use crate::models::params::IdPath;
+use crate::models::pipelines::PipelineResponse;
+
+/// Pause a pipeline
+///
+/// Status `PAUSE`, metadata `PAUSED`; the replication position is kept. Allowed from any state;
+/// pausing a paused pipeline changes nothing. No body.
+#[api_operation(
+    tag = "pipelines",
+    operation_id = "pause_pipeline",
+    success_description = "The pipeline, paused",
+    error_code = 404,
+    error_code = 422,
+    error_code = 500,
+    error_code = 503
+)]
+pub async fn pause_pipeline(
+    rosetta: Data<Rosetta>,
+    id: ValidPath<IdPath>,
+) -> Result<Json<PipelineResponse>, ApiError> {
+    let details = rosetta
+        .pause_pipeline(PipelineId::new(id.into_inner()))
+        .await?;
+    Ok(Json(PipelineResponse::from(&details)))
+}

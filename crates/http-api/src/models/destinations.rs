@@ -1,0 +1,67 @@
+//! Destination bodies: create (typed, or the first version's flat Snowflake form), update, and
+//! the response, whose `config` never holds a secret.
+
+/// Implements `ApiComponent` for a type that nests other documented types, so that the nested
+/// schemas are rewritten for the document's OpenAPI version like root ones.
+macro_rules! nesting_component {
+    ($type:ty) => {
+        impl apistos::ApiComponent for $type {
+            fn child_schemas(
+                oas_version: apistos::OpenApiVersion,
+            ) -> Vec<(
+                String,
+                apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
+            )> {
+                crate::openapi::child_schemas_of::<Self>(oas_version)
+            }
+
+            fn schema(
+                oas_version: apistos::OpenApiVersion,
+            ) -> Option<(
+                String,
+                apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
+            )> {
+                crate::openapi::schema_of::<Self>(oas_version)
+            }
+        }
+    };
+}
+
+mod config;
+mod create;
+mod response;
+mod update;
+
+pub use config::{DestinationConfigBody, PostgresConfigBody, SnowflakeConfigBody};
+pub use create::{CreateDestinationBody, LegacySnowflakeDestinationBody, TypedDestinationBody};
+pub use response::{
+    DestinationConfigResponse, DestinationResponse, PostgresConfigResponse, SnowflakeConfigResponse,
+};
+pub use update::{DestinationPatch, UpdateDestinationBody};
+
+use apistos::schemars::JsonSchema;
+use apistos::ApiComponent;
+use rosetta_domain::DestinationType;
+use serde::Serialize;
+
+/// The kind of destination: `SNOWFLAKE` (a Snowflake account) or `POSTGRES` (a PostgreSQL
+/// database). Requests accept it in any case (`snowflake`, `Postgres`, …); responses spell it
+/// upper-case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(rename_all = "UPPERCASE")]
+// Documented variants would turn the schema into a `oneOf`; a plain `enum` lists the values.
+#[expect(missing_docs, reason = "the variants are described on the enum")]
+pub enum DestinationTypeName {
+    Snowflake,
+    Postgres,
+}
+
+impl From<DestinationType> for DestinationTypeName {
+    fn from(kind: DestinationType) -> Self {
+        match kind {
+            DestinationType::Snowflake => Self::Snowflake,
+            DestinationType::Postgres => Self::Postgres,
+        }
+    }
+}

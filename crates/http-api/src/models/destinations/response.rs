@@ -1,0 +1,151 @@
+//! A destination as answered: its configuration without the secret fields.
+
+use apistos::schemars::JsonSchema;
+use apistos::ApiComponent;
+use chrono::{DateTime, Utc};
+use rosetta_domain::{Destination, DestinationConfig, PostgresConfig, SnowflakeConfig, Text};
+use serde::Serialize;
+
+use super::DestinationTypeName;
+
+/// How a Snowflake destination is reached, without its private key passphrase.
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct SnowflakeConfigResponse {
+    /// Account identifier.
+    #[schemars(example = &"acme-eu")]
+    pub account: String,
+    /// User that loads the data.
+    #[schemars(example = &"LOADER")]
+    pub user: String,
+    /// Database written to.
+    #[schemars(example = &"RAW")]
+    pub database: String,
+    /// Schema written to.
+    #[schemars(example = &"CDC")]
+    pub schema: String,
+    /// Role assumed, `null` when not set.
+    #[schemars(example = &"LOADER_ROLE")]
+    pub role: Option<String>,
+    /// Warehouse that runs the loads, `null` when not set.
+    #[schemars(example = &"LOAD_WH")]
+    pub warehouse: Option<String>,
+    /// Host, `null` when derived from the account.
+    #[schemars(example = &"acme-eu.snowflakecomputing.com")]
+    pub host: Option<String>,
+    /// Path of the private key for key-pair authentication, `null` when not set.
+    #[schemars(example = &"/keys/loader.p8")]
+    pub private_key_path: Option<String>,
+}
+
+/// How a PostgreSQL destination is reached, without its password.
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct PostgresConfigResponse {
+    /// Host name or address.
+    #[schemars(example = &"warehouse.example.com")]
+    pub host: String,
+    /// Port.
+    #[schemars(example = 5432)]
+    pub port: u16,
+    /// Database written to.
+    #[schemars(example = &"dw")]
+    pub database: String,
+    /// Role that writes.
+    #[schemars(example = &"loader")]
+    pub username: String,
+    /// Schema written to.
+    #[schemars(example = &"public")]
+    pub schema: String,
+}
+
+/// A destination's configuration, shaped by its `type`; secret fields are never returned.
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(untagged)]
+pub enum DestinationConfigResponse {
+    /// For `SNOWFLAKE`.
+    Snowflake(SnowflakeConfigResponse),
+    /// For `POSTGRES`.
+    Postgres(PostgresConfigResponse),
+}
+
+/// A destination as stored, without its secret.
+#[derive(Serialize, JsonSchema)]
+#[schemars(crate = "apistos")]
+pub struct DestinationResponse {
+    /// Its id.
+    #[schemars(example = 1)]
+    pub id: i64,
+    /// Its unique, lower-cased name.
+    #[schemars(example = &"warehouse")]
+    pub name: String,
+    /// Its type, upper-case.
+    #[serde(rename = "type")]
+    pub destination_type: DestinationTypeName,
+    /// Its configuration, without secret fields.
+    pub config: DestinationConfigResponse,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+nesting_component!(DestinationResponse);
+
+fn owned(text: &Text) -> String {
+    text.as_str().to_owned()
+}
+
+fn optional(text: Option<&Text>) -> Option<String> {
+    text.map(owned)
+}
+
+impl From<&SnowflakeConfig> for SnowflakeConfigResponse {
+    fn from(config: &SnowflakeConfig) -> Self {
+        Self {
+            account: owned(&config.account),
+            user: owned(&config.user),
+            database: owned(&config.database),
+            schema: owned(&config.schema),
+            role: optional(config.role.as_ref()),
+            warehouse: optional(config.warehouse.as_ref()),
+            host: optional(config.host.as_ref()),
+            private_key_path: optional(config.private_key_path.as_ref()),
+        }
+    }
+}
+
+impl From<&PostgresConfig> for PostgresConfigResponse {
+    fn from(config: &PostgresConfig) -> Self {
+        Self {
+            host: owned(&config.host),
+            port: config.port.get(),
+            database: owned(&config.database),
+            username: owned(&config.username),
+            schema: owned(&config.schema),
+        }
+    }
+}
+
+impl From<&DestinationConfig> for DestinationConfigResponse {
+    fn from(config: &DestinationConfig) -> Self {
+        match config {
+            DestinationConfig::Snowflake(c) => Self::Snowflake(c.into()),
+            DestinationConfig::Postgres(c) => Self::Postgres(c.into()),
+        }
+    }
+}
+
+impl From<&Destination> for DestinationResponse {
+    fn from(destination: &Destination) -> Self {
+        Self {
+            id: destination.id.get(),
+            name: destination.name.as_str().to_owned(),
+            destination_type: destination.config.destination_type().into(),
+            config: (&destination.config).into(),
+            created_at: destination.created_at,
+            updated_at: destination.updated_at,
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Pipeline bodies: create, update, the list query, and the response with the pipeline's
+//! source, destination and runtime metadata (none of them holding a secret).
+
+use std::collections::HashMap;
+
+use apistos::reference_or::ReferenceOr;
+use apistos::schemars::JsonSchema;
+use apistos::{ApiComponent, ApistosSchema, OpenApiVersion};
+use chrono::{DateTime, Utc};
+use rosetta_app::PipelineUpdateRequest;
+use rosetta_domain::{
+    DestinationId, InitialPipelineStatus, InvalidValue, Name, PageRequest, PipelineDetails,
+    PipelineMetadata, PipelineMetadataStatus, PipelineStatus, SourceId,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::destinations::DestinationResponse;
+use super::params::{read_id, read_page};
+use super::sources::SourceResponse;
+use super::NAME_PATTERN;
+use crate::error::FieldError;
+use crate::extract::{FromBody, FromParams};
+use crate::fields::{Fields, Origin};
+use crate::openapi;
+
+/// What a pipeline has been asked to do: replicate (`START`), stop and keep its position
+/// (`PAUSE`), or copy everything again from scratch (`REFRESH`).
+// Documented variants would turn the schema into a `oneOf`; a plain `enum` lists the values.
+#[expect(missing_docs, reason = "the variants are described on the enum")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PipelineStatusName {
+    Start,
+    Pause,
+    Refresh,
+}
+
+impl From<PipelineStatus> for PipelineStatusName {
+    fn from(status: PipelineStatus) -> Self {
+        match status {
+            PipelineStatus::Start => Self::Start,
+            PipelineStatus::Pause => Self::Pause,
+            PipelineStatus::Refresh => Self::Refresh,
+        }
+    }
+}
+
+/// The status a pipeline is created with: running from now (`START`, the default) or paused
+/// (`PAUSE`).
+#[expect(missing_docs, reason = "the variants are described on the enum")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(rename_all = "UPPERCASE")]
+pub enum InitialPipelineStatusName {
+    Start,
+    Pause,
+}
+
+/// The runtime state of a pipeline, as its workers report it: replicating (`RUNNING`), stopped
+/// on request (`PAUSED`) or stopped by an error (`ERROR`, see `last_error`).
+#[expect(missing_docs, reason = "the variants are described on the enum")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PipelineMetadataStatusName {
+    Running,
+    Paused,
+    Error,
+}
+
+impl From<PipelineMetadataStatus> for PipelineMetadataStatusName {
+    fn from(status: PipelineMetadataStatus) -> Self {
+        match status {
+            PipelineMetadataStatus::Running => Self::Running,
+            PipelineMetadataStatus::Paused => Self::Paused,
+            PipelineMetadataStatus::Error => Self::Error,
+        }
+    }
+}
+
+/// Reads a creation status: `START` or `PAUSE` (`REFRESH` only applies to an existing
+/// pipeline).
+fn initial_status(value: &str) -> Result<InitialPipelineStatus, InvalidValue> {
+    match value.parse::<PipelineStatus>() {
+        Ok(status) => InitialPipelineStatus::try_from(status),
+        Err(_) => Err(InvalidValue::new(
+            "unknown_variant",
+            "must be one of START, PAUSE",
+        )),
+    }
+}
+
+/// A source connected to a destination.
+#[derive(JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct CreatePipelineBody {
+    /// Unique name: 1–255 of `[A-Za-z0-9_-]`, stored lower-cased.
+    #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN), example = &"orders-to-dw")]
+    pub name: String,
+    /// The source to replicate from; it must exist.
+    #[schemars(range(min = 1), example = 1)]
+    pub source_id: i64,
+    /// The destination to deliver to; it must exist.
+    #[schemars(range(min = 1), example = 1)]
+    pub destination_id: i64,
+    /// `START` (the default): running from now; `PAUSE`: created paused.
+    pub status: Option<InitialPipelineStatusName>,
+}
+
+/// A valid create body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPipelineRequest {
+    /// The pipeline's name.
+    pub name: Name,
+    /// The source it replicates from.
+    pub source_id: SourceId,
+    /// The destination it delivers to.
+    pub destination_id: DestinationId,
+    /// The status it starts in.
+    pub status: InitialPipelineStatus,
+}
+
+impl FromBody for CreatePipelineBody {
+    type Output = NewPipelineRequest;
+
+    fn from_body(object: &Map<String, Value>) -> Result<NewPipelineRequest, Vec<FieldError>> {
+        let mut f = Fields::json(object);
+        let name = f.required("name", |f| f.parse_str("name", Name::parse));
+        let source_id = f.required("source_id", |f| read_id(f, "source_id"));
+        let destination_id = f.required("destination_id", |f| read_id(f, "destination_id"));
+        let status = f.parse_str("status", initial_status);
+        f.finish(|| {
+            Some(NewPipelineRequest {
+                name: name?,
+                source_id: SourceId::new(source_id?),
+                destination_id: DestinationId::new(destination_id?),
+                status: status.unwrap_or_default(),
+            })
+        })
+    }
+}
+
+/// A partial update of a pipeline: omitted fields keep their value. A status change has the
+/// side effects of the matching action (`start`, `pause`, `refresh`); asking for the current
+/// status changes nothing.
+#[derive(JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct UpdatePipelineBody {
+    /// New unique name.
+    #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN), example = &"orders-to-dw")]
+    pub name: Option<String>,
+    /// New source; it must exist.
+    #[schemars(range(min = 1), example = 2)]
+    pub source_id: Option<i64>,
+    /// New destination; it must exist.
+    #[schemars(range(min = 1), example = 2)]
+    pub destination_id: Option<i64>,
+    /// The status wanted.
+    pub status: Option<PipelineStatusName>,
+}
+
+impl FromBody for UpdatePipelineBody {
+    type Output = PipelineUpdateRequest;
+
+    fn from_body(object: &Map<String, Value>) -> Result<PipelineUpdateRequest, Vec<FieldError>> {
+        let mut f = Fields::json(object);
+        let update = PipelineUpdateRequest {
+            name: f.parse_str("name", Name::parse),
+            source_id: read_id(&mut f, "source_id").map(SourceId::new),
+            destination_id: read_id(&mut f, "destination_id").map(DestinationId::new),
+            status: f.parse_enum("status"),
+        };
+        f.finish(|| Some(update))
+    }
+}
+
+/// A page of pipelines ordered by id, optionally only those in one status.
+#[derive(JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct PipelineListQuery {
+    /// Rows to skip, 0 or more (default 0).
+    #[schemars(range(min = 0), example = 0)]
+    pub skip: Option<i64>,
+    /// Rows to return, 1–1000 (default 100).
+    #[schemars(range(min = 1, max = 1000), example = 100)]
+    pub limit: Option<i64>,
+    /// Only pipelines in this status.
+    pub status: Option<PipelineStatusName>,
+}
+
+impl FromParams for PipelineListQuery {
+    type Output = (PageRequest, Option<PipelineStatus>);
+
+    fn from_params(params: &HashMap<String, String>) -> Result<Self::Output, Vec<FieldError>> {
+        let mut fields = Fields::text(Origin::Query, params);
+        let page = read_page(&mut fields);
+        let status = fields.parse_enum("status");
+        fields.finish(|| Some((page?, status)))
+    }
+}
+
+/// The runtime state of a pipeline.
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct PipelineMetadataResponse {
+    /// Its id.
+    #[schemars(example = 1)]
+    pub id: i64,
+    /// The pipeline it describes.
+    #[schemars(example = 1)]
+    pub pipeline_id: i64,
+    /// `RUNNING`, `PAUSED` or `ERROR`.
+    pub status: PipelineMetadataStatusName,
+    /// The last error reported, if any; cleared when the pipeline is started.
+    #[schemars(example = &Value::Null)]
+    pub last_error: Option<String>,
+    /// When that error was reported (RFC 3339, UTC).
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// When the pipeline was last started (RFC 3339, UTC); repeating a start does not move it.
+    pub last_start_at: Option<DateTime<Utc>>,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&PipelineMetadata> for PipelineMetadataResponse {
+    fn from(metadata: &PipelineMetadata) -> Self {
+        Self {
+            id: metadata.id.get(),
+            pipeline_id: metadata.pipeline_id.get(),
+            status: metadata.status.into(),
+            last_error: metadata.last_error.clone(),
+            last_error_at: metadata.last_error_at,
+            last_start_at: metadata.last_start_at,
+            created_at: metadata.created_at,
+            updated_at: metadata.updated_at,
+        }
+    }
+}
+
+/// A pipeline with its source, destination and runtime metadata (secrets left out).
+#[derive(Serialize, JsonSchema)]
+#[schemars(crate = "apistos")]
+pub struct PipelineResponse {
+    /// Its id.
+    #[schemars(example = 1)]
+    pub id: i64,
+    /// Its unique, lower-cased name.
+    #[schemars(example = &"orders-to-dw")]
+    pub name: String,
+    /// The source it replicates from.
+    #[schemars(example = 1)]
+    pub source_id: i64,
+    /// The destination it delivers to.
+    #[schemars(example = 1)]
+    pub destination_id: i64,
+    /// What it has been asked to do.
+    pub status: PipelineStatusName,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Its source (without the password).
+    pub source: SourceResponse,
+    /// Its destination (without secret configuration).
+    pub destination: DestinationResponse,
+    /// Its runtime state.
+    pub pipeline_metadata: PipelineMetadataResponse,
+}
+
+// Written out so that the nested types are documented as their own routes document them.
+impl ApiComponent for PipelineResponse {
+    fn child_schemas(oas_version: OpenApiVersion) -> Vec<(String, ReferenceOr<ApistosSchema>)> {
+        openapi::child_schemas_of::<Self>(oas_version)
+    }
+
+    fn schema(oas_version: OpenApiVersion) -> Option<(String, ReferenceOr<ApistosSchema>)> {
+        openapi::schema_of::<Self>(oas_version)
+    }
+}
+
+impl From<&PipelineDetails> for PipelineResponse {
+    fn from(details: &PipelineDetails) -> Self {
+        let pipeline = &details.pipeline;
+        Self {
+            id: pipeline.id.get(),
+            name: pipeline.name.as_str().to_owned(),
+            source_id: pipeline.source_id.get(),
+            destination_id: pipeline.destination_id.get(),
+            status: pipeline.status.into(),
+            created_at: pipeline.created_at,
+            updated_at: pipeline.updated_at,
+            source: SourceResponse::from(&details.source),
+            destination: DestinationResponse::from(&details.destination),
+            pipeline_metadata: PipelineMetadataResponse::from(&details.metadata),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_serialize_as_the_contract_spells_them() {
+        let spelled = |v: Result<Value, serde_json::Error>| v.ok();
+        assert_eq!(
+            spelled(serde_json::to_value(PipelineStatusName::Refresh)),
+            Some(Value::from("REFRESH"))
+        );
+        assert_eq!(
+            spelled(serde_json::to_value(PipelineMetadataStatusName::Paused)),
+            Some(Value::from("PAUSED"))
+        );
+    }
+
+    #[test]
+    fn a_pipeline_is_created_started_or_paused_only() {
+        assert_eq!(initial_status("PAUSE"), Ok(InitialPipelineStatus::Pause));
+        assert_eq!(initial_status("START"), Ok(InitialPipelineStatus::Start));
+        assert!(initial_status("REFRESH").is_err());
+        assert!(initial_status("start").is_err());
+    }
+}
