@@ -12,6 +12,14 @@ test *ARGS:
 check:
     .ci/run
 
+# Fuzz the API from its OpenAPI document with schemathesis (FUZZ_MAX_TIME seconds, default 120).
+fuzz:
+    scripts/fuzz.sh
+
+# Print the OpenAPI document.
+openapi:
+    cargo run --locked --bin rosetta -- openapi
+
 # Create the metadata database if needed and apply pending migrations.
 migrate:
     cargo run --locked --bin rosetta -- migrate

@@ -7,9 +7,12 @@ use diesel_async::pooled_connection::deadpool::{Hook, HookError, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
 use crate::connect::establish_for_pool;
+
+/// How long a connection may sit idle before a pre-ping verifies it.
+pub const PRE_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The pool every repository shares.
 pub type DbPool = Pool<AsyncPgConnection>;
@@ -26,6 +29,8 @@ pub struct PoolSettings {
     /// (`DB_POOL_TIMEOUT`, 30 s). Past it the caller gets an "unavailable" error.
     pub timeout: Duration,
     /// Verify a connection with a query before handing it out (`DB_POOL_PRE_PING`, true).
+    /// A connection used within the last [`PRE_PING_AFTER_IDLE`] is known to work and is
+    /// handed out without the extra round trip.
     pub pre_ping: bool,
     /// Retire connections older than this (`DB_POOL_RECYCLE`, 3600 s).
     pub recycle: Duration,
@@ -62,15 +67,12 @@ pub fn build_pool(database_url: &str, settings: &PoolSettings) -> anyhow::Result
     );
     let mut config = ManagerConfig::default();
     config.custom_setup = Box::new(|url| Box::pin(establish_for_pool(url.to_owned())));
-    config.recycling_method = if settings.pre_ping {
-        RecyclingMethod::Verified
-    } else {
-        RecyclingMethod::Fast
-    };
+    // Broken connections and open transactions are always caught; the query is the hook's.
+    config.recycling_method = RecyclingMethod::Fast;
     let manager =
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     let max_age = settings.recycle;
-    let pool = Pool::builder(manager)
+    let mut builder = Pool::builder(manager)
         .max_size(settings.max_connections())
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(settings.timeout))
@@ -82,8 +84,20 @@ pub fn build_pool(database_url: &str, settings: &PoolSettings) -> anyhow::Result
             } else {
                 Ok(())
             }
-        }))
-        .build()?;
+        }));
+    if settings.pre_ping {
+        builder = builder.post_recycle(Hook::async_fn(|conn: &mut AsyncPgConnection, metrics| {
+            Box::pin(async move {
+                if metrics.last_used() > PRE_PING_AFTER_IDLE {
+                    conn.batch_execute("SELECT 1")
+                        .await
+                        .map_err(|e| HookError::message(format!("pre-ping failed: {e}")))?;
+                }
+                Ok(())
+            })
+        }));
+    }
+    let pool = builder.build()?;
     Ok(pool)
 }
 
@@ -94,6 +108,6 @@ pub fn build_pool(database_url: &str, settings: &PoolSettings) -> anyhow::Result
 /// When no connection can be had or the query fails.
 pub async fn ping(pool: &DbPool) -> anyhow::Result<()> {
     let mut conn = pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    diesel_async::SimpleAsyncConnection::batch_execute(&mut *conn, "SELECT 1").await?;
+    conn.batch_execute("SELECT 1").await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! listener, with a graceful stop.
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -10,6 +10,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
 use anyhow::Context as _;
 use async_trait::async_trait;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use rosetta_app::{Ports, Rosetta};
 use rosetta_http_api::HealthCheck;
 use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
@@ -24,15 +25,35 @@ use crate::config::Config;
 /// How long in-flight requests may take to finish once a stop is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+type Ping = Shared<BoxFuture<'static, bool>>;
+
 /// The health of the pieces `/health` reports on.
 struct ServiceHealth {
     pool: DbPool,
+    /// The database check under way, which checks arriving meanwhile share: a burst of health
+    /// requests costs one query, and no answer is older than the query it waited for.
+    in_flight: Mutex<Option<Ping>>,
 }
 
 #[async_trait]
 impl HealthCheck for ServiceHealth {
     async fn database(&self) -> bool {
-        ping(&self.pool).await.is_ok()
+        let ping = {
+            let mut slot = self
+                .in_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match slot.as_ref() {
+                Some(running) if running.peek().is_none() => running.clone(),
+                _ => {
+                    let pool = self.pool.clone();
+                    let started = async move { ping(&pool).await.is_ok() }.boxed().shared();
+                    *slot = Some(started.clone());
+                    started
+                }
+            }
+        };
+        ping.await
     }
 
     fn wal_monitor(&self) -> bool {
@@ -82,7 +103,10 @@ impl Application {
             wal_metrics: Arc::new(PgWalMetricRepository::new(pool.clone())),
             wal_probe: Arc::new(PgWalProbe::new(ProbeSettings::default())),
         });
-        let health: Arc<dyn HealthCheck> = Arc::new(ServiceHealth { pool: pool.clone() });
+        let health: Arc<dyn HealthCheck> = Arc::new(ServiceHealth {
+            pool: pool.clone(),
+            in_flight: Mutex::new(None),
+        });
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Property-based API testing with schemathesis: starts `rosetta serve` on a fresh database and
+# lets schemathesis generate requests from /openapi.json, valid and invalid. It fails on any 5xx
+# and on any response that the document does not describe (status, content type, schema,
+# headers), and on invalid data that the API accepts.
+#   scripts/fuzz.sh            # default time budget
+#   FUZZ_MAX_TIME=600 scripts/fuzz.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-postgres.sh
+
+venv=target/fuzz-venv
+if [[ ! -x $venv/bin/st ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "schemathesis==4.32.5"
+fi
+
+cargo build --locked --bin rosetta
+database=rosetta_fuzz
+psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+log=$(mktemp)
+DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database" HOST=127.0.0.1 PORT=$port \
+    LOG_LEVEL=warn target/debug/rosetta serve 2>"$log" &
+server=$!
+cleanup() {
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" || true
+    rm -f "$log"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/health/live" >/dev/null && break
+    sleep 0.2
+done
+
+status=0
+"$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,negative_data_rejection \
+    --max-time "${FUZZ_MAX_TIME:-120}" \
+    --workers 2 \
+    --suppress-health-check too_slow \
+    || status=$?
+if [[ $status -ne 0 ]]; then
+    echo "--- server log ---"
+    cat "$log"
+fi
+exit $status
