@@ -27,3 +27,7 @@ migrate:
 # Drop the cached test template database (it is rebuilt when next needed).
 clean-test-dbs:
     psql -h 127.0.0.1 -U postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'rosetta_tpl_%' OR datname LIKE 'rosetta_test_%'" | while read -r db; do psql -h 127.0.0.1 -U postgres -c "ALTER DATABASE \"$db\" IS_TEMPLATE false" -c "DROP DATABASE \"$db\" WITH (FORCE)"; done
+
+# Benchmark the REST API (release build, wrk and pgbench) and rewrite docs/benchmarks.md.
+bench:
+    scripts/bench/run.sh

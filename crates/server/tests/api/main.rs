@@ -2,6 +2,7 @@
 //! driven over HTTP like any client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cors;
 mod destinations;
 mod errors;
 mod health;
