@@ -17,7 +17,9 @@
 #  2. a second server, started with the service's settings as the environment gives them
 #     (docs/configuration.md; defaults when unset), is loaded endpoint by endpoint: wrk for
 #     BENCH_WARMUP s (3) discarded, then BENCH_DURATION s (10) measured; then pgbench likewise.
-#     Its RSS is sampled every 0.5 s for the whole of step 2 (VmRSS, and VmHWM at the end).
+#     Its RSS is sampled every 0.5 s for the whole of step 2 (VmRSS, and VmHWM at the end), and
+#     the CPU time of the server, of its PostgreSQL backends and of the whole machine is read
+#     around each measured run.
 #
 # Results (raw wrk/pgbench output, captured SQL, server log, RSS samples): target/bench/<run>/.
 set -euo pipefail
@@ -39,6 +41,7 @@ SEED_COUNT=100
 WAL_ROWS_PER_SOURCE=1000
 
 RUN_ID=$(date -u +%Y%m%d-%H%M%S)
+LOAD_BEFORE=$(cut -d ' ' -f 1-3 /proc/loadavg)
 OUT=$ROOT/target/bench/$RUN_ID
 mkdir -p "$OUT/sql" "$OUT/raw"
 ln -sfn "$RUN_ID" "$ROOT/target/bench/latest"
@@ -182,7 +185,8 @@ api() {
 
 # ---------------------------------------------------------------------------------------------
 # The endpoints, in the order they are loaded.
-KEYS=(sources_list pipeline_get pipelines_list wal_metrics source_create health)
+# The insert goes last, so that the rows it adds (and their vacuuming) weigh on nothing else.
+KEYS=(sources_list pipeline_get pipelines_list wal_metrics health source_create)
 declare -A LABEL=(
     [sources_list]="GET /api/v1/sources?limit=100"
     [pipeline_get]="GET /api/v1/pipelines/{id}"
@@ -203,7 +207,7 @@ source_body() {
 
 # ---------------------------------------------------------------------------------------------
 say "database $DB (dropped and re-created), statement logging on"
-psql_admin -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
 psql_admin -c "CREATE DATABASE $DB"
 psql_admin -c "ALTER DATABASE $DB SET log_statement = 'all'"
 LOG_STATEMENT_ON=1
@@ -261,7 +265,7 @@ log_size() { as_root stat -c %s "$PG_LOG"; }
 
 say "the SQL each endpoint runs (log_statement = 'all', $PG_LOG)"
 CAPTURE_NAME=capture-source
-declare -A NSTMT
+declare -A NSTMT NSTMT_TEXT REPREPARED
 for key in "${KEYS[@]}"; do
     body=
     warm_body=
@@ -271,17 +275,32 @@ for key in "${KEYS[@]}"; do
     fi
     # One request first, so that the measured one finds a connection opened and just used (no
     # connection set-up, no pre-ping in the log), as under load.
+    offset0=$(log_size)
     api "${METHOD[$key]}" "${PATHQ[$key]}" "$warm_body"
+    sleep 0.2
     offset=$(log_size)
     api "${METHOD[$key]}" "${PATHQ[$key]}" "$body"
     cp "$OUT/reply" "$OUT/raw/$key.reply.json"
     sleep 0.5
     pids=$(psql_admin -c "SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity WHERE datname = '$DB'")
-    as_root tail -c "+$((offset + 1))" "$PG_LOG" >"$OUT/sql/$key.log"
+    as_root tail -c "+$((offset0 + 1))" "$PG_LOG" >"$OUT/sql/$key.both.log"
+    head -c "$((offset - offset0))" "$OUT/sql/$key.both.log" >"$OUT/sql/$key.warmup.log"
+    tail -c "+$((offset - offset0 + 1))" "$OUT/sql/$key.both.log" >"$OUT/sql/$key.log"
+    rm "$OUT/sql/$key.both.log"
+    perl scripts/bench/statements.pl extract "$pids" <"$OUT/sql/$key.warmup.log" >"$OUT/sql/$key.warmup.tsv"
     perl scripts/bench/statements.pl extract "$pids" <"$OUT/sql/$key.log" >"$OUT/sql/$key.tsv"
     NSTMT[$key]=$(grep -c '^S' "$OUT/sql/$key.tsv" || true)
     [[ ${NSTMT[$key]} -gt 0 ]] || die "no statement of ${LABEL[$key]} found in $PG_LOG (see $OUT/sql/$key.log)"
-    printf '%-48s %s statement(s)\n' "${LABEL[$key]}" "${NSTMT[$key]}" >&2
+    # A named statement (tokio-postgres' sN) that the warm-up request did not use either was
+    # prepared for this request: the service parses and plans it anew every time.
+    REPREPARED[$key]=0
+    while IFS=$'\t' read -r tag kind _; do
+        [[ $tag == S && $kind == "execute s"* ]] || continue
+        grep -q "^S"$'\t'"$kind"$'\t' "$OUT/sql/$key.warmup.tsv" || REPREPARED[$key]=$((REPREPARED[$key] + 1))
+    done <"$OUT/sql/$key.tsv"
+    NSTMT_TEXT[$key]=${NSTMT[$key]}
+    [[ ${REPREPARED[$key]} -gt 0 ]] && NSTMT_TEXT[$key]="${NSTMT[$key]} (${REPREPARED[$key]} prepared anew on every request)"
+    printf '%-48s statements per request: %s\n' "${LABEL[$key]}" "${NSTMT_TEXT[$key]}" >&2
     sed -n 's/^S\t\([^\t]*\)\t\(.*\)$/    [\1] \2/p' "$OUT/sql/$key.tsv" | cut -c 1-200 >&2
 
     # The same statements for pgbench: a random existing pipeline per transaction for the
@@ -325,9 +344,23 @@ sample_rss() {
 }
 sample_rss "$SERVER_PID" >>"$RSS_FILE" 2>/dev/null &
 SAMPLER_PID=$!
-LOAD_BEFORE=$(cut -d ' ' -f 1-3 /proc/loadavg)
 
-declare -A RPS P50 P99 ERRORS ERR_DETAIL TPS PG_ERRORS
+declare -A RPS P50 P99 ERRORS ERR_DETAIL TPS PG_ERRORS CPU_BUSY CPU_SERVER CPU_PG CPU_REST CPU_PGBENCH
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+# CPU time, in clock ticks: of processes (utime + stime), and of the whole machine (busy time).
+proc_ticks() {
+    local pid total=0 t
+    for pid in "$@"; do
+        t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+        total=$((total + t))
+    done
+    echo "$total"
+}
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# µs of CPU per request from a tick count and a request count.
+per_request_us() { awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }'; }
+backend_pids() { psql_admin -c "SELECT coalesce(string_agg(pid::text, ' '), '') FROM pg_stat_activity WHERE datname = '$DB' AND application_name = 'rosetta'"; }
 field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"; }
 
 for key in "${KEYS[@]}"; do
@@ -343,8 +376,11 @@ for key in "${KEYS[@]}"; do
 
     BENCH_NONCE=w$RANDOM$RANDOM wrk -c"$CONNECTIONS" -t"$THREADS" -d"${WARMUP}s" -s "$script" "$url" \
         >"$OUT/raw/$key.wrk-warmup.txt" 2>&1
+    read -r -a backends <<<"$(backend_pids)"
+    server0=$(proc_ticks "$SERVER_PID"); pg0=$(proc_ticks "${backends[@]}"); machine0=$(machine_ticks)
     BENCH_NONCE=m$RANDOM$RANDOM wrk -c"$CONNECTIONS" -t"$THREADS" -d"${DURATION}s" --latency -s "$script" "$url" \
         >"$OUT/raw/$key.wrk.txt" 2>&1
+    server1=$(proc_ticks "$SERVER_PID"); pg1=$(proc_ticks "${backends[@]}"); machine1=$(machine_ticks)
     line=$(grep '^BENCH_RESULT' "$OUT/raw/$key.wrk.txt") || die "no wrk result for $key (see $OUT/raw/$key.wrk.txt)"
     RPS[$key]=$(field rps "$line")
     P50[$key]=$(awk -v us="$(field p50_us "$line")" 'BEGIN { printf "%.2f", us / 1000 }')
@@ -353,9 +389,21 @@ for key in "${KEYS[@]}"; do
     socket_errors=$(( $(field connect "$line") + $(field read "$line") + $(field write "$line") + $(field timeout "$line") ))
     ERRORS[$key]=$((status_errors + socket_errors))
     ERR_DETAIL[$key]="$status_errors status, $socket_errors socket"
+    requests=$(field requests "$line")
+    seconds=$(field seconds "$line")
+    CPU_BUSY[$key]=$(awk -v t=$((machine1 - machine0)) -v hz="$CLK_TCK" -v s="$seconds" -v n="$NCPU" 'BEGIN { printf "%.0f%%", 100 * t / hz / s / n }')
+    CPU_SERVER[$key]=$(per_request_us $((server1 - server0)) "$requests")
+    CPU_PG[$key]=$(per_request_us $((pg1 - pg0)) "$requests")
+    CPU_REST[$key]=$(per_request_us $((machine1 - machine0 - (server1 - server0) - (pg1 - pg0))) "$requests")
+    POOL_CONNECTIONS=${#backends[@]}
     printf 'API:     %s req/s, p50 %s ms, p99 %s ms, errors %s (%s)\n' "${RPS[$key]}" "${P50[$key]}" \
         "${P99[$key]}" "${ERRORS[$key]}" "${ERR_DETAIL[$key]}" >&2
 
+    if [[ $key == source_create ]]; then
+        # The rows the API just inserted are vacuumed now rather than during pgbench's run.
+        psql_bench -c "VACUUM ANALYZE sources"
+        psql_bench -c "CHECKPOINT"
+    fi
     defines=()
     while IFS= read -r d; do defines+=(-D "$d"); done <"$OUT/sql/$key.defines"
     pgbench_run() {
@@ -364,12 +412,18 @@ for key in "${KEYS[@]}"; do
     }
     pgbench_run "$WARMUP" >"$OUT/raw/$key.pgbench-warmup.txt" 2>&1 || true
     rc=0
+    machine0=$(machine_ticks)
     pgbench_run "$DURATION" >"$OUT/raw/$key.pgbench.txt" 2>&1 || rc=$?
+    machine1=$(machine_ticks)
     TPS[$key]=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$OUT/raw/$key.pgbench.txt")
     [[ -n ${TPS[$key]} ]] || die "no pgbench result for $key (see $OUT/raw/$key.pgbench.txt)"
     failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$OUT/raw/$key.pgbench.txt")
     aborted=$(grep -c 'aborted' "$OUT/raw/$key.pgbench.txt" || true)
     PG_ERRORS[$key]=$(( ${failed:-0} + aborted + (rc != 0 ? 1 : 0) ))
+    transactions=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT/raw/$key.pgbench.txt")
+    CPU_PGBENCH[$key]=$(per_request_us $((machine1 - machine0)) "${transactions:-1}")
+    printf 'CPU per request (µs): server %s, PostgreSQL %s, wrk and the rest %s (machine busy %s); pgbench run: %s per transaction\n' \
+        "${CPU_SERVER[$key]}" "${CPU_PG[$key]}" "${CPU_REST[$key]}" "${CPU_BUSY[$key]}" "${CPU_PGBENCH[$key]}" >&2
     printf 'pgbench: %s tps, errors %s\n' "${TPS[$key]}" "${PG_ERRORS[$key]}" >&2
 done
 
@@ -398,11 +452,11 @@ CEILINGS="| endpoint | API req/s | pgbench tps | share | target | verdict |
 |---|---:|---:|---:|---:|---|"
 verdict() { if "$@"; then echo "**met**"; else echo "**missed**"; fi; }
 for key in "${KEYS[@]}"; do
-    share=$(awk -v a="${RPS[$key]}" -v b="${TPS[$key]}" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+    share=$(awk -v a="${RPS[$key]}" -v b="${TPS[$key]}" 'BEGIN { printf "%.1f%%", 100 * a / b }')
     errors="${ERRORS[$key]}"
     [[ ${PG_ERRORS[$key]} -ne 0 ]] && errors="$errors (pgbench: ${PG_ERRORS[$key]})"
     TABLE+="
-| \`${LABEL[$key]}\` | $(fmt_int "${RPS[$key]}") | ${P50[$key]} | ${P99[$key]} | $errors | $(fmt_int "${TPS[$key]}") | $share | ${NSTMT[$key]} |"
+| \`${LABEL[$key]}\` | $(fmt_int "${RPS[$key]}") | ${P50[$key]} | ${P99[$key]} | $errors | $(fmt_int "${TPS[$key]}") | $share | ${NSTMT_TEXT[$key]} |"
     target=$(( FIRST[$key] * FACTOR[$key] ))
     times=$(ratio "${RPS[$key]}" "${FIRST[$key]}")
     v=$(verdict eval "ge ${RPS[$key]} $target && [[ ${ERRORS[$key]} -eq 0 ]]")
@@ -415,7 +469,30 @@ for key in "${KEYS[@]}"; do
 | \`${LABEL[$key]}\` | $(fmt_int "${RPS[$key]}") | $(fmt_int "${TPS[$key]}") | $share | ≥ 50% | $v |"
     fi
 done
+CPU_TABLE="| endpoint | machine CPU busy (API run) | server | PostgreSQL (server's connections) | wrk, kernel, rest | whole machine, pgbench run |
+|---|---:|---:|---:|---:|---:|"
+for key in "${KEYS[@]}"; do
+    CPU_TABLE+="
+| \`${LABEL[$key]}\` | ${CPU_BUSY[$key]} | ${CPU_SERVER[$key]} | ${CPU_PG[$key]} | ${CPU_REST[$key]} | ${CPU_PGBENCH[$key]} |"
+done
 MEM_VERDICT=$(verdict test "$PEAK_KB" -lt 65536)
+# The misses, in words.
+MISSES=
+for key in "${KEYS[@]}"; do
+    target=$(( FIRST[$key] * FACTOR[$key] ))
+    if ! ge "${RPS[$key]}" "$target" || [[ ${ERRORS[$key]} -ne 0 ]]; then
+        MISSES+="- \`${LABEL[$key]}\`: $(fmt_int "${RPS[$key]}") req/s is $(ratio "${RPS[$key]}" "${FIRST[$key]}")× the first implementation; the target is ${FACTOR[$key]}× ($(fmt_int "$target") req/s) with no errors (errors: ${ERRORS[$key]}).
+"
+    fi
+    if [[ ${IS_READ[$key]} -eq 1 ]] && ! ge "${RPS[$key]}" "$(awk -v t="${TPS[$key]}" 'BEGIN { print t / 2 }')"; then
+        MISSES+="- \`${LABEL[$key]}\`: $(fmt_int "${RPS[$key]}") req/s is $(awk -v a="${RPS[$key]}" -v b="${TPS[$key]}" 'BEGIN { printf "%.1f%%", 100 * a / b }') of the database's $(fmt_int "${TPS[$key]}") tps; the target is 50%.
+"
+    fi
+done
+[[ $PEAK_KB -lt 65536 ]] || MISSES+="- Memory: the server peaked at $PEAK_MIB MiB; the target is under 64 MiB.
+"
+[[ -n $MISSES ]] || MISSES="None: every target is met.
+"
 MET=$(grep -o '\*\*met\*\*' <<<"$TARGETS$CEILINGS$MEM_VERDICT" | wc -l)
 MISSED=$(grep -o '\*\*missed\*\*' <<<"$TARGETS$CEILINGS$MEM_VERDICT" | wc -l)
 
@@ -428,15 +505,21 @@ echo "$TARGETS"
 echo
 echo "$CEILINGS"
 echo
+echo "CPU time per request, µs ($NCPU CPUs; the server's pool had $POOL_CONNECTIONS connections open):"
+echo
+echo "$CPU_TABLE"
+echo
 echo "Server memory: peak $PEAK_MIB MiB (VmHWM $HWM_MIB MiB, highest of $RSS_SAMPLES VmRSS samples $RSS_MAX_MIB MiB); target < 64 MiB: $MEM_VERDICT (first implementation: about $FIRST_MIB MiB)"
-echo "Targets met: $MET, missed: $MISSED. Raw results: $OUT"
+echo "Targets met: $MET, missed: $MISSED."
+printf '%s' "$MISSES"
+echo "Raw results: $OUT"
 
 # ---------------------------------------------------------------------------------------------
 # docs/benchmarks.md
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 MEM_GIB=$(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)
 PG_VERSION=$(psql_admin -c "SELECT version()")
-WRK_VERSION=$(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }')
+WRK_VERSION=$({ wrk -v 2>&1 || true; } | head -n 1 | awk '{ print $1, $2 }')
 PGBENCH_VERSION=$("$PGBENCH" --version)
 RUSTC_VERSION=$(rustc --version)
 GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -447,7 +530,7 @@ SOURCE_STATE="commit $GIT_REV"
 sql_section() {
     local key line kind sql n=0
     for key in "${KEYS[@]}"; do
-        echo "**\`${LABEL[$key]}\`**: ${NSTMT[$key]} statement(s) per request"
+        echo "**\`${LABEL[$key]}\`**: statements per request: ${NSTMT_TEXT[$key]}"
         echo
         echo '```sql'
         while IFS=$'\t' read -r tag kind sql; do
@@ -486,7 +569,9 @@ the script; run it again to refresh it.
    with latency; then \`pgbench -n -c$CONNECTIONS -j$THREADS -M prepared\`, ${WARMUP} s discarded,
    then ${DURATION} s, running the endpoint's statements (a random one of the $SEED_COUNT
    pipelines per transaction for the pipeline read, a new unique name per transaction for the
-   insert; every other parameter bound with the value the API sent).
+   insert; every other parameter bound with the value the API sent). The insert goes last, and
+   the rows the API inserted are vacuumed (\`VACUUM ANALYZE sources\`, \`CHECKPOINT\`) before
+   pgbench's turn, outside any measurement.
 5. The server's VmRSS is read from \`/proc/<pid>/status\` every 0.5 s for the whole of step 4, and
    its VmHWM at the end.
 
@@ -508,7 +593,7 @@ run as for pgbench.
 | tools | $WRK_VERSION, $PGBENCH_VERSION, $RUSTC_VERSION |
 | code | $SOURCE_STATE |
 | server settings | $SETTINGS_TEXT |
-| load average | before the load: $LOAD_BEFORE; after: $LOAD_AFTER |
+| load average (1, 5, 15 min) | when the script started: $LOAD_BEFORE; at the end of the load: $LOAD_AFTER |
 
 ## Results
 
@@ -518,6 +603,14 @@ $TABLE
 
 Server memory (RSS) over the whole load: peak **$PEAK_MIB MiB** (VmHWM $HWM_MIB MiB; highest of
 $RSS_SAMPLES samples $RSS_MAX_MIB MiB).
+
+Where the CPU time goes, in µs per request (per transaction for pgbench), read from
+\`/proc/<pid>/stat\` and \`/proc/stat\` around each measured run: the server process, the
+PostgreSQL backends of its pool ($POOL_CONNECTIONS connections were open), and the rest of the
+machine (wrk, the kernel's loopback work, anything else). With $NCPU CPUs, the machine can spend at
+most $NCPU × 1 s per second.
+
+$CPU_TABLE
 
 ## Against the targets
 
@@ -534,13 +627,24 @@ $CEILINGS
 Memory: under 64 MiB: peak $PEAK_MIB MiB against about $FIRST_MIB MiB for the first
 implementation: $MEM_VERDICT.
 
-Targets met: $MET; missed: $MISSED.
+Targets met: $MET; missed: $MISSED. The misses:
+
+$MISSES
+These figures come from one run. On the 2-CPU virtual machine where this benchmark was written,
+five full runs of the same build within half an hour differed by up to 1.5× between the
+slowest and the fastest on one endpoint (the CPU time per request of the server, and of
+pgbench, varied alike, with nothing else running on the machine), and the API's share of the
+ceiling moved by up to 23 points: a verdict within a few points of its threshold can flip
+from one run to the next, so run it more than once before reading much into one.
 
 ## The SQL per request
 
-As captured from PostgreSQL's log (\`execute sN\` is a statement the connection prepared once and
-reuses; \`execute <unnamed>\` is parsed and planned again on every request; \`statement\` is a
-simple-protocol query). A list of 100 pipelines is one query with its joins, not 1 + 100.
+As captured from PostgreSQL's log. \`execute sN\` is a prepared statement: when the request
+before used the same name, the connection prepared it once and reuses it; when it did not, the
+service prepared it anew for this request (one more round trip, and a parse and plan, every
+time), which the table above notes. \`execute <unnamed>\` is parsed and planned on every request;
+\`statement\` is a simple-protocol query. A list of 100 pipelines is one query with its joins,
+not 1 + 100.
 
 $(sql_section)
 EOF
