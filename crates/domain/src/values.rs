@@ -49,18 +49,39 @@ impl Name {
     /// [`InvalidValue`] when the name is empty, longer than 255 characters or holds a character
     /// outside `[A-Za-z0-9_-]`.
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
+        Self::check(value)?;
+        Ok(Self(value.to_ascii_lowercase()))
+    }
+
+    /// Validates and lower-cases a name it takes ownership of, without copying it when it is
+    /// already lower-case.
+    ///
+    /// # Errors
+    ///
+    /// As [`Name::parse`].
+    pub fn parse_owned(mut value: String) -> Result<Self, InvalidValue> {
+        Self::check(&value)?;
+        value.make_ascii_lowercase();
+        Ok(Self(value))
+    }
+
+    fn check(value: &str) -> Result<(), InvalidValue> {
         check_length(value)?;
         check_charset(
             value,
             |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
             "letters, digits, '_' and '-'",
-        )?;
-        Ok(Self(value.to_ascii_lowercase()))
+        )
     }
 
     /// The lower-cased name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The value, as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -81,18 +102,32 @@ impl PublicationName {
     ///
     /// [`InvalidValue`] when it is empty, too long or holds a character outside `[A-Za-z0-9_]`.
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        check_length(value)?;
+        Self::parse_owned(value.to_owned())
+    }
+
+    /// Validates a publication name it takes ownership of.
+    ///
+    /// # Errors
+    ///
+    /// As [`PublicationName::parse`].
+    pub fn parse_owned(value: String) -> Result<Self, InvalidValue> {
+        check_length(&value)?;
         check_charset(
-            value,
+            &value,
             |c| c.is_ascii_alphanumeric() || c == '_',
             "letters, digits and '_'",
         )?;
-        Ok(Self(value.to_owned()))
+        Ok(Self(value))
     }
 
     /// The publication name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The value, as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -114,14 +149,28 @@ impl Text {
     ///
     /// [`InvalidValue`] when it is empty, longer than 255 characters or holds a NUL character.
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        check_length(value)?;
-        check_charset(value, |c| c != '\0', "characters other than NUL")?;
-        Ok(Self(value.to_owned()))
+        Self::parse_owned(value.to_owned())
+    }
+
+    /// Validates text it takes ownership of.
+    ///
+    /// # Errors
+    ///
+    /// As [`Text::parse`].
+    pub fn parse_owned(value: String) -> Result<Self, InvalidValue> {
+        check_length(&value)?;
+        check_charset(&value, |c| c != '\0', "characters other than NUL")?;
+        Ok(Self(value))
     }
 
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The value, as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -146,9 +195,18 @@ impl Secret {
     /// [`InvalidValue`] when it is empty, longer than 255 characters or holds a NUL character; the
     /// error never quotes the value.
     pub fn parse(value: &str) -> Result<Self, InvalidValue> {
-        check_length(value)?;
-        check_charset(value, |c| c != '\0', "characters other than NUL")?;
-        Ok(Self(value.to_owned()))
+        Self::parse_owned(value.to_owned())
+    }
+
+    /// Validates a secret it takes ownership of.
+    ///
+    /// # Errors
+    ///
+    /// As [`Secret::parse`].
+    pub fn parse_owned(value: String) -> Result<Self, InvalidValue> {
+        check_length(&value)?;
+        check_charset(&value, |c| c != '\0', "characters other than NUL")?;
+        Ok(Self(value))
     }
 
     /// The secret in clear, for the one place that must use it (a connection, an encryption).

@@ -51,11 +51,15 @@ fn secret(value: &Option<Secret>) -> Option<String> {
 }
 
 fn optional_text(value: Option<String>, column: &'static str) -> anyhow::Result<Option<Text>> {
-    value.map(|v| stored(Text::parse(&v), column)).transpose()
+    value
+        .map(|v| stored(Text::parse_owned(v), column))
+        .transpose()
 }
 
 fn optional_secret(value: Option<String>, column: &'static str) -> anyhow::Result<Option<Secret>> {
-    value.map(|v| stored(Secret::parse(&v), column)).transpose()
+    value
+        .map(|v| stored(Secret::parse_owned(v), column))
+        .transpose()
 }
 
 /// The JSON stored for a configuration.
@@ -92,10 +96,10 @@ pub(crate) fn from_json(kind: &str, json: serde_json::Value) -> anyhow::Result<D
             let c: StoredSnowflake =
                 serde_json::from_value(json).context("stored Snowflake config is malformed")?;
             DestinationConfig::Snowflake(SnowflakeConfig {
-                account: stored(Text::parse(&c.account), "config.account")?,
-                user: stored(Text::parse(&c.user), "config.user")?,
-                database: stored(Text::parse(&c.database), "config.database")?,
-                schema: stored(Text::parse(&c.schema), "config.schema")?,
+                account: stored(Text::parse_owned(c.account), "config.account")?,
+                user: stored(Text::parse_owned(c.user), "config.user")?,
+                database: stored(Text::parse_owned(c.database), "config.database")?,
+                schema: stored(Text::parse_owned(c.schema), "config.schema")?,
                 role: optional_text(c.role, "config.role")?,
                 warehouse: optional_text(c.warehouse, "config.warehouse")?,
                 host: optional_text(c.host, "config.host")?,
@@ -110,11 +114,11 @@ pub(crate) fn from_json(kind: &str, json: serde_json::Value) -> anyhow::Result<D
             let c: StoredPostgres =
                 serde_json::from_value(json).context("stored PostgreSQL config is malformed")?;
             DestinationConfig::Postgres(PostgresConfig {
-                host: stored(Text::parse(&c.host), "config.host")?,
+                host: stored(Text::parse_owned(c.host), "config.host")?,
                 port: stored(PortNumber::new(c.port), "config.port")?,
-                database: stored(Text::parse(&c.database), "config.database")?,
-                username: stored(Text::parse(&c.username), "config.username")?,
-                schema: stored(Text::parse(&c.schema), "config.schema")?,
+                database: stored(Text::parse_owned(c.database), "config.database")?,
+                username: stored(Text::parse_owned(c.username), "config.username")?,
+                schema: stored(Text::parse_owned(c.schema), "config.schema")?,
                 password: optional_secret(c.password, "config.password")?,
             })
         }

@@ -46,7 +46,7 @@ impl TryFrom<DestinationRow> for Destination {
     fn try_from(row: DestinationRow) -> Result<Self, Self::Error> {
         Ok(Self {
             id: DestinationId::new(row.id),
-            name: stored(Name::parse(&row.name), "destinations.name")?,
+            name: stored(Name::parse_owned(row.name), "destinations.name")?,
             config: from_json(&row.kind, row.config)?,
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -65,7 +65,7 @@ fn details(row: DetailsRow) -> anyhow::Result<PipelineDetails> {
     Ok(PipelineDetails {
         pipeline: Pipeline {
             id: PipelineId::new(pipeline.id),
-            name: stored(Name::parse(&pipeline.name), "pipelines.name")?,
+            name: stored(Name::parse_owned(pipeline.name), "pipelines.name")?,
             source_id: SourceId::new(pipeline.source_id),
             destination_id: DestinationId::new(pipeline.destination_id),
             status: stored(pipeline.status.parse(), "pipelines.status")?,

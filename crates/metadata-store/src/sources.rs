@@ -51,17 +51,17 @@ impl TryFrom<SourceRow> for Source {
     fn try_from(row: SourceRow) -> Result<Self, Self::Error> {
         Ok(Self {
             id: SourceId::new(row.id),
-            name: stored(Name::parse(&row.name), "sources.name")?,
-            pg_host: stored(Text::parse(&row.pg_host), "sources.pg_host")?,
+            name: stored(Name::parse_owned(row.name), "sources.name")?,
+            pg_host: stored(Text::parse_owned(row.pg_host), "sources.pg_host")?,
             pg_port: stored(PortNumber::new(row.pg_port.into()), "sources.pg_port")?,
-            pg_database: stored(Text::parse(&row.pg_database), "sources.pg_database")?,
-            pg_username: stored(Text::parse(&row.pg_username), "sources.pg_username")?,
+            pg_database: stored(Text::parse_owned(row.pg_database), "sources.pg_database")?,
+            pg_username: stored(Text::parse_owned(row.pg_username), "sources.pg_username")?,
             pg_password: row
                 .pg_password
-                .map(|p| stored(Secret::parse(&p), "sources.pg_password"))
+                .map(|p| stored(Secret::parse_owned(p), "sources.pg_password"))
                 .transpose()?,
             publication_name: stored(
-                PublicationName::parse(&row.publication_name),
+                PublicationName::parse_owned(row.publication_name),
                 "sources.publication_name",
             )?,
             replication_id: stored(
@@ -82,6 +82,8 @@ struct SourceInsert<'a> {
     pg_port: i32,
     pg_database: &'a str,
     pg_username: &'a str,
+    // NULL when absent, so that every insert is the same statement and stays prepared.
+    #[diesel(treat_none_as_default_value = false)]
     pg_password: Option<&'a str>,
     publication_name: &'a str,
     replication_id: i64,

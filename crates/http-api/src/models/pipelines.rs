@@ -226,13 +226,13 @@ pub struct PipelineMetadataResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&PipelineMetadata> for PipelineMetadataResponse {
-    fn from(metadata: &PipelineMetadata) -> Self {
+impl From<PipelineMetadata> for PipelineMetadataResponse {
+    fn from(metadata: PipelineMetadata) -> Self {
         Self {
             id: metadata.id.get(),
             pipeline_id: metadata.pipeline_id.get(),
             status: metadata.status.into(),
-            last_error: metadata.last_error.clone(),
+            last_error: metadata.last_error,
             last_error_at: metadata.last_error_at,
             last_start_at: metadata.last_start_at,
             created_at: metadata.created_at,
@@ -282,20 +282,21 @@ impl ApiComponent for PipelineResponse {
     }
 }
 
-impl From<&PipelineDetails> for PipelineResponse {
-    fn from(details: &PipelineDetails) -> Self {
-        let pipeline = &details.pipeline;
+// By value, so that strings move into the response instead of being copied.
+impl From<PipelineDetails> for PipelineResponse {
+    fn from(details: PipelineDetails) -> Self {
+        let pipeline = details.pipeline;
         Self {
             id: pipeline.id.get(),
-            name: pipeline.name.as_str().to_owned(),
+            name: pipeline.name.into_string(),
             source_id: pipeline.source_id.get(),
             destination_id: pipeline.destination_id.get(),
             status: pipeline.status.into(),
             created_at: pipeline.created_at,
             updated_at: pipeline.updated_at,
-            source: SourceResponse::from(&details.source),
-            destination: DestinationResponse::from(&details.destination),
-            pipeline_metadata: PipelineMetadataResponse::from(&details.metadata),
+            source: SourceResponse::from(details.source),
+            destination: DestinationResponse::from(details.destination),
+            pipeline_metadata: PipelineMetadataResponse::from(details.metadata),
         }
     }
 }

@@ -160,16 +160,17 @@ pub struct SourceResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&Source> for SourceResponse {
-    fn from(source: &Source) -> Self {
+// Takes the source by value: its strings move into the response instead of being copied.
+impl From<Source> for SourceResponse {
+    fn from(source: Source) -> Self {
         Self {
             id: source.id.get(),
-            name: source.name.as_str().to_owned(),
-            pg_host: source.pg_host.as_str().to_owned(),
+            name: source.name.into_string(),
+            pg_host: source.pg_host.into_string(),
             pg_port: source.pg_port.get(),
-            pg_database: source.pg_database.as_str().to_owned(),
-            pg_username: source.pg_username.as_str().to_owned(),
-            publication_name: source.publication_name.as_str().to_owned(),
+            pg_database: source.pg_database.into_string(),
+            pg_username: source.pg_username.into_string(),
+            publication_name: source.publication_name.into_string(),
             replication_id: source.replication_id.get(),
             created_at: source.created_at,
             updated_at: source.updated_at,

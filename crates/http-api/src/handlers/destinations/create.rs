@@ -29,5 +29,5 @@ pub async fn create_destination(
     body: ValidJson<CreateDestinationBody>,
 ) -> Result<CreatedJson<DestinationResponse>, ApiError> {
     let destination = rosetta.create_destination(body.into_inner()).await?;
-    Ok(CreatedJson(DestinationResponse::from(&destination)))
+    Ok(CreatedJson(DestinationResponse::from(destination)))
 }

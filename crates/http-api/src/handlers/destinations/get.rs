@@ -26,5 +26,5 @@ pub async fn get_destination(
 ) -> Result<Json<DestinationResponse>, ApiError> {
     let id = DestinationId::new(id.into_inner());
     let destination = rosetta.get_destination(id).await?;
-    Ok(Json(DestinationResponse::from(&destination)))
+    Ok(Json(DestinationResponse::from(destination)))
 }

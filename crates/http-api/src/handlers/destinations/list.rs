@@ -26,6 +26,9 @@ pub async fn list_destinations(
 ) -> Result<Json<Vec<DestinationResponse>>, ApiError> {
     let destinations = rosetta.list_destinations(page.into_inner()).await?;
     Ok(Json(
-        destinations.iter().map(DestinationResponse::from).collect(),
+        destinations
+            .into_iter()
+            .map(DestinationResponse::from)
+            .collect(),
     ))
 }

@@ -44,5 +44,5 @@ pub async fn update_destination(
         .into_update(stored_type)
         .map_err(ApiError::Validation)?;
     let destination = rosetta.update_destination(id, update).await?;
-    Ok(Json(DestinationResponse::from(&destination)))
+    Ok(Json(DestinationResponse::from(destination)))
 }

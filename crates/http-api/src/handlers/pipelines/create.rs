@@ -38,5 +38,5 @@ pub async fn create_pipeline(
     let details = rosetta
         .create_pipeline(name, source_id, destination_id, status)
         .await?;
-    Ok(CreatedJson(PipelineResponse::from(&details)))
+    Ok(CreatedJson(PipelineResponse::from(details)))
 }

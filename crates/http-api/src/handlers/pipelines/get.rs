@@ -27,5 +27,5 @@ pub async fn get_pipeline(
     let details = rosetta
         .get_pipeline(PipelineId::new(id.into_inner()))
         .await?;
-    Ok(Json(PipelineResponse::from(&details)))
+    Ok(Json(PipelineResponse::from(details)))
 }

@@ -26,5 +26,7 @@ pub async fn list_pipelines(
 ) -> Result<Json<Vec<PipelineResponse>>, ApiError> {
     let (page, status) = query.into_inner();
     let pipelines = rosetta.list_pipelines(page, status).await?;
-    Ok(Json(pipelines.iter().map(PipelineResponse::from).collect()))
+    Ok(Json(
+        pipelines.into_iter().map(PipelineResponse::from).collect(),
+    ))
 }

@@ -30,5 +30,5 @@ pub async fn pause_pipeline(
     let details = rosetta
         .pause_pipeline(PipelineId::new(id.into_inner()))
         .await?;
-    Ok(Json(PipelineResponse::from(&details)))
+    Ok(Json(PipelineResponse::from(details)))
 }

@@ -30,5 +30,5 @@ pub async fn refresh_pipeline(
     let details = rosetta
         .refresh_pipeline(PipelineId::new(id.into_inner()))
         .await?;
-    Ok(Json(PipelineResponse::from(&details)))
+    Ok(Json(PipelineResponse::from(details)))
 }

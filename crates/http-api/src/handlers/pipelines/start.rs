@@ -30,5 +30,5 @@ pub async fn start_pipeline(
     let details = rosetta
         .start_pipeline(PipelineId::new(id.into_inner()))
         .await?;
-    Ok(Json(PipelineResponse::from(&details)))
+    Ok(Json(PipelineResponse::from(details)))
 }

@@ -33,5 +33,5 @@ pub async fn update_pipeline(
 ) -> Result<Json<PipelineResponse>, ApiError> {
     let id = PipelineId::new(id.into_inner());
     let details = rosetta.update_pipeline(id, body.into_inner()).await?;
-    Ok(Json(PipelineResponse::from(&details)))
+    Ok(Json(PipelineResponse::from(details)))
 }

@@ -27,5 +27,5 @@ pub async fn create_source(
     body: ValidJson<CreateSourceBody>,
 ) -> Result<CreatedJson<SourceResponse>, ApiError> {
     let source = rosetta.create_source(body.into_inner()).await?;
-    Ok(CreatedJson(SourceResponse::from(&source)))
+    Ok(CreatedJson(SourceResponse::from(source)))
 }

@@ -25,5 +25,5 @@ pub async fn get_source(
     id: ValidPath<IdPath>,
 ) -> Result<Json<SourceResponse>, ApiError> {
     let source = rosetta.get_source(SourceId::new(id.into_inner())).await?;
-    Ok(Json(SourceResponse::from(&source)))
+    Ok(Json(SourceResponse::from(source)))
 }

@@ -25,5 +25,7 @@ pub async fn list_sources(
     page: ValidQuery<PageQuery>,
 ) -> Result<Json<Vec<SourceResponse>>, ApiError> {
     let sources = rosetta.list_sources(page.into_inner()).await?;
-    Ok(Json(sources.iter().map(SourceResponse::from).collect()))
+    Ok(Json(
+        sources.into_iter().map(SourceResponse::from).collect(),
+    ))
 }

@@ -31,5 +31,5 @@ pub async fn update_source(
 ) -> Result<Json<SourceResponse>, ApiError> {
     let id = SourceId::new(id.into_inner());
     let source = rosetta.update_source(id, body.into_inner()).await?;
-    Ok(Json(SourceResponse::from(&source)))
+    Ok(Json(SourceResponse::from(source)))
 }

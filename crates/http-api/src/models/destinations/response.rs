@@ -93,43 +93,41 @@ pub struct DestinationResponse {
 
 nesting_component!(DestinationResponse);
 
-fn owned(text: &Text) -> String {
-    text.as_str().to_owned()
+fn optional(text: Option<Text>) -> Option<String> {
+    text.map(Text::into_string)
 }
 
-fn optional(text: Option<&Text>) -> Option<String> {
-    text.map(owned)
-}
-
-impl From<&SnowflakeConfig> for SnowflakeConfigResponse {
-    fn from(config: &SnowflakeConfig) -> Self {
+// The conversions take the domain values by value: strings move instead of being copied, and
+// the secrets are dropped here, never read.
+impl From<SnowflakeConfig> for SnowflakeConfigResponse {
+    fn from(config: SnowflakeConfig) -> Self {
         Self {
-            account: owned(&config.account),
-            user: owned(&config.user),
-            database: owned(&config.database),
-            schema: owned(&config.schema),
-            role: optional(config.role.as_ref()),
-            warehouse: optional(config.warehouse.as_ref()),
-            host: optional(config.host.as_ref()),
-            private_key_path: optional(config.private_key_path.as_ref()),
+            account: config.account.into_string(),
+            user: config.user.into_string(),
+            database: config.database.into_string(),
+            schema: config.schema.into_string(),
+            role: optional(config.role),
+            warehouse: optional(config.warehouse),
+            host: optional(config.host),
+            private_key_path: optional(config.private_key_path),
         }
     }
 }
 
-impl From<&PostgresConfig> for PostgresConfigResponse {
-    fn from(config: &PostgresConfig) -> Self {
+impl From<PostgresConfig> for PostgresConfigResponse {
+    fn from(config: PostgresConfig) -> Self {
         Self {
-            host: owned(&config.host),
+            host: config.host.into_string(),
             port: config.port.get(),
-            database: owned(&config.database),
-            username: owned(&config.username),
-            schema: owned(&config.schema),
+            database: config.database.into_string(),
+            username: config.username.into_string(),
+            schema: config.schema.into_string(),
         }
     }
 }
 
-impl From<&DestinationConfig> for DestinationConfigResponse {
-    fn from(config: &DestinationConfig) -> Self {
+impl From<DestinationConfig> for DestinationConfigResponse {
+    fn from(config: DestinationConfig) -> Self {
         match config {
             DestinationConfig::Snowflake(c) => Self::Snowflake(c.into()),
             DestinationConfig::Postgres(c) => Self::Postgres(c.into()),
@@ -137,13 +135,13 @@ impl From<&DestinationConfig> for DestinationConfigResponse {
     }
 }
 
-impl From<&Destination> for DestinationResponse {
-    fn from(destination: &Destination) -> Self {
+impl From<Destination> for DestinationResponse {
+    fn from(destination: Destination) -> Self {
         Self {
             id: destination.id.get(),
-            name: destination.name.as_str().to_owned(),
+            name: destination.name.into_string(),
             destination_type: destination.config.destination_type().into(),
-            config: (&destination.config).into(),
+            config: destination.config.into(),
             created_at: destination.created_at,
             updated_at: destination.updated_at,
         }
