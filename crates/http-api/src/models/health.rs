@@ -9,7 +9,6 @@ use apistos::paths::{MediaType, Response, Responses};
 use apistos::reference_or::ReferenceOr;
 use apistos::schemars::JsonSchema;
 use apistos::{ApiComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// What each dependency answered.
@@ -33,7 +32,7 @@ pub struct HealthResponse {
     #[schemars(example = &"0.1.0")]
     pub version: String,
     /// When the check ran (RFC 3339, UTC).
-    pub timestamp: DateTime<Utc>,
+    pub timestamp: Timestamp,
     /// Each dependency's answer.
     pub checks: HealthChecks,
 }
@@ -108,3 +107,4 @@ pub struct LiveResponse {
     #[schemars(example = &"alive")]
     pub status: String,
 }
+use crate::models::timestamp::Timestamp;

@@ -6,6 +6,7 @@ pub mod health;
 pub mod params;
 pub mod pipelines;
 pub mod sources;
+pub mod timestamp;
 pub mod wal_metrics;
 
 /// The pattern of names of sources, destinations and pipelines.

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use apistos::reference_or::ReferenceOr;
 use apistos::schemars::JsonSchema;
 use apistos::{ApiComponent, ApistosSchema, OpenApiVersion};
-use chrono::{DateTime, Utc};
 use rosetta_app::PipelineUpdateRequest;
 use rosetta_domain::{
     DestinationId, InitialPipelineStatus, InvalidValue, Name, PageRequest, PipelineDetails,
@@ -22,6 +21,7 @@ use super::NAME_PATTERN;
 use crate::error::FieldError;
 use crate::extract::{FromBody, FromParams};
 use crate::fields::{Fields, Origin};
+use crate::models::timestamp::Timestamp;
 use crate::openapi;
 
 /// What a pipeline has been asked to do: replicate (`START`), stop and keep its position
@@ -217,13 +217,13 @@ pub struct PipelineMetadataResponse {
     #[schemars(example = &Value::Null)]
     pub last_error: Option<String>,
     /// When that error was reported (RFC 3339, UTC).
-    pub last_error_at: Option<DateTime<Utc>>,
+    pub last_error_at: Option<Timestamp>,
     /// When the pipeline was last started (RFC 3339, UTC); repeating a start does not move it.
-    pub last_start_at: Option<DateTime<Utc>>,
+    pub last_start_at: Option<Timestamp>,
     /// When it was created (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When it last changed (RFC 3339, UTC).
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 impl From<PipelineMetadata> for PipelineMetadataResponse {
@@ -233,10 +233,10 @@ impl From<PipelineMetadata> for PipelineMetadataResponse {
             pipeline_id: metadata.pipeline_id.get(),
             status: metadata.status.into(),
             last_error: metadata.last_error,
-            last_error_at: metadata.last_error_at,
-            last_start_at: metadata.last_start_at,
-            created_at: metadata.created_at,
-            updated_at: metadata.updated_at,
+            last_error_at: metadata.last_error_at.map(Timestamp),
+            last_start_at: metadata.last_start_at.map(Timestamp),
+            created_at: metadata.created_at.into(),
+            updated_at: metadata.updated_at.into(),
         }
     }
 }
@@ -260,9 +260,9 @@ pub struct PipelineResponse {
     /// What it has been asked to do.
     pub status: PipelineStatusName,
     /// When it was created (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When it last changed (RFC 3339, UTC).
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
     /// Its source (without the password).
     pub source: SourceResponse,
     /// Its destination (without secret configuration).
@@ -292,8 +292,8 @@ impl From<PipelineDetails> for PipelineResponse {
             source_id: pipeline.source_id.get(),
             destination_id: pipeline.destination_id.get(),
             status: pipeline.status.into(),
-            created_at: pipeline.created_at,
-            updated_at: pipeline.updated_at,
+            created_at: pipeline.created_at.into(),
+            updated_at: pipeline.updated_at.into(),
             source: SourceResponse::from(details.source),
             destination: DestinationResponse::from(details.destination),
             pipeline_metadata: PipelineMetadataResponse::from(details.metadata),

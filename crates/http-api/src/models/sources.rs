@@ -2,7 +2,6 @@
 
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
-use chrono::{DateTime, Utc};
 use rosetta_domain::{
     Name, NewSource, PortNumber, PublicationName, ReplicationId, Secret, Source, SourceUpdate, Text,
 };
@@ -13,6 +12,7 @@ use super::{NAME_PATTERN, PUBLICATION_PATTERN};
 use crate::error::FieldError;
 use crate::extract::FromBody;
 use crate::fields::Fields;
+use crate::models::timestamp::Timestamp;
 
 /// A PostgreSQL database to replicate from.
 #[derive(JsonSchema, ApiComponent)]
@@ -155,9 +155,9 @@ pub struct SourceResponse {
     #[schemars(example = 1)]
     pub replication_id: i64,
     /// When it was created (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When it last changed (RFC 3339, UTC).
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 // Takes the source by value: its strings move into the response instead of being copied.
@@ -172,8 +172,8 @@ impl From<Source> for SourceResponse {
             pg_username: source.pg_username.into_string(),
             publication_name: source.publication_name.into_string(),
             replication_id: source.replication_id.get(),
-            created_at: source.created_at,
-            updated_at: source.updated_at,
+            created_at: source.created_at.into(),
+            updated_at: source.updated_at.into(),
         }
     }
 }

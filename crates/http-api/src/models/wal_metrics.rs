@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
-use chrono::{DateTime, Utc};
 use rosetta_domain::{Limit, SourceId, WalMetric, WalMetricQuery};
 use serde::Serialize;
 
@@ -12,6 +11,7 @@ use super::params::read_id;
 use crate::error::FieldError;
 use crate::extract::FromParams;
 use crate::fields::{Fields, Origin};
+use crate::models::timestamp::Timestamp;
 
 /// Which samples to list, newest first.
 #[derive(JsonSchema, ApiComponent)]
@@ -57,7 +57,7 @@ pub struct WalMetricResponse {
     #[schemars(example = 3.0)]
     pub size_gb: f64,
     /// When it was sampled (RFC 3339, UTC).
-    pub recorded_at: DateTime<Utc>,
+    pub recorded_at: Timestamp,
 }
 
 impl From<&WalMetric> for WalMetricResponse {
@@ -68,7 +68,7 @@ impl From<&WalMetric> for WalMetricResponse {
             size_bytes: metric.size_bytes,
             size_mb: metric.size_mb(),
             size_gb: metric.size_gb(),
-            recorded_at: metric.recorded_at,
+            recorded_at: metric.recorded_at.into(),
         }
     }
 }

@@ -33,7 +33,7 @@ async fn report(check: &dyn HealthCheck) -> HealthReply {
     HealthReply(HealthResponse {
         status: if database { "healthy" } else { "unhealthy" }.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        timestamp: Utc::now(),
+        timestamp: Utc::now().into(),
         checks: HealthChecks {
             database,
             wal_monitor: check.wal_monitor(),

@@ -2,11 +2,11 @@
 
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
-use chrono::{DateTime, Utc};
 use rosetta_domain::{Destination, DestinationConfig, PostgresConfig, SnowflakeConfig, Text};
 use serde::Serialize;
 
 use super::DestinationTypeName;
+use crate::models::timestamp::Timestamp;
 
 /// How a Snowflake destination is reached, without its private key passphrase.
 #[derive(Serialize, JsonSchema, ApiComponent)]
@@ -86,9 +86,9 @@ pub struct DestinationResponse {
     /// Its configuration, without secret fields.
     pub config: DestinationConfigResponse,
     /// When it was created (RFC 3339, UTC).
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When it last changed (RFC 3339, UTC).
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
 }
 
 nesting_component!(DestinationResponse);
@@ -142,8 +142,8 @@ impl From<Destination> for DestinationResponse {
             name: destination.name.into_string(),
             destination_type: destination.config.destination_type().into(),
             config: destination.config.into(),
-            created_at: destination.created_at,
-            updated_at: destination.updated_at,
+            created_at: destination.created_at.into(),
+            updated_at: destination.updated_at.into(),
         }
     }
 }
