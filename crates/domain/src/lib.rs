@@ -48,4 +48,4 @@ pub use source::{NewSource, Source, SourceUpdate};
 pub use values::{
     DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId, Secret, Text,
 };
-pub use wal::{NewWalMetric, WalMetric, WalMetricQuery, WalReading};
+pub use wal::{NewWalMetric, WalBucket, WalMetric, WalMetricQuery, WalReading, WalSeriesPoint};

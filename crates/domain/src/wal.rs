@@ -46,8 +46,82 @@ pub struct NewWalMetric {
 pub struct WalMetricQuery {
     /// Only this source's samples; every source's when `None`.
     pub source_id: Option<SourceId>,
-    /// At most this many.
+    /// Only samples recorded at or after this moment.
+    pub from: Option<DateTime<Utc>>,
+    /// Only samples recorded before this moment.
+    pub to: Option<DateTime<Utc>>,
+    /// At most this many (samples, or buckets of a series).
     pub limit: Limit,
+}
+
+/// The width of the buckets of a WAL series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WalBucket {
+    /// One minute (`1m`).
+    Minute,
+    /// Five minutes (`5m`).
+    FiveMinutes,
+    /// One hour (`1h`).
+    Hour,
+    /// One day (`1d`).
+    Day,
+}
+
+impl WalBucket {
+    /// The spelling used by the API (`1m`, `5m`, `1h`, `1d`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Minute => "1m",
+            Self::FiveMinutes => "5m",
+            Self::Hour => "1h",
+            Self::Day => "1d",
+        }
+    }
+
+    /// The width in seconds.
+    pub const fn seconds(self) -> i64 {
+        match self {
+            Self::Minute => 60,
+            Self::FiveMinutes => 300,
+            Self::Hour => 3_600,
+            Self::Day => 86_400,
+        }
+    }
+}
+
+impl std::str::FromStr for WalBucket {
+    type Err = crate::InvalidValue;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "1m" => Ok(Self::Minute),
+            "5m" => Ok(Self::FiveMinutes),
+            "1h" => Ok(Self::Hour),
+            "1d" => Ok(Self::Day),
+            _ => Err(crate::InvalidValue::new(
+                "unknown_variant",
+                "must be one of 1m, 5m, 1h, 1d",
+            )),
+        }
+    }
+}
+
+/// The samples of one bucket of a WAL series, summarized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WalSeriesPoint {
+    /// Where the bucket starts (buckets are aligned on multiples of their width since
+    /// 2000-01-01 00:00 UTC).
+    pub bucket_start: DateTime<Utc>,
+    /// The smallest WAL position sampled in the bucket.
+    pub min_bytes: i64,
+    /// The largest.
+    pub max_bytes: i64,
+    /// The average.
+    pub avg_bytes: f64,
+    /// The last one sampled.
+    pub last_bytes: i64,
+    /// How many samples the bucket holds.
+    pub samples: i64,
 }
 
 /// What one probe of a source read.

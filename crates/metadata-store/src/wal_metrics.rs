@@ -3,9 +3,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Nullable, Timestamptz};
 use diesel_async::RunQueryDsl;
 use rosetta_domain::ports::{WalMetricRepository, WalMetricRepositoryError};
-use rosetta_domain::{NewWalMetric, SourceId, WalMetric, WalMetricId, WalMetricQuery};
+use rosetta_domain::{
+    NewWalMetric, SourceId, WalBucket, WalMetric, WalMetricId, WalMetricQuery, WalSeriesPoint,
+};
 
 use crate::errors::{Context, DbError};
 use crate::schema::wal_metrics;
@@ -40,6 +43,35 @@ impl From<WalMetricRow> for WalMetric {
             source_id: SourceId::new(row.source_id),
             size_bytes: row.size_bytes,
             recorded_at: row.recorded_at,
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct SeriesRow {
+    #[diesel(sql_type = Timestamptz)]
+    bucket_start: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    min_bytes: i64,
+    #[diesel(sql_type = BigInt)]
+    max_bytes: i64,
+    #[diesel(sql_type = Double)]
+    avg_bytes: f64,
+    #[diesel(sql_type = BigInt)]
+    last_bytes: i64,
+    #[diesel(sql_type = BigInt)]
+    samples: i64,
+}
+
+impl From<SeriesRow> for WalSeriesPoint {
+    fn from(row: SeriesRow) -> Self {
+        Self {
+            bucket_start: row.bucket_start,
+            min_bytes: row.min_bytes,
+            max_bytes: row.max_bytes,
+            avg_bytes: row.avg_bytes,
+            last_bytes: row.last_bytes,
+            samples: row.samples,
         }
     }
 }
@@ -91,12 +123,58 @@ impl WalMetricRepository for PgWalMetricRepository {
             if let Some(source) = query.source_id {
                 select = select.filter(wal_metrics::source_id.eq(source.get()));
             }
+            if let Some(from) = query.from {
+                select = select.filter(wal_metrics::recorded_at.ge(from));
+            }
+            if let Some(to) = query.to {
+                select = select.filter(wal_metrics::recorded_at.lt(to));
+            }
             Ok(select.load(&mut conn).await?)
         }
         .await
         .while_doing("listing WAL samples");
         let rows = result.map_err(|e| to_port_error(e, None))?;
         Ok(rows.into_iter().map(WalMetric::from).collect())
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn series(
+        &self,
+        query: WalMetricQuery,
+        bucket: WalBucket,
+    ) -> Result<Vec<WalSeriesPoint>, WalMetricRepositoryError> {
+        let result: Result<Vec<SeriesRow>, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            // NULL filters match everything, so that one statement serves every query.
+            let rows = diesel::sql_query(
+                "SELECT date_bin(make_interval(secs => $1), recorded_at,
+                                 TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket_start,
+                        min(size_bytes) AS min_bytes,
+                        max(size_bytes) AS max_bytes,
+                        avg(size_bytes)::float8 AS avg_bytes,
+                        (array_agg(size_bytes ORDER BY recorded_at DESC, id DESC))[1] AS last_bytes,
+                        count(*) AS samples
+                 FROM wal_metrics
+                 WHERE ($2::bigint IS NULL OR source_id = $2)
+                   AND ($3::timestamptz IS NULL OR recorded_at >= $3)
+                   AND ($4::timestamptz IS NULL OR recorded_at < $4)
+                 GROUP BY 1
+                 ORDER BY 1 DESC
+                 LIMIT $5",
+            )
+            .bind::<Double, _>(bucket.seconds() as f64)
+            .bind::<Nullable<BigInt>, _>(query.source_id.map(SourceId::get))
+            .bind::<Nullable<Timestamptz>, _>(query.from)
+            .bind::<Nullable<Timestamptz>, _>(query.to)
+            .bind::<BigInt, _>(i64::from(query.limit.get()))
+            .load(&mut conn)
+            .await?;
+            Ok(rows)
+        }
+        .await
+        .while_doing("summarizing WAL samples");
+        let rows = result.map_err(|e| to_port_error(e, None))?;
+        Ok(rows.into_iter().map(WalSeriesPoint::from).collect())
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]

@@ -32,6 +32,7 @@ async fn samples_list_newest_first_per_source_within_the_limit() {
     let query = WalMetricQuery {
         source_id: Some(a),
         limit: Limit::new(3).unwrap(),
+        ..WalMetricQuery::default()
     };
     let sizes: Vec<_> = metrics
         .list(query)
@@ -100,4 +101,81 @@ async fn old_samples_are_deleted_and_samples_go_with_their_source() {
         .await
         .unwrap()
         .is_empty());
+}
+
+#[tokio::test]
+async fn a_series_summarizes_each_bucket_in_sql_within_the_time_range() {
+    use rosetta_domain::WalBucket;
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let metrics = PgWalMetricRepository::new(pool);
+    let a = sources.create(new_source("a")).await.unwrap().id;
+    let b = sources.create(new_source("b")).await.unwrap().id;
+    // Three 5-minute buckets from 10:00 UTC, samples every minute; b's samples must not count.
+    let start = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 1, 10, 0, 0).unwrap();
+    for minute in 0..15 {
+        let at = start + Duration::minutes(minute);
+        let metric = NewWalMetric {
+            source_id: a,
+            size_bytes: 1000 + minute * 10,
+            recorded_at: at,
+        };
+        metrics.record(metric).await.unwrap();
+        let other = NewWalMetric {
+            source_id: b,
+            size_bytes: 1,
+            recorded_at: at,
+        };
+        metrics.record(other).await.unwrap();
+    }
+    let query = WalMetricQuery {
+        source_id: Some(a),
+        ..WalMetricQuery::default()
+    };
+    let series = metrics.series(query, WalBucket::FiveMinutes).await.unwrap();
+    let starts: Vec<_> = series.iter().map(|p| p.bucket_start).collect();
+    assert_eq!(
+        starts,
+        [
+            start + Duration::minutes(10),
+            start + Duration::minutes(5),
+            start
+        ]
+    );
+    let newest = &series[0];
+    assert_eq!(
+        (
+            newest.min_bytes,
+            newest.max_bytes,
+            newest.last_bytes,
+            newest.samples
+        ),
+        (1100, 1140, 1140, 5)
+    );
+    assert!((newest.avg_bytes - 1120.0).abs() < 1e-9);
+
+    let ranged = WalMetricQuery {
+        source_id: Some(a),
+        from: Some(start + Duration::minutes(5)),
+        to: Some(start + Duration::minutes(7)),
+        limit: Limit::new(10).unwrap(),
+    };
+    let series = metrics.series(ranged, WalBucket::Hour).await.unwrap();
+    assert_eq!(series.len(), 1);
+    assert_eq!(
+        (series[0].min_bytes, series[0].max_bytes, series[0].samples),
+        (1050, 1060, 2)
+    );
+    let listed = metrics.list(ranged).await.unwrap();
+    let sizes: Vec<_> = listed.iter().map(|m| m.size_bytes).collect();
+    assert_eq!(sizes, [1060, 1050]);
+    let one = WalMetricQuery {
+        limit: Limit::new(1).unwrap(),
+        ..query
+    };
+    assert_eq!(
+        metrics.series(one, WalBucket::Minute).await.unwrap().len(),
+        1
+    );
 }

@@ -1,6 +1,6 @@
 //! Use case: read the WAL samples kept, newest first.
 
-use rosetta_domain::{WalMetric, WalMetricQuery};
+use rosetta_domain::{WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};
 
 use crate::{AppError, Rosetta};
 
@@ -18,6 +18,21 @@ impl Rosetta {
     ) -> Result<Vec<WalMetric>, AppError> {
         Ok(self.wal_metrics.list(query).await?)
     }
+
+    /// The WAL samples summarized per bucket of `bucket` width (min, max, average, last and
+    /// count), newest bucket first, at most `query.limit` buckets.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::Unavailable`], [`AppError::Unknown`].
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    pub async fn list_wal_series(
+        &self,
+        query: WalMetricQuery,
+        bucket: WalBucket,
+    ) -> Result<Vec<WalSeriesPoint>, AppError> {
+        Ok(self.wal_metrics.series(query, bucket).await?)
+    }
 }
 
 #[cfg(test)]
@@ -33,6 +48,7 @@ mod tests {
         WalMetricQuery {
             source_id: Some(SourceId::new(3)),
             limit: Limit::new(10).expect("a valid limit"),
+            ..WalMetricQuery::default()
         }
     }
 
@@ -56,6 +72,34 @@ mod tests {
         let listed = mocks.into_rosetta().list_wal_metrics(query()).await;
 
         assert_eq!(listed.ok(), Some(vec![metric]));
+    }
+
+    #[tokio::test]
+    async fn a_series_passes_the_query_and_bucket_width_to_the_store() {
+        use rosetta_domain::{WalBucket, WalSeriesPoint};
+        let point = WalSeriesPoint {
+            bucket_start: long_ago(),
+            min_bytes: 1,
+            max_bytes: 3,
+            avg_bytes: 2.0,
+            last_bytes: 3,
+            samples: 3,
+        };
+        let returned = point.clone();
+        let mut mocks = Mocks::default();
+        mocks
+            .wal_metrics
+            .expect_series()
+            .withf(|given, bucket| *given == query() && *bucket == WalBucket::Hour)
+            .times(1)
+            .returning(move |_, _| Ok(vec![returned.clone()]));
+
+        let series = mocks
+            .into_rosetta()
+            .list_wal_series(query(), WalBucket::Hour)
+            .await;
+
+        assert_eq!(series.ok(), Some(vec![point]));
     }
 
     #[tokio::test]

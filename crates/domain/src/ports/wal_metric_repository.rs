@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::{NewWalMetric, SourceId, WalMetric, WalMetricQuery};
+use crate::{NewWalMetric, SourceId, WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};
 
 /// What can go wrong in a [`WalMetricRepository`].
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,18 @@ pub trait WalMetricRepository: Send + Sync {
     /// `Unavailable`, `Unknown`.
     async fn list(&self, query: WalMetricQuery)
         -> Result<Vec<WalMetric>, WalMetricRepositoryError>;
+
+    /// The samples summarized per bucket (min, max, average, last, count), newest bucket first,
+    /// at most `query.limit` buckets, computed by the store.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn series(
+        &self,
+        query: WalMetricQuery,
+        bucket: WalBucket,
+    ) -> Result<Vec<WalSeriesPoint>, WalMetricRepositoryError>;
 
     /// Deletes the samples recorded before `cutoff` and says how many went.
     ///

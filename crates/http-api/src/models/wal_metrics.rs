@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
-use rosetta_domain::{Limit, SourceId, WalMetric, WalMetricQuery};
+use rosetta_domain::{Limit, SourceId, WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};
 use serde::Serialize;
 
 use super::params::read_id;
@@ -13,26 +13,163 @@ use crate::extract::FromParams;
 use crate::fields::{Fields, Origin};
 use crate::models::timestamp::Timestamp;
 
-/// Which samples to list, newest first.
+/// The bucket widths of a series.
+#[derive(JsonSchema)]
+#[schemars(crate = "apistos")]
+#[expect(
+    missing_docs,
+    reason = "a documented enum would be rendered as a oneOf"
+)]
+pub enum WalBucketName {
+    #[schemars(rename = "1m")]
+    OneMinute,
+    #[schemars(rename = "5m")]
+    FiveMinutes,
+    #[schemars(rename = "1h")]
+    OneHour,
+    #[schemars(rename = "1d")]
+    OneDay,
+}
+
+/// Which samples to list, newest first, or how to summarize them.
 #[derive(JsonSchema, ApiComponent)]
 #[schemars(crate = "apistos")]
 pub struct WalMetricsQuery {
     /// Only this source's samples (every source's when omitted).
     #[schemars(range(min = 1), example = 1)]
     pub source_id: Option<i64>,
-    /// Samples to return, 1–1000 (default 100).
+    /// Samples to return, 1–1000 (default 100); with `bucket`, buckets to return.
     #[schemars(range(min = 1, max = 1000), example = 100)]
     pub limit: Option<i64>,
+    /// Only samples recorded at or after this moment (RFC 3339).
+    #[schemars(example = &"2026-11-26T00:00:00Z")]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only samples recorded before this moment (RFC 3339).
+    #[schemars(example = &"2026-11-27T00:00:00Z")]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Summarize the samples per bucket of this width instead of listing them: the answer is
+    /// then a list of buckets (`bucket_start`, `min_bytes`, `max_bytes`, `avg_bytes`,
+    /// `last_bytes`, `samples`), newest first, computed by the database.
+    pub bucket: Option<WalBucketName>,
+}
+
+/// A validated WAL metrics query: the samples wanted, and the bucket width when summarized.
+pub struct WalMetricsRequest {
+    /// Which samples.
+    pub query: WalMetricQuery,
+    /// The bucket width, when a series is asked for.
+    pub bucket: Option<WalBucket>,
+}
+
+fn read_moment(fields: &mut Fields<'_>, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let raw = fields.string(name)?;
+    match chrono::DateTime::parse_from_rfc3339(raw.trim()) {
+        Ok(moment) => Some(moment.with_timezone(&chrono::Utc)),
+        Err(_) => {
+            fields.fail(
+                name,
+                "datetime_parsing",
+                "Input should be an RFC 3339 date-time, such as 2026-11-26T00:00:00Z",
+            );
+            None
+        }
+    }
 }
 
 impl FromParams for WalMetricsQuery {
-    type Output = WalMetricQuery;
+    type Output = WalMetricsRequest;
 
-    fn from_params(params: &HashMap<String, String>) -> Result<WalMetricQuery, Vec<FieldError>> {
+    fn from_params(params: &HashMap<String, String>) -> Result<WalMetricsRequest, Vec<FieldError>> {
         let mut fields = Fields::text(Origin::Query, params);
         let source_id = read_id(&mut fields, "source_id").map(SourceId::new);
         let limit = fields.parse_int("limit", Limit::new).unwrap_or_default();
-        fields.finish(|| Some(WalMetricQuery { source_id, limit }))
+        let from = read_moment(&mut fields, "from");
+        let to = read_moment(&mut fields, "to");
+        let bucket = fields.parse_enum::<WalBucket>("bucket");
+        if let (Some(from), Some(to)) = (from, to) {
+            if from >= to {
+                fields.fail("to", "value_out_of_range", "must be later than from");
+            }
+        }
+        fields.finish(|| {
+            Some(WalMetricsRequest {
+                query: WalMetricQuery {
+                    source_id,
+                    from,
+                    to,
+                    limit,
+                },
+                bucket,
+            })
+        })
+    }
+}
+
+/// The samples of one bucket of a WAL series.
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct WalBucketResponse {
+    /// Where the bucket starts (RFC 3339, UTC); buckets are aligned on their width.
+    pub bucket_start: Timestamp,
+    /// The smallest WAL position sampled in the bucket, in bytes.
+    #[schemars(example = 3_221_225_472_i64)]
+    pub min_bytes: i64,
+    /// The largest, in bytes.
+    #[schemars(example = 3_221_325_472_i64)]
+    pub max_bytes: i64,
+    /// The average, in bytes.
+    #[schemars(example = 3_221_275_472.0)]
+    pub avg_bytes: f64,
+    /// The last one sampled, in bytes.
+    #[schemars(example = 3_221_325_472_i64)]
+    pub last_bytes: i64,
+    /// How many samples the bucket holds.
+    #[schemars(example = 5)]
+    pub samples: i64,
+}
+
+impl From<WalSeriesPoint> for WalBucketResponse {
+    fn from(point: WalSeriesPoint) -> Self {
+        Self {
+            bucket_start: point.bucket_start.into(),
+            min_bytes: point.min_bytes,
+            max_bytes: point.max_bytes,
+            avg_bytes: point.avg_bytes,
+            last_bytes: point.last_bytes,
+            samples: point.samples,
+        }
+    }
+}
+
+/// The samples, or their summary per bucket when `bucket` is given.
+#[derive(Serialize, JsonSchema)]
+#[schemars(crate = "apistos")]
+#[serde(untagged)]
+pub enum WalMetricsReply {
+    /// The samples, newest first.
+    Samples(Vec<WalMetricResponse>),
+    /// The buckets, newest first.
+    Buckets(Vec<WalBucketResponse>),
+}
+
+// Written out so that the nested types are documented as OpenAPI 3.0 wants them.
+impl ApiComponent for WalMetricsReply {
+    fn child_schemas(
+        oas_version: apistos::OpenApiVersion,
+    ) -> Vec<(
+        String,
+        apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
+    )> {
+        crate::openapi::child_schemas_of::<Self>(oas_version)
+    }
+
+    fn schema(
+        oas_version: apistos::OpenApiVersion,
+    ) -> Option<(
+        String,
+        apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
+    )> {
+        crate::openapi::schema_of::<Self>(oas_version)
     }
 }
 

@@ -187,11 +187,20 @@ async fn the_wal_route_is_documented_with_its_query_and_response() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
-    assert!(
-        names.contains(&"source_id") && names.contains(&"limit"),
-        "{names:?}"
-    );
+    assert_eq!(names, ["source_id", "limit", "from", "to", "bucket"]);
+    let buckets = &document["components"]["schemas"]["WalBucketName"]["enum"];
+    assert_eq!(*buckets, json!(["1m", "5m", "1h", "1d"]));
+    let bucket = &document["components"]["schemas"]["WalBucketResponse"]["properties"];
+    for field in [
+        "bucket_start",
+        "min_bytes",
+        "max_bytes",
+        "avg_bytes",
+        "last_bytes",
+        "samples",
+    ] {
+        assert!(bucket[field].is_object(), "WalBucketResponse lacks {field}");
+    }
     let response = &document["components"]["schemas"]["WalMetricResponse"]["properties"];
     for field in [
         "id",
@@ -207,4 +216,75 @@ async fn the_wal_route_is_documented_with_its_query_and_response() {
         );
     }
     assert_eq!(response["size_mb"]["type"], "number");
+}
+
+#[tokio::test]
+async fn a_bucketed_series_summarizes_samples_within_from_and_to() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let app = spawn_app().await;
+    let source = app.create_source("orders").await;
+    let id = source["id"].as_i64().unwrap();
+    let mut conn = AsyncPgConnection::establish(app.db.url()).await.unwrap();
+    // One sample a minute from 10:00 to 10:14 UTC: 1000, 1010, … 1140 bytes.
+    conn.batch_execute(&format!(
+        "INSERT INTO wal_metrics (source_id, size_bytes, recorded_at)
+         SELECT {id}, 1000 + 10 * m, TIMESTAMPTZ '2026-01-01 10:00:00+00' + m * INTERVAL '1 minute'
+         FROM generate_series(0, 14) AS m"
+    ))
+    .await
+    .unwrap();
+    let path = format!("/api/v1/metrics/wal?source_id={id}&bucket=5m");
+    let series = app.get(&path).await.expect(200).json();
+    let starts: Vec<_> = series
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["bucket_start"].clone())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            json!("2026-01-01T10:10:00Z"),
+            json!("2026-01-01T10:05:00Z"),
+            json!("2026-01-01T10:00:00Z")
+        ]
+    );
+    assert_eq!(
+        series[0],
+        json!({"bucket_start": "2026-01-01T10:10:00Z", "min_bytes": 1100, "max_bytes": 1140,
+               "avg_bytes": 1120.0, "last_bytes": 1140, "samples": 5})
+    );
+
+    let ranged = format!(
+        "/api/v1/metrics/wal?source_id={id}&from=2026-01-01T10:05:00Z&to=2026-01-01T10:07:00%2B00:00"
+    );
+    let samples = app.get(&ranged).await.expect(200).json();
+    let sizes: Vec<_> = samples
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["size_bytes"].clone())
+        .collect();
+    assert_eq!(sizes, [json!(1060), json!(1050)]);
+    let hourly = app
+        .get(&format!("{ranged}&bucket=1h"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(hourly[0]["samples"], 2);
+
+    for (query, field) in [
+        ("bucket=2m", "query.bucket"),
+        ("from=yesterday", "query.from"),
+        (
+            "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+            "query.to",
+        ),
+    ] {
+        let error = app
+            .get(&format!("/api/v1/metrics/wal?{query}"))
+            .await
+            .expect_error(422, "ValidationError");
+        assert_eq!(failing_locations(&error), [field], "{query}");
+    }
 }
