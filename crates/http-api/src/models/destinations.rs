@@ -1,32 +1,6 @@
 //! Destination bodies: create (typed, or the first version's flat Snowflake form), update, and
 //! the response, whose `config` never holds a secret.
 
-/// Implements `ApiComponent` for a type that nests other documented types, so that the nested
-/// schemas are rewritten for the document's OpenAPI version like root ones.
-macro_rules! nesting_component {
-    ($type:ty) => {
-        impl apistos::ApiComponent for $type {
-            fn child_schemas(
-                oas_version: apistos::OpenApiVersion,
-            ) -> Vec<(
-                String,
-                apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
-            )> {
-                crate::openapi::child_schemas_of::<Self>(oas_version)
-            }
-
-            fn schema(
-                oas_version: apistos::OpenApiVersion,
-            ) -> Option<(
-                String,
-                apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
-            )> {
-                crate::openapi::schema_of::<Self>(oas_version)
-            }
-        }
-    };
-}
-
 mod config;
 mod create;
 mod response;

@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 
-use apistos::reference_or::ReferenceOr;
 use apistos::schemars::JsonSchema;
-use apistos::{ApiComponent, ApistosSchema, OpenApiVersion};
+use apistos::ApiComponent;
 use rosetta_app::PipelineUpdateRequest;
 use rosetta_domain::{
     DestinationId, InitialPipelineStatus, InvalidValue, Name, PageRequest, PipelineDetails,
@@ -22,7 +21,6 @@ use crate::error::FieldError;
 use crate::extract::{FromBody, FromParams};
 use crate::fields::{Fields, Origin};
 use crate::models::timestamp::Timestamp;
-use crate::openapi;
 
 /// What a pipeline has been asked to do: replicate (`START`), stop and keep its position
 /// (`PAUSE`), or copy everything again from scratch (`REFRESH`).
@@ -271,16 +269,8 @@ pub struct PipelineResponse {
     pub pipeline_metadata: PipelineMetadataResponse,
 }
 
-// Written out so that the nested types are documented as their own routes document them.
-impl ApiComponent for PipelineResponse {
-    fn child_schemas(oas_version: OpenApiVersion) -> Vec<(String, ReferenceOr<ApistosSchema>)> {
-        openapi::child_schemas_of::<Self>(oas_version)
-    }
-
-    fn schema(oas_version: OpenApiVersion) -> Option<(String, ReferenceOr<ApistosSchema>)> {
-        openapi::schema_of::<Self>(oas_version)
-    }
-}
+// The nested types are documented as their own routes document them.
+nesting_component!(PipelineResponse);
 
 // By value, so that strings move into the response instead of being copied.
 impl From<PipelineDetails> for PipelineResponse {

@@ -152,26 +152,7 @@ pub enum WalMetricsReply {
     Buckets(Vec<WalBucketResponse>),
 }
 
-// Written out so that the nested types are documented as OpenAPI 3.0 wants them.
-impl ApiComponent for WalMetricsReply {
-    fn child_schemas(
-        oas_version: apistos::OpenApiVersion,
-    ) -> Vec<(
-        String,
-        apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
-    )> {
-        crate::openapi::child_schemas_of::<Self>(oas_version)
-    }
-
-    fn schema(
-        oas_version: apistos::OpenApiVersion,
-    ) -> Option<(
-        String,
-        apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
-    )> {
-        crate::openapi::schema_of::<Self>(oas_version)
-    }
-}
+nesting_component!(WalMetricsReply);
 
 /// One WAL sample of a source: its WAL position at a point in time. The WAL generation rate is
 /// the slope of successive samples.
