@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, ResponseError};
+use actix_web::{Error, ResponseError};
 use tracing::Instrument;
 
 use crate::error::ApiError;
@@ -17,9 +17,6 @@ use crate::extract::MAX_BODY_BYTES;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The id of a request: the client's `x-request-id` when it sent a sane one, else a new one.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
@@ -51,7 +48,6 @@ pub async fn log_requests(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = request_id(&req);
-    req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
@@ -60,11 +56,12 @@ pub async fn log_requests(
     );
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
+    // Handlers' errors arrive here as responses already; an `Err` can only come from another
+    // middleware, and actix-web renders it further out.
     let mut response = match result {
         Ok(response) => response.map_into_boxed_body(),
         Err(error) => {
-            // An error no handler turned into a response: answer it here so that it is logged
-            // and carries the request id like any other.
+            span.in_scope(|| tracing::error!(error = %error, "request failed in a middleware"));
             return Err(error);
         }
     };

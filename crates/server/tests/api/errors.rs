@@ -1,6 +1,7 @@
 //! Every error answers the contract's JSON shape: malformed requests, unknown routes, wrong
 //! methods, oversized bodies, and a metadata database that goes away and comes back.
 
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use reqwest::Method;
 use serde_json::json;
 
@@ -146,4 +147,38 @@ async fn a_lost_database_answers_503_and_the_service_recovers_by_itself() {
         "healthy"
     );
     drop(db);
+}
+
+#[tokio::test]
+async fn an_internal_error_is_a_500_that_leaks_nothing() {
+    let app = spawn_app().await;
+    let created = app.create_destination("dw").await;
+    // A row no valid request could have written: its config no longer parses.
+    let mut conn = AsyncPgConnection::establish(app.db.url()).await.unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE destinations SET config = '{{\"password\": \"{DESTINATION_PASSWORD}\"}}' WHERE id = {}",
+        created["id"]
+    ))
+    .await
+    .unwrap();
+    let reply = app
+        .get(&format!("/api/v1/destinations/{}", created["id"]))
+        .await;
+    let body = reply.expect_error(500, "InternalServerError");
+    assert_eq!(body["message"], "An internal error occurred");
+    assert_eq!(body["details"], json!({}));
+    let text = body.to_string().to_lowercase();
+    for leak in [
+        "select",
+        "destinations",
+        "config",
+        "serde",
+        "panicked",
+        DESTINATION_PASSWORD,
+    ] {
+        assert!(
+            !text.contains(&leak.to_lowercase()),
+            "{leak} leaked: {text}"
+        );
+    }
 }
