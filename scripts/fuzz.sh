@@ -32,7 +32,8 @@ cleanup() {
 trap cleanup EXIT
 
 for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/health/live" >/dev/null && break
+    python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/health/live', timeout=1)" \
+        2>/dev/null && break
     sleep 0.2
 done
 
