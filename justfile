@@ -31,3 +31,8 @@ clean-test-dbs:
 # Benchmark the REST API (release build, wrk and pgbench) and rewrite docs/benchmarks.md.
 bench:
     scripts/bench/run.sh
+
+# Benchmark the WAL monitor (1,000 sources; then 10 unreachable and 10 hanging) and update
+# docs/benchmarks.md.
+bench-monitor:
+    scripts/bench/monitor.sh

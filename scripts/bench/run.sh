@@ -545,6 +545,8 @@ sql_section() {
 }
 
 mkdir -p "$(dirname "$DOC")"
+# The WAL monitor's section (scripts/bench/monitor.sh) is kept as it is.
+MONITOR_SECTION=$(sed -n '/<!-- bench-monitor:start -->/,/<!-- bench-monitor:end -->/p' "$DOC" 2>/dev/null || true)
 cat >"$DOC" <<EOF
 # Benchmarks of the REST API
 
@@ -649,4 +651,7 @@ not 1 + 100.
 
 $(sql_section)
 EOF
+if [[ -n $MONITOR_SECTION ]]; then
+    printf '\n%s\n' "$MONITOR_SECTION" >>"$DOC"
+fi
 echo "wrote $DOC" >&2

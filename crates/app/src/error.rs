@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use rosetta_domain::ports::{
-    DestinationRepositoryError, PipelineRepositoryError, SourceRepositoryError,
-    WalMetricRepositoryError, WalProbeError,
+    DestinationRepositoryError, MonitorLockError, PipelineRepositoryError, SourceRepositoryError,
+    WalMetricRepositoryError, WalObservationRepositoryError, WalProbeError,
 };
 use rosetta_domain::{EntityKind, PipelineRef};
 
@@ -154,6 +154,28 @@ impl From<WalMetricRepositoryError> for AppError {
     }
 }
 
+impl From<WalObservationRepositoryError> for AppError {
+    fn from(error: WalObservationRepositoryError) -> Self {
+        match error {
+            WalObservationRepositoryError::SourceMissing(id) => Self::NotFound {
+                entity: EntityKind::Source,
+                id: id.get(),
+            },
+            WalObservationRepositoryError::Unavailable(cause) => Self::Unavailable(cause),
+            WalObservationRepositoryError::Unknown(cause) => Self::Unknown(cause),
+        }
+    }
+}
+
+impl From<MonitorLockError> for AppError {
+    fn from(error: MonitorLockError) -> Self {
+        match error {
+            MonitorLockError::Unavailable(cause) => Self::Unavailable(cause),
+            MonitorLockError::Unknown(cause) => Self::Unknown(cause),
+        }
+    }
+}
+
 impl From<WalProbeError> for AppError {
     fn from(error: WalProbeError) -> Self {
         Self::ProbeFailed(error)
@@ -250,6 +272,10 @@ mod tests {
             AppError::from(WalMetricRepositoryError::Unavailable(anyhow!(
                 "pool timed out"
             ))),
+            AppError::from(WalObservationRepositoryError::Unavailable(anyhow!(
+                "pool timed out"
+            ))),
+            AppError::from(MonitorLockError::Unavailable(anyhow!("pool timed out"))),
         ];
         for error in errors {
             assert!(matches!(error, AppError::Unavailable(_)), "{error:?}");
@@ -327,6 +353,15 @@ mod tests {
                 id: 9
             }
         ));
+        assert!(matches!(
+            AppError::from(WalObservationRepositoryError::SourceMissing(SourceId::new(
+                10
+            ))),
+            AppError::NotFound {
+                entity: EntityKind::Source,
+                id: 10
+            }
+        ));
     }
 
     #[test]
@@ -334,6 +369,10 @@ mod tests {
         let error = AppError::from(PipelineRepositoryError::Unknown(anyhow!("bad row")));
         assert!(matches!(error, AppError::Unknown(_)));
         let error = AppError::from(WalMetricRepositoryError::Unknown(anyhow!("bad row")));
+        assert!(matches!(error, AppError::Unknown(_)));
+        let error = AppError::from(WalObservationRepositoryError::Unknown(anyhow!("bad row")));
+        assert!(matches!(error, AppError::Unknown(_)));
+        let error = AppError::from(MonitorLockError::Unknown(anyhow!("bad row")));
         assert!(matches!(error, AppError::Unknown(_)));
     }
 }

@@ -4,14 +4,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rosetta_domain::ports::{
-    MockDestinationRepository, MockPipelineRepository, MockSourceRepository,
-    MockWalMetricRepository, MockWalProbe,
+    MockDestinationRepository, MockMonitorLock, MockPipelineRepository, MockSourceRepository,
+    MockWalMetricRepository, MockWalObservationRepository, MockWalProbe, WalProbe,
 };
 use rosetta_domain::{
     Destination, DestinationConfig, DestinationId, Limit, MetadataChange, Name, NewSource,
     PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata, PipelineMetadataId,
     PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber, PostgresConfig,
-    PublicationName, ReplicationId, Secret, Source, SourceId, StatusChange, Text,
+    PublicationName, ReplicationId, RolePrivileges, Secret, SlotReading, SlotType, Source,
+    SourceId, SslMode, StatusChange, Text, WalDirectory, WalReading,
 };
 
 use crate::{Ports, Rosetta};
@@ -23,17 +24,28 @@ pub struct Mocks {
     pub destinations: MockDestinationRepository,
     pub pipelines: MockPipelineRepository,
     pub wal_metrics: MockWalMetricRepository,
+    pub wal_observations: MockWalObservationRepository,
+    pub monitor_lock: MockMonitorLock,
     pub wal_probe: MockWalProbe,
 }
 
 impl Mocks {
-    pub fn into_rosetta(self) -> Rosetta {
+    pub fn into_rosetta(mut self) -> Rosetta {
+        let wal_probe = Arc::new(std::mem::take(&mut self.wal_probe));
+        self.into_rosetta_with_probe(wal_probe)
+    }
+
+    /// The same, probing through `wal_probe` (a fake whose probes take time, which a mock's
+    /// cannot) instead of the mock, which must expect nothing.
+    pub fn into_rosetta_with_probe(self, wal_probe: Arc<dyn WalProbe>) -> Rosetta {
         Rosetta::new(Ports {
             sources: Arc::new(self.sources),
             destinations: Arc::new(self.destinations),
             pipelines: Arc::new(self.pipelines),
             wal_metrics: Arc::new(self.wal_metrics),
-            wal_probe: Arc::new(self.wal_probe),
+            wal_observations: Arc::new(self.wal_observations),
+            monitor_lock: Arc::new(self.monitor_lock),
+            wal_probe,
         })
     }
 }
@@ -69,6 +81,7 @@ pub fn new_source(source_name: &str) -> NewSource {
         pg_password: Some(secret("hunter2")),
         publication_name: PublicationName::parse("rosetta_pub").expect("a valid publication"),
         replication_id: ReplicationId::new(1).expect("a valid replication id"),
+        ssl_mode: SslMode::default(),
     }
 }
 
@@ -84,8 +97,45 @@ pub fn source(id: i64) -> Source {
         pg_password: new.pg_password,
         publication_name: new.publication_name,
         replication_id: new.replication_id,
+        ssl_mode: new.ssl_mode,
         created_at: long_ago(),
         updated_at: long_ago(),
+    }
+}
+
+/// What probing a healthy source (one of [`source`]) reads: PostgreSQL 16, `wal_level =
+/// logical`, its publication and its active slot `rosetta_1` holding back a few kilobytes.
+pub fn wal_reading() -> WalReading {
+    WalReading {
+        position_bytes: 123_456_789,
+        in_recovery: false,
+        server_version_num: 160_002,
+        read_at: long_ago(),
+        wal_level: "logical".to_owned(),
+        max_replication_slots: 10,
+        max_slot_wal_keep_size_bytes: None,
+        wal_directory: Some(WalDirectory {
+            size_bytes: 3 << 24,
+            segments: 3,
+        }),
+        slots: vec![SlotReading {
+            name: "rosetta_1".to_owned(),
+            slot_type: SlotType::Logical,
+            plugin: Some("pgoutput".to_owned()),
+            database: Some("shop".to_owned()),
+            active: true,
+            retained_bytes: Some(8_192),
+            unconfirmed_bytes: Some(4_096),
+            wal_status: Some("reserved".to_owned()),
+            safe_wal_size_bytes: None,
+        }],
+        publication_exists: true,
+        slot_exists: true,
+        privileges: RolePrivileges {
+            superuser: false,
+            replication: true,
+            monitor: true,
+        },
     }
 }
 

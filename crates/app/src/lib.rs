@@ -1,22 +1,26 @@
 //! Rosetta's use cases: creating, reading, changing and deleting the catalogue of CDC sources,
-//! destinations and pipelines, moving pipelines through their lifecycle, and sampling the WAL of
-//! sources. Each use case is a method of [`Rosetta`], written only against the ports of
+//! destinations and pipelines, moving pipelines through their lifecycle, checking that a source
+//! is ready for a pipeline, and monitoring the WAL and replication slots of sources (the cycles
+//! of a [`WalMonitor`] and the verdict of [`Rosetta::source_wal_report`]). Each use case is a
+//! method of [`Rosetta`] (or of the [`WalMonitor`] it builds), written only against the ports of
 //! `rosetta-domain`, and owns the business rules (a pipeline needs an existing source and
 //! destination, a source in use is not deleted without a cascade, a repeated status change is a
 //! no-op, …). Every failure is an [`AppError`].
 //!
 //! # Embedding
 //!
-//! The crate depends on no web or database framework. To embed Rosetta, implement the port
-//! traits of [`rosetta_domain::ports`] (or take the adapters of `rosetta-metadata-store` and
+//! The crate depends on no web or database framework (only on tokio, whose timers and tasks
+//! the WAL monitor runs on). To embed Rosetta, implement the port traits of
+//! [`rosetta_domain::ports`] (or take the adapters of `rosetta-metadata-store` and
 //! `rosetta-wal-probe`), hand them to [`Rosetta::new`] and call the use cases:
 //!
 //! ```
 //! use std::sync::Arc;
 //!
-//! use rosetta_app::{AppError, Ports, Rosetta};
+//! use rosetta_app::{AppError, MonitorSettings, Ports, Rosetta};
 //! use rosetta_domain::ports::{
-//!     DestinationRepository, PipelineRepository, SourceRepository, WalMetricRepository, WalProbe,
+//!     DestinationRepository, MonitorLock, PipelineRepository, SourceRepository,
+//!     WalMetricRepository, WalObservationRepository, WalProbe,
 //! };
 //! use rosetta_domain::{PipelineId, PipelineStatus};
 //!
@@ -25,9 +29,19 @@
 //!     destinations: Arc<dyn DestinationRepository>,
 //!     pipelines: Arc<dyn PipelineRepository>,
 //!     wal_metrics: Arc<dyn WalMetricRepository>,
+//!     wal_observations: Arc<dyn WalObservationRepository>,
+//!     monitor_lock: Arc<dyn MonitorLock>,
 //!     wal_probe: Arc<dyn WalProbe>,
 //! ) -> Rosetta {
-//!     Rosetta::new(Ports { sources, destinations, pipelines, wal_metrics, wal_probe })
+//!     Rosetta::new(Ports {
+//!         sources,
+//!         destinations,
+//!         pipelines,
+//!         wal_metrics,
+//!         wal_observations,
+//!         monitor_lock,
+//!         wal_probe,
+//!     })
 //! }
 //!
 //! async fn resume(rosetta: &Rosetta, id: PipelineId) -> Result<(), AppError> {
@@ -35,9 +49,22 @@
 //!     assert_eq!(details.pipeline.status, PipelineStatus::Start);
 //!     Ok(())
 //! }
+//!
+//! // One WAL monitor per process; the caller owns the timer.
+//! async fn monitor(rosetta: &Rosetta) {
+//!     let monitor = rosetta.wal_monitor(MonitorSettings::default());
+//!     let mut ticks = tokio::time::interval(monitor.settings().interval);
+//!     loop {
+//!         ticks.tick().await;
+//!         if let Err(error) = monitor.run_cycle().await {
+//!             eprintln!("wal monitor cycle failed: {error}");
+//!         }
+//!     }
+//! }
 //! ```
 //!
-//! [`Rosetta`] is cheap to clone (it holds `Arc`s), so each worker or request handler can own one.
+//! [`Rosetta`] and [`WalMonitor`] are cheap to clone (they hold `Arc`s), so each worker or
+//! request handler can own one.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -45,20 +72,24 @@ use std::fmt;
 use std::sync::Arc;
 
 use rosetta_domain::ports::{
-    DestinationRepository, PipelineRepository, SourceRepository, WalMetricRepository, WalProbe,
+    DestinationRepository, MonitorLock, PipelineRepository, SourceRepository, WalMetricRepository,
+    WalObservationRepository, WalProbe,
 };
+use rosetta_domain::WalThresholds;
 
 mod destinations;
 mod error;
 mod pipelines;
 mod sources;
 mod wal_metrics;
+mod wal_monitor;
 
 #[cfg(test)]
 mod fixtures;
 
 pub use error::AppError;
 pub use pipelines::PipelineUpdateRequest;
+pub use wal_monitor::{CycleReport, MonitorSettings, WalMonitor};
 
 /// The adapters Rosetta's use cases run on, one per port.
 #[derive(Clone)]
@@ -71,6 +102,10 @@ pub struct Ports {
     pub pipelines: Arc<dyn PipelineRepository>,
     /// The store of WAL samples.
     pub wal_metrics: Arc<dyn WalMetricRepository>,
+    /// The store of what the WAL monitor observes (slot samples, latest probe outcomes).
+    pub wal_observations: Arc<dyn WalObservationRepository>,
+    /// The claim on WAL monitor cycles shared by the instances of one metadata database.
+    pub monitor_lock: Arc<dyn MonitorLock>,
     /// What reads WAL figures from source databases.
     pub wal_probe: Arc<dyn WalProbe>,
 }
@@ -82,17 +117,22 @@ pub struct Rosetta {
     destinations: Arc<dyn DestinationRepository>,
     pipelines: Arc<dyn PipelineRepository>,
     wal_metrics: Arc<dyn WalMetricRepository>,
+    wal_observations: Arc<dyn WalObservationRepository>,
+    monitor_lock: Arc<dyn MonitorLock>,
     wal_probe: Arc<dyn WalProbe>,
+    wal_thresholds: WalThresholds,
 }
 
 impl Rosetta {
-    /// The use cases, running on these adapters.
+    /// The use cases, running on these adapters, judging WAL with the default thresholds.
     pub fn new(ports: Ports) -> Self {
         let Ports {
             sources,
             destinations,
             pipelines,
             wal_metrics,
+            wal_observations,
+            monitor_lock,
             wal_probe,
         } = ports;
         Self {
@@ -100,8 +140,18 @@ impl Rosetta {
             destinations,
             pipelines,
             wal_metrics,
+            wal_observations,
+            monitor_lock,
             wal_probe,
+            wal_thresholds: WalThresholds::default(),
         }
+    }
+
+    /// The same use cases, judging replication slots against `thresholds`.
+    #[must_use]
+    pub fn with_wal_thresholds(mut self, thresholds: WalThresholds) -> Self {
+        self.wal_thresholds = thresholds;
+        self
     }
 }
 

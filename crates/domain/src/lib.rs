@@ -25,10 +25,13 @@
 //! ```
 
 mod destination;
+mod diagnostics;
 mod error;
 mod ids;
+mod monitor;
 mod pipeline;
 pub mod ports;
+mod probe;
 mod source;
 mod values;
 mod wal;
@@ -37,15 +40,22 @@ pub use destination::{
     Destination, DestinationConfig, DestinationType, DestinationUpdate, NewDestination,
     PostgresConfig, SnowflakeConfig,
 };
+pub use diagnostics::{DiagnosticCheck, SourceDiagnostics, OLDEST_SUPPORTED_MAJOR_VERSION};
 pub use error::InvalidValue;
 pub use ids::{DestinationId, EntityKind, PipelineId, PipelineMetadataId, SourceId, WalMetricId};
+pub use monitor::{
+    ProbeStatus, ReasonCode, Severity, SourceWalReport, VerdictReason, WalThresholds, WalVerdict,
+    CRITICAL_CONSECUTIVE_FAILURES,
+};
 pub use pipeline::{
     InitialPipelineStatus, MetadataChange, NewPipeline, Pipeline, PipelineDetails,
     PipelineMetadata, PipelineMetadataStatus, PipelineRef, PipelineStatus, PipelineUpdate,
     StatusChange,
 };
-pub use source::{NewSource, Source, SourceUpdate};
+pub use probe::{RolePrivileges, SlotReading, SlotType, WalDirectory, WalReading};
+pub use source::{slot_name, NewSource, Source, SourceUpdate};
 pub use values::{
-    DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId, Secret, Text,
+    DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId, Secret,
+    SslMode, Text,
 };
-pub use wal::{NewWalMetric, WalBucket, WalMetric, WalMetricQuery, WalReading, WalSeriesPoint};
+pub use wal::{NewWalMetric, WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Name, PortNumber, PublicationName, ReplicationId, Secret, SourceId, Text};
+use crate::{Name, PortNumber, PublicationName, ReplicationId, Secret, SourceId, SslMode, Text};
 
 /// A PostgreSQL database that pipelines replicate from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +23,10 @@ pub struct Source {
     pub pg_password: Option<Secret>,
     /// Publication whose tables are replicated.
     pub publication_name: PublicationName,
-    /// Identifies the replication slot.
+    /// Identifies the replication slot (see [`Source::slot_name`]).
     pub replication_id: ReplicationId,
+    /// Whether and how connections to the server use TLS.
+    pub ssl_mode: SslMode,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -50,6 +52,8 @@ pub struct NewSource {
     pub publication_name: PublicationName,
     /// Identifies the replication slot.
     pub replication_id: ReplicationId,
+    /// Whether and how connections to the server use TLS.
+    pub ssl_mode: SslMode,
 }
 
 /// A partial update of a source: `None` keeps the stored value (the password too).
@@ -71,11 +75,37 @@ pub struct SourceUpdate {
     pub publication_name: Option<PublicationName>,
     /// A new replication id.
     pub replication_id: Option<ReplicationId>,
+    /// A new TLS mode.
+    pub ssl_mode: Option<SslMode>,
+}
+
+impl Source {
+    /// The name of the source's logical replication slot: `rosetta_<replication_id>`, the name
+    /// pipelines create it under on the source.
+    pub fn slot_name(&self) -> String {
+        slot_name(self.replication_id)
+    }
+}
+
+/// The replication slot name a replication id stands for: `rosetta_<replication_id>`.
+pub fn slot_name(replication_id: ReplicationId) -> String {
+    format!("rosetta_{}", replication_id.get())
 }
 
 impl SourceUpdate {
     /// Whether the update changes nothing.
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slot_name_carries_the_replication_id() {
+        assert_eq!(slot_name(ReplicationId::new(7).unwrap()), "rosetta_7");
+        assert_eq!(slot_name(ReplicationId::new(0).unwrap()), "rosetta_0");
     }
 }

@@ -426,4 +426,68 @@ mod tests {
         assert_eq!(Limit::default().get(), 100);
         assert!(PageRequest::new(-1, Limit::default()).is_err());
     }
+
+    #[test]
+    fn ssl_modes_read_and_write_libpq_spellings() {
+        for mode in SslMode::ALL {
+            assert_eq!(mode.as_str().parse::<SslMode>(), Ok(mode));
+        }
+        assert_eq!(SslMode::default(), SslMode::Prefer);
+        assert_eq!("verify-full".parse::<SslMode>(), Ok(SslMode::VerifyFull));
+        let error = "verify-ca".parse::<SslMode>().unwrap_err();
+        assert_eq!(error.rule(), "unknown_variant");
+    }
+}
+
+/// Whether and how the connections to a source use TLS, as libpq's `sslmode` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SslMode {
+    /// Plain TCP, never TLS (`disable`).
+    Disable,
+    /// TLS when the server offers it, plain TCP otherwise; the certificate is not checked
+    /// (`prefer`, the default).
+    #[default]
+    Prefer,
+    /// TLS or no connection; the certificate is not checked (`require`).
+    Require,
+    /// TLS with a certificate that a trusted authority signed for the source's host name
+    /// (`verify-full`).
+    VerifyFull,
+}
+
+impl SslMode {
+    /// Every mode, in the order of the strength of their guarantees.
+    pub const ALL: [Self; 4] = [Self::Disable, Self::Prefer, Self::Require, Self::VerifyFull];
+
+    /// The spelling used by the API and stored: `disable`, `prefer`, `require`, `verify-full`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Prefer => "prefer",
+            Self::Require => "require",
+            Self::VerifyFull => "verify-full",
+        }
+    }
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SslMode {
+    type Err = InvalidValue;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == value)
+            .ok_or_else(|| {
+                InvalidValue::new(
+                    "unknown_variant",
+                    "must be one of disable, prefer, require, verify-full",
+                )
+            })
+    }
 }

@@ -124,19 +124,6 @@ pub struct WalSeriesPoint {
     pub samples: i64,
 }
 
-/// What one probe of a source read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WalReading {
-    /// WAL position in bytes: written on a primary, received on a standby.
-    pub position_bytes: i64,
-    /// Whether the server is a standby.
-    pub in_recovery: bool,
-    /// `server_version_num`, such as `150004`.
-    pub server_version_num: i32,
-    /// When it was read.
-    pub read_at: DateTime<Utc>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

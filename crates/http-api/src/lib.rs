@@ -52,6 +52,8 @@ fn routes() -> apistos::web::Scope {
                 .route(put().to(sources::update_source))
                 .route(delete().to(sources::delete_source)),
         )
+        .service(resource("/sources/{id}/wal").route(get().to(sources::get_source_wal)))
+        .service(resource("/sources/{id}/check").route(post().to(sources::check_source)))
         .service(
             resource("/destinations")
                 .route(post().to(destinations::create_destination))

@@ -4,11 +4,16 @@
 //! - [`build_pool`] makes the one pool the service shares, configured by [`PoolSettings`];
 //! - [`migrations`] creates the database if needed and applies the embedded migrations, without
 //!   libpq;
-//! - [`PgSourceRepository`], [`PgDestinationRepository`], [`PgPipelineRepository`] and
-//!   [`PgWalMetricRepository`] implement the domain's repository ports.
+//! - [`PgSourceRepository`], [`PgDestinationRepository`], [`PgPipelineRepository`],
+//!   [`PgWalMetricRepository`] and [`PgWalObservationRepository`] (the WAL monitor's samples
+//!   and each source's latest probe outcome) implement the domain's repository ports;
+//! - [`PgMonitorLock`] lets one instance at a time run a WAL monitor cycle when several share
+//!   the database, with a session advisory lock ([`WAL_MONITOR_LOCK_KEY`]) that the server
+//!   releases if its holder dies.
 //!
 //! Driver errors never leave the crate: unique violations become the domain's `Duplicate`
-//! errors, a pool that cannot hand out a connection becomes `Unavailable`.
+//! errors, foreign keys to a vanished source `SourceMissing`, a pool that cannot hand out a
+//! connection `Unavailable`.
 
 mod connect;
 mod destination_config;
@@ -16,15 +21,21 @@ mod destinations;
 mod endpoints;
 mod errors;
 pub mod migrations;
+mod monitor_lock;
 mod pipelines;
 mod pool;
+mod probe_statements;
 mod schema;
 mod sources;
 mod stored;
+mod stored_reading;
 mod wal_metrics;
+mod wal_observations;
 
 pub use destinations::PgDestinationRepository;
+pub use monitor_lock::{PgMonitorLock, WAL_MONITOR_LOCK_KEY};
 pub use pipelines::PgPipelineRepository;
 pub use pool::{build_pool, ping, DbPool, PoolSettings};
 pub use sources::PgSourceRepository;
 pub use wal_metrics::PgWalMetricRepository;
+pub use wal_observations::PgWalObservationRepository;

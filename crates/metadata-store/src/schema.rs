@@ -13,6 +13,7 @@ diesel::table! {
         replication_id -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        ssl_mode -> Varchar,
     }
 }
 
@@ -62,10 +63,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    wal_slot_samples (id) {
+        id -> Int8,
+        source_id -> Int8,
+        recorded_at -> Timestamptz,
+        slot_name -> Text,
+        slot_type -> Text,
+        plugin -> Nullable<Text>,
+        database -> Nullable<Text>,
+        active -> Bool,
+        retained_bytes -> Nullable<Int8>,
+        unconfirmed_bytes -> Nullable<Int8>,
+        wal_status -> Nullable<Text>,
+        safe_wal_size_bytes -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    source_probe_status (source_id) {
+        source_id -> Int8,
+        probed_at -> Timestamptz,
+        error -> Nullable<Text>,
+        consecutive_failures -> Int4,
+        last_success_at -> Nullable<Timestamptz>,
+        last_reading -> Nullable<Jsonb>,
+    }
+}
+
+diesel::table! {
+    wal_monitor_cycles (id) {
+        id -> Int2,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(pipelines -> sources (source_id));
 diesel::joinable!(pipelines -> destinations (destination_id));
 diesel::joinable!(pipeline_metadata -> pipelines (pipeline_id));
 diesel::joinable!(wal_metrics -> sources (source_id));
+diesel::joinable!(wal_slot_samples -> sources (source_id));
+diesel::joinable!(source_probe_status -> sources (source_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sources,
@@ -73,4 +112,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pipelines,
     pipeline_metadata,
     wal_metrics,
+    wal_slot_samples,
+    source_probe_status,
+    wal_monitor_cycles,
 );

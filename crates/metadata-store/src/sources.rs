@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use rosetta_domain::ports::{SourceRepository, SourceRepositoryError};
 use rosetta_domain::{
     DeleteMode, Name, NewSource, PageRequest, PortNumber, PublicationName, ReplicationId, Secret,
-    Source, SourceId, SourceUpdate, Text,
+    Source, SourceId, SourceUpdate, SslMode, Text,
 };
 
 use crate::endpoints::{delete_endpoint, Endpoint};
@@ -43,6 +43,7 @@ pub(crate) struct SourceRow {
     replication_id: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    ssl_mode: String,
 }
 
 impl TryFrom<SourceRow> for Source {
@@ -68,6 +69,7 @@ impl TryFrom<SourceRow> for Source {
                 ReplicationId::new(row.replication_id),
                 "sources.replication_id",
             )?,
+            ssl_mode: stored(row.ssl_mode.parse::<SslMode>(), "sources.ssl_mode")?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -87,6 +89,7 @@ struct SourceInsert<'a> {
     pg_password: Option<&'a str>,
     publication_name: &'a str,
     replication_id: i64,
+    ssl_mode: &'static str,
 }
 
 impl<'a> From<&'a NewSource> for SourceInsert<'a> {
@@ -100,6 +103,7 @@ impl<'a> From<&'a NewSource> for SourceInsert<'a> {
             pg_password: source.pg_password.as_ref().map(Secret::expose),
             publication_name: source.publication_name.as_str(),
             replication_id: source.replication_id.get(),
+            ssl_mode: source.ssl_mode.as_str(),
         }
     }
 }
@@ -115,6 +119,7 @@ struct SourceChanges<'a> {
     pg_password: Option<&'a str>,
     publication_name: Option<&'a str>,
     replication_id: Option<i64>,
+    ssl_mode: Option<&'static str>,
 }
 
 impl<'a> From<&'a SourceUpdate> for SourceChanges<'a> {
@@ -131,6 +136,7 @@ impl<'a> From<&'a SourceUpdate> for SourceChanges<'a> {
                 .as_ref()
                 .map(PublicationName::as_str),
             replication_id: update.replication_id.map(ReplicationId::get),
+            ssl_mode: update.ssl_mode.map(SslMode::as_str),
         }
     }
 }

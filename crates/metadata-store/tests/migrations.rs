@@ -34,13 +34,19 @@ async fn tables(url: &str) -> Vec<String> {
     rows.into_iter().map(|t| t.table_name).collect()
 }
 
-const ALL_TABLES: [&str; 5] = [
+const ALL_TABLES: [&str; 8] = [
     "destinations",
     "pipeline_metadata",
     "pipelines",
+    "source_probe_status",
     "sources",
     "wal_metrics",
+    "wal_monitor_cycles",
+    "wal_slot_samples",
 ];
+
+/// How many migrations `migrations/` holds.
+const MIGRATION_COUNT: usize = 3;
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
@@ -52,11 +58,11 @@ async fn migrations_go_up_down_and_up_again() {
     );
 
     let reverted = revert_all_migrations(db.url()).await.unwrap();
-    assert_eq!(reverted.len(), 2);
+    assert_eq!(reverted.len(), MIGRATION_COUNT);
     assert!(tables(db.url()).await.is_empty());
 
     let applied = run_migrations(db.url()).await.unwrap();
-    assert_eq!(applied.len(), 2);
+    assert_eq!(applied.len(), MIGRATION_COUNT);
     assert_eq!(tables(db.url()).await, ALL_TABLES);
 }
 
@@ -66,7 +72,7 @@ async fn a_missing_database_is_created_once_and_then_left_alone() {
     let url = database_url(&name).unwrap();
     assert!(create_database_if_missing(&url).await.unwrap());
     assert!(!create_database_if_missing(&url).await.unwrap());
-    assert_eq!(run_migrations(&url).await.unwrap().len(), 2);
+    assert_eq!(run_migrations(&url).await.unwrap().len(), MIGRATION_COUNT);
     let mut admin = AsyncPgConnection::establish(&database_url("postgres").unwrap())
         .await
         .unwrap();

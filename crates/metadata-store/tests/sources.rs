@@ -9,6 +9,7 @@ use rosetta_domain::ports::{
 };
 use rosetta_domain::{
     DeleteMode, InitialPipelineStatus, Limit, PageRequest, PortNumber, SourceId, SourceUpdate,
+    SslMode,
 };
 use rosetta_metadata_store::{PgDestinationRepository, PgPipelineRepository, PgSourceRepository};
 use rosetta_test_support::TestDb;
@@ -80,6 +81,34 @@ async fn a_partial_update_changes_only_what_it_names_and_keeps_the_password() {
     assert_eq!(updated.pg_password, created.pg_password);
     assert!(updated.updated_at > created.updated_at);
     assert_eq!(updated.created_at, created.created_at);
+}
+
+#[tokio::test]
+async fn a_source_keeps_its_ssl_mode_through_create_update_and_reads() {
+    let db = TestDb::new().await;
+    let repo = PgSourceRepository::new(db.pool());
+    let created = repo.create(new_source("orders")).await.unwrap();
+    assert_eq!(created.ssl_mode, SslMode::Require);
+    assert_eq!(
+        repo.get(created.id).await.unwrap().unwrap().ssl_mode,
+        SslMode::Require
+    );
+    let update = SourceUpdate {
+        ssl_mode: Some(SslMode::VerifyFull),
+        ..SourceUpdate::default()
+    };
+    let updated = repo.update(created.id, update).await.unwrap();
+    assert_eq!(updated.ssl_mode, SslMode::VerifyFull);
+    let read = repo.get(created.id).await.unwrap().unwrap();
+    assert_eq!(read.ssl_mode, SslMode::VerifyFull);
+    assert_eq!(read.pg_host, created.pg_host);
+    // An update that does not name it leaves it alone.
+    let rehost = SourceUpdate {
+        pg_host: Some(text("replica.example.com")),
+        ..SourceUpdate::default()
+    };
+    let rehosted = repo.update(created.id, rehost).await.unwrap();
+    assert_eq!(rehosted.ssl_mode, SslMode::VerifyFull);
 }
 
 #[tokio::test]

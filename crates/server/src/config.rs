@@ -33,6 +33,44 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// `HTTP_WORKERS`: threads serving HTTP (default: one per CPU).
     pub http_workers: usize,
+    /// `WAL_MONITOR_*`, `WAL_METRICS_RETENTION_DAYS`, `WAL_SLOT_*_BYTES`: the WAL monitor.
+    pub monitor: MonitorConfig,
+}
+
+/// The WAL monitor's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorConfig {
+    /// `WAL_MONITOR_ENABLED` (true): whether this instance schedules monitor cycles.
+    pub enabled: bool,
+    /// `WAL_MONITOR_INTERVAL_SECONDS` (300): time between cycles.
+    pub interval: Duration,
+    /// `WAL_MONITOR_CONCURRENCY` (16): probes running at once.
+    pub concurrency: usize,
+    /// `WAL_MONITOR_MAX_RETRIES` (3): retries of a failed probe within a cycle.
+    pub max_retries: u32,
+    /// `WAL_MONITOR_TIMEOUT_SECONDS` (30): how long one probe may take.
+    pub timeout: Duration,
+    /// `WAL_METRICS_RETENTION_DAYS` (30): how long samples are kept.
+    pub retention_days: u32,
+    /// `WAL_SLOT_WARN_BYTES` (1 GiB): retained WAL above which a slot is a warning.
+    pub slot_warn_bytes: i64,
+    /// `WAL_SLOT_CRITICAL_BYTES` (5 GiB): retained WAL above which a slot is critical.
+    pub slot_critical_bytes: i64,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval: Duration::from_secs(300),
+            concurrency: 16,
+            max_retries: 3,
+            timeout: Duration::from_secs(30),
+            retention_days: 30,
+            slot_warn_bytes: 1 << 30,
+            slot_critical_bytes: 5 << 30,
+        }
+    }
 }
 
 impl fmt::Debug for Config {
@@ -46,6 +84,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("cors_origins", &self.cors_origins)
             .field("http_workers", &self.http_workers)
+            .field("monitor", &self.monitor)
             .finish()
     }
 }
@@ -128,9 +167,11 @@ impl Config {
             .unwrap_or_default();
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let http_workers = reader.number("HTTP_WORKERS", cpus, 1, 1024);
+        let monitor = reader.monitor();
         if reader.errors.is_empty() {
             Ok(Self {
                 http_workers,
+                monitor,
                 database_url,
                 pool,
                 host,
@@ -202,6 +243,42 @@ impl Reader<'_> {
     fn seconds(&mut self, name: &str, default: Duration) -> Duration {
         let seconds = self.number(name, default.as_secs(), 1, 86_400 * 365);
         Duration::from_secs(seconds)
+    }
+
+    fn monitor(&mut self) -> MonitorConfig {
+        let defaults = MonitorConfig::default();
+        let config = MonitorConfig {
+            enabled: self.boolean("WAL_MONITOR_ENABLED", defaults.enabled),
+            interval: self.seconds("WAL_MONITOR_INTERVAL_SECONDS", defaults.interval),
+            concurrency: self.number("WAL_MONITOR_CONCURRENCY", defaults.concurrency, 1, 1024),
+            max_retries: self.number("WAL_MONITOR_MAX_RETRIES", defaults.max_retries, 0, 10),
+            timeout: self.seconds("WAL_MONITOR_TIMEOUT_SECONDS", defaults.timeout),
+            retention_days: self.number(
+                "WAL_METRICS_RETENTION_DAYS",
+                defaults.retention_days,
+                1,
+                3650,
+            ),
+            slot_warn_bytes: self.number(
+                "WAL_SLOT_WARN_BYTES",
+                defaults.slot_warn_bytes,
+                1,
+                i64::MAX,
+            ),
+            slot_critical_bytes: self.number(
+                "WAL_SLOT_CRITICAL_BYTES",
+                defaults.slot_critical_bytes,
+                1,
+                i64::MAX,
+            ),
+        };
+        if config.slot_critical_bytes <= config.slot_warn_bytes {
+            self.errors.push(format!(
+                "WAL_SLOT_CRITICAL_BYTES: must be larger than WAL_SLOT_WARN_BYTES ({}), got '{}'",
+                config.slot_warn_bytes, config.slot_critical_bytes
+            ));
+        }
+        config
     }
 
     fn boolean(&mut self, name: &str, default: bool) -> bool {
@@ -294,6 +371,76 @@ mod tests {
             ]
         );
         assert!(!errors.to_string().contains("s3cret"));
+    }
+
+    #[test]
+    fn the_wal_monitor_defaults_follow_the_issue() {
+        let config = Config::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(config.monitor, MonitorConfig::default());
+        assert!(config.monitor.enabled);
+        assert_eq!(config.monitor.interval, Duration::from_secs(300));
+        assert_eq!(config.monitor.concurrency, 16);
+        assert_eq!(config.monitor.max_retries, 3);
+        assert_eq!(config.monitor.timeout, Duration::from_secs(30));
+        assert_eq!(config.monitor.retention_days, 30);
+        assert_eq!(config.monitor.slot_warn_bytes, 1_073_741_824);
+        assert_eq!(config.monitor.slot_critical_bytes, 5_368_709_120);
+    }
+
+    #[test]
+    fn wal_monitor_settings_are_read_and_checked() {
+        let config = Config::from_vars(&vars(&[
+            ("WAL_MONITOR_ENABLED", "false"),
+            ("WAL_MONITOR_INTERVAL_SECONDS", "1"),
+            ("WAL_MONITOR_CONCURRENCY", "4"),
+            ("WAL_MONITOR_MAX_RETRIES", "0"),
+            ("WAL_MONITOR_TIMEOUT_SECONDS", "5"),
+            ("WAL_METRICS_RETENTION_DAYS", "7"),
+            ("WAL_SLOT_WARN_BYTES", "100"),
+            ("WAL_SLOT_CRITICAL_BYTES", "200"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config.monitor,
+            MonitorConfig {
+                enabled: false,
+                interval: Duration::from_secs(1),
+                concurrency: 4,
+                max_retries: 0,
+                timeout: Duration::from_secs(5),
+                retention_days: 7,
+                slot_warn_bytes: 100,
+                slot_critical_bytes: 200,
+            }
+        );
+        let errors = Config::from_vars(&vars(&[
+            ("WAL_MONITOR_ENABLED", "sometimes"),
+            ("WAL_MONITOR_INTERVAL_SECONDS", "0"),
+            ("WAL_MONITOR_CONCURRENCY", "0"),
+            ("WAL_MONITOR_MAX_RETRIES", "11"),
+            ("WAL_MONITOR_TIMEOUT_SECONDS", "-1"),
+            ("WAL_METRICS_RETENTION_DAYS", "0"),
+            ("WAL_SLOT_WARN_BYTES", "500"),
+            ("WAL_SLOT_CRITICAL_BYTES", "400"),
+        ]))
+        .unwrap_err();
+        let names: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| e.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "WAL_MONITOR_ENABLED",
+                "WAL_MONITOR_INTERVAL_SECONDS",
+                "WAL_MONITOR_CONCURRENCY",
+                "WAL_MONITOR_MAX_RETRIES",
+                "WAL_MONITOR_TIMEOUT_SECONDS",
+                "WAL_METRICS_RETENTION_DAYS",
+                "WAL_SLOT_CRITICAL_BYTES",
+            ]
+        );
     }
 
     #[test]

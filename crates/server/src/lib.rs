@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod migrate;
+pub mod monitor;
 pub mod startup;
 pub mod telemetry;

@@ -11,16 +11,18 @@ use actix_web::HttpServer;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
-use rosetta_app::{Ports, Rosetta};
+use rosetta_app::{MonitorSettings, Ports, Rosetta};
+use rosetta_domain::WalThresholds;
 use rosetta_http_api::HealthCheck;
 use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
 use rosetta_metadata_store::{
-    build_pool, ping, DbPool, PgDestinationRepository, PgPipelineRepository, PgSourceRepository,
-    PgWalMetricRepository,
+    build_pool, ping, DbPool, PgDestinationRepository, PgMonitorLock, PgPipelineRepository,
+    PgSourceRepository, PgWalMetricRepository, PgWalObservationRepository,
 };
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 
-use crate::config::Config;
+use crate::config::{Config, MonitorConfig};
+use crate::monitor::{MonitorState, Scheduler};
 
 /// How long in-flight requests may take to finish once a stop is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -33,6 +35,10 @@ struct ServiceHealth {
     /// The database check under way, which checks arriving meanwhile share: a burst of health
     /// requests costs one query, and no answer is older than the query it waited for.
     in_flight: Mutex<Option<Ping>>,
+    /// The WAL monitor's scheduler state, when it runs.
+    monitor: Option<Arc<MonitorState>>,
+    /// How long after its last finished cycle the monitor counts as stuck.
+    monitor_stale_after: Duration,
 }
 
 #[async_trait]
@@ -57,7 +63,9 @@ impl HealthCheck for ServiceHealth {
     }
 
     fn wal_monitor(&self) -> bool {
-        false
+        self.monitor
+            .as_ref()
+            .is_some_and(|state| state.healthy(self.monitor_stale_after))
     }
 }
 
@@ -75,11 +83,33 @@ fn cors(origins: &[String]) -> Cors {
         .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
+/// The probe's bounds: the whole probe within `WAL_MONITOR_TIMEOUT_SECONDS`, each step within
+/// at most 10 seconds of it.
+fn probe_settings(monitor: &MonitorConfig) -> ProbeSettings {
+    let step = monitor.timeout.min(Duration::from_secs(10));
+    ProbeSettings {
+        connect_timeout: step,
+        statement_timeout: step,
+        probe_timeout: monitor.timeout,
+    }
+}
+
+fn monitor_settings(monitor: &MonitorConfig) -> MonitorSettings {
+    MonitorSettings {
+        interval: monitor.interval,
+        concurrency: monitor.concurrency,
+        max_retries: monitor.max_retries,
+        probe_timeout: monitor.timeout,
+        retention: Duration::from_secs(u64::from(monitor.retention_days) * 86_400),
+    }
+}
+
 /// A built, listening, not yet running service.
 pub struct Application {
     server: Server,
     port: u16,
     pool: DbPool,
+    scheduler: Option<Scheduler>,
 }
 
 impl Application {
@@ -101,11 +131,27 @@ impl Application {
             destinations: Arc::new(PgDestinationRepository::new(pool.clone())),
             pipelines: Arc::new(PgPipelineRepository::new(pool.clone())),
             wal_metrics: Arc::new(PgWalMetricRepository::new(pool.clone())),
-            wal_probe: Arc::new(PgWalProbe::new(ProbeSettings::default())),
+            wal_observations: Arc::new(PgWalObservationRepository::new(pool.clone())),
+            monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
+            wal_probe: Arc::new(PgWalProbe::new(probe_settings(&config.monitor))),
+        })
+        .with_wal_thresholds(WalThresholds {
+            warn_bytes: config.monitor.slot_warn_bytes,
+            critical_bytes: config.monitor.slot_critical_bytes,
+        });
+        let scheduler = config.monitor.enabled.then(|| {
+            tracing::info!(
+                interval_seconds = config.monitor.interval.as_secs(),
+                concurrency = config.monitor.concurrency,
+                "starting the WAL monitor"
+            );
+            Scheduler::start(rosetta.wal_monitor(monitor_settings(&config.monitor)))
         });
         let health: Arc<dyn HealthCheck> = Arc::new(ServiceHealth {
             pool: pool.clone(),
             in_flight: Mutex::new(None),
+            monitor: scheduler.as_ref().map(Scheduler::state),
+            monitor_stale_after: config.monitor.interval * 2 + config.monitor.timeout,
         });
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
@@ -118,7 +164,12 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
-        Ok(Self { server, port, pool })
+        Ok(Self {
+            server,
+            port,
+            pool,
+            scheduler,
+        })
     }
 
     /// The port it listens on.
@@ -139,6 +190,8 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
+        // No new cycle once the API has stopped; probes under way are dropped with the runtime.
+        drop(self.scheduler);
         self.pool.close();
         tracing::info!("stopped");
         Ok(result?)

@@ -1,57 +1,122 @@
-//! `PgWalProbe`: connects to a source with tokio-postgres and reads its WAL figures.
+//! `PgWalProbe`: connects to a source over the TLS its `ssl_mode` asks for, within a deadline.
 
 use std::future::Future;
 
 use async_trait::async_trait;
 use rosetta_domain::{
     ports::{WalProbe, WalProbeError},
-    Source, WalReading,
+    Source, SslMode, WalReading,
 };
-use tokio::task::JoinHandle;
 use tokio_postgres::{Config, NoTls};
 
-use crate::{error, query, ProbeSettings};
+use crate::{
+    query,
+    session::Session,
+    tls::{self, TlsConnectors},
+    ProbeSettings,
+};
 
 /// Reads WAL figures from PostgreSQL sources, opening one short-lived connection per probe.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PgWalProbe {
     settings: ProbeSettings,
+    /// Built once for every probe. Should building fail (it cannot with ring), the error is
+    /// kept rather than raised, so that probes over plain TCP still work and TLS ones say why
+    /// they cannot.
+    tls: Result<TlsConnectors, rustls::Error>,
 }
 
 impl PgWalProbe {
     /// A probe bounded by `settings`.
     pub fn new(settings: ProbeSettings) -> Self {
-        Self { settings }
+        Self {
+            settings,
+            tls: TlsConnectors::new(),
+        }
+    }
+
+    /// Whether a connection to `source`, opened exactly as a probe opens it, is encrypted, as
+    /// the server sees it in `pg_stat_ssl`. For tests of the TLS modes; not part of the API.
+    ///
+    /// # Errors
+    ///
+    /// As [`WalProbe::probe`].
+    #[doc(hidden)]
+    pub async fn connection_uses_tls(&self, source: &Source) -> Result<bool, WalProbeError> {
+        let host = host_label(source);
+        self.within_deadline(host.clone(), async {
+            let session = self.open(source, &host).await?;
+            let outcome = session
+                .client
+                .query_typed_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await;
+            session.close().await;
+            let row = outcome.map_err(|e| crate::error::query(&host, &e))?;
+            Ok(row.try_get(0).map_err(anyhow::Error::from)?)
+        })
+        .await
+    }
+
+    /// Runs `work`, abandoning it after the probe timeout. On expiry the future is dropped, and
+    /// with it the client, the half-open connection or the connection task (see `Session`),
+    /// closing the socket.
+    async fn within_deadline<T>(
+        &self,
+        host: String,
+        work: impl Future<Output = Result<T, WalProbeError>>,
+    ) -> Result<T, WalProbeError> {
+        let after = self.settings.probe_timeout;
+        tokio::time::timeout(after, work)
+            .await
+            .unwrap_or(Err(WalProbeError::TimedOut { host, after }))
+    }
+
+    /// Connects to `source` over plain TCP or TLS, as its `ssl_mode` says.
+    async fn open(&self, source: &Source, host: &str) -> Result<Session, WalProbeError> {
+        let config = connection_config(source, &self.settings);
+        let connector = match (&self.tls, source.ssl_mode) {
+            (_, SslMode::Disable) => None,
+            (Ok(connectors), mode) => connectors.connector(mode),
+            (Err(e), _) => {
+                return Err(WalProbeError::Connect {
+                    host: host.to_owned(),
+                    reason: format!("TLS is unavailable: {e}"),
+                })
+            }
+        };
+        match connector {
+            Some(connector) => Session::open(&config, connector, host).await,
+            None => Session::open(&config, NoTls, host).await,
+        }
+    }
+}
+
+impl Default for PgWalProbe {
+    fn default() -> Self {
+        Self::new(ProbeSettings::default())
     }
 }
 
 #[async_trait]
 impl WalProbe for PgWalProbe {
-    #[tracing::instrument(skip(self, source), fields(source_id = %source.id), err(level = "info"))]
+    #[tracing::instrument(
+        skip(self, source),
+        fields(source_id = %source.id, ssl_mode = %source.ssl_mode),
+        err(level = "info")
+    )]
     async fn probe(&self, source: &Source) -> Result<WalReading, WalProbeError> {
         let host = host_label(source);
-        let config = connection_config(source, &self.settings);
-        let after = self.settings.probe_timeout;
-        // On expiry the inner future is dropped, and with it the client, the half-open
-        // connection or the connection task (see `ConnectionTask`), closing the socket.
-        tokio::time::timeout(after, probe_once(&config, &host))
-            .await
-            .unwrap_or(Err(WalProbeError::TimedOut { host, after }))
-    }
-}
-
-/// Connects, reads, and closes the connection.
-async fn probe_once(config: &Config, host: &str) -> Result<WalReading, WalProbeError> {
-    let (client, connection) = config
-        .connect(NoTls)
+        self.within_deadline(host.clone(), async {
+            let session = self.open(source, &host).await?;
+            let reading = query::read(&session.client, session.major_version, source, &host).await;
+            session.close().await;
+            reading
+        })
         .await
-        .map_err(|e| error::connect(host, &e))?;
-    let task = ConnectionTask::spawn(connection, host);
-    let reading = query::read_wal(&client, host).await;
-    // Dropping the client tells the connection to say goodbye to the server and finish.
-    drop(client);
-    task.finish().await;
-    reading
+    }
 }
 
 /// `host:port`, as errors name a source.
@@ -76,43 +141,12 @@ fn connection_config(source: &Source, settings: &ProbeSettings) -> Config {
         .options(format!(
             "-c statement_timeout={}",
             settings.statement_timeout.as_millis()
-        ));
+        ))
+        .ssl_mode(tls::driver_mode(source.ssl_mode));
     if let Some(password) = &source.pg_password {
         config.password(password.expose());
     }
     config
-}
-
-/// The spawned task that drives a connection's I/O. It is aborted when dropped — on every path,
-/// a timeout or a cancelled caller included — so no connection outlives its probe.
-struct ConnectionTask(JoinHandle<()>);
-
-impl ConnectionTask {
-    /// Spawns `connection` (any stream, so TLS can slot in), logging how it failed, if it does.
-    fn spawn<C>(connection: C, host: &str) -> Self
-    where
-        C: Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
-    {
-        let host = host.to_owned();
-        Self(tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(%host, error = %error::reason(&e), "probe connection failed");
-            }
-        }))
-    }
-
-    /// Waits for the connection to close after its client was dropped; the probe's deadline
-    /// bounds the wait.
-    async fn finish(mut self) {
-        // The task logs its own failure, and it is neither aborted nor panicking here.
-        let _ = (&mut self.0).await;
-    }
-}
-
-impl Drop for ConnectionTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 #[cfg(test)]
@@ -123,6 +157,7 @@ mod tests {
     use rosetta_domain::{
         Name, PortNumber, PublicationName, ReplicationId, Secret, SourceId, Text,
     };
+    use tokio_postgres::config::SslMode as DriverSslMode;
 
     use super::*;
 
@@ -137,6 +172,7 @@ mod tests {
             pg_password: Some(Secret::parse("hunter2-secret").unwrap()),
             publication_name: PublicationName::parse("orders_pub").unwrap(),
             replication_id: ReplicationId::new(1).unwrap(),
+            ssl_mode: SslMode::VerifyFull,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }
@@ -158,6 +194,33 @@ mod tests {
         assert_eq!(config.get_ports(), &[6543]);
         assert_eq!(config.get_password(), Some(&b"hunter2-secret"[..]));
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn the_connection_asks_for_tls_as_the_source_says() {
+        let settings = ProbeSettings::default();
+        for (mode, expected) in [
+            (SslMode::Disable, DriverSslMode::Disable),
+            (SslMode::Prefer, DriverSslMode::Prefer),
+            (SslMode::Require, DriverSslMode::Require),
+            (SslMode::VerifyFull, DriverSslMode::Require),
+        ] {
+            let source = Source {
+                ssl_mode: mode,
+                ..source()
+            };
+            assert_eq!(
+                connection_config(&source, &settings).get_ssl_mode(),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn the_default_probe_gives_up_after_thirty_seconds() {
+        let probe = PgWalProbe::default();
+        assert_eq!(probe.settings.probe_timeout, Duration::from_secs(30));
+        assert!(probe.tls.is_ok());
     }
 
     #[test]

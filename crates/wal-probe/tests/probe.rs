@@ -1,86 +1,15 @@
-//! Black-box tests of `PgWalProbe` against the local PostgreSQL and against fake servers.
-//!
-//! The local server is found through `PROBE_TEST_HOST`, `PROBE_TEST_PORT`, `PROBE_TEST_USER` and
-//! `PROBE_TEST_DATABASE` (defaults: `127.0.0.1`, `5432`, `postgres`, `postgres`); it must let
-//! that user in without a password, as a trust-auth development cluster does.
+//! Black-box tests of `PgWalProbe` against the local PostgreSQL and against fake servers: what
+//! a reading holds, and how a probe fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
 
 use std::time::Duration;
 
-use chrono::Utc;
-use rosetta_domain::{
-    ports::{WalProbe, WalProbeError},
-    Name, PortNumber, PublicationName, ReplicationId, Secret, Source, SourceId, Text,
-};
+use common::{generate_wal, local_host, local_port, local_source, source, PASSWORD};
+use rosetta_domain::ports::{WalProbe, WalProbeError};
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 use tokio::{io::AsyncReadExt, net::TcpListener};
-use tokio_postgres::NoTls;
-
-const PASSWORD: &str = "hunter2-secret";
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-fn local_host() -> String {
-    env_or("PROBE_TEST_HOST", "127.0.0.1")
-}
-
-fn local_port() -> u16 {
-    env_or("PROBE_TEST_PORT", "5432").parse().unwrap()
-}
-
-fn local_user() -> String {
-    env_or("PROBE_TEST_USER", "postgres")
-}
-
-fn local_database() -> String {
-    env_or("PROBE_TEST_DATABASE", "postgres")
-}
-
-/// A source as the catalogue would hold it. It carries a password even though the local
-/// server does not ask for one, so the tests can check it never shows in an error.
-fn source(host: &str, port: u16, database: &str) -> Source {
-    Source {
-        id: SourceId::new(7),
-        name: Name::parse("local").unwrap(),
-        pg_host: Text::parse(host).unwrap(),
-        pg_port: PortNumber::new(port.into()).unwrap(),
-        pg_database: Text::parse(database).unwrap(),
-        pg_username: Text::parse(&local_user()).unwrap(),
-        pg_password: Some(Secret::parse(PASSWORD).unwrap()),
-        publication_name: PublicationName::parse("rosetta_pub").unwrap(),
-        replication_id: ReplicationId::new(1).unwrap(),
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-    }
-}
-
-fn local_source() -> Source {
-    source(&local_host(), local_port(), &local_database())
-}
-
-/// Writes WAL on the local server and waits for it to be flushed: a transactional message
-/// gets an xid, so its commit record is written and flushed, moving `pg_current_wal_lsn()`.
-async fn generate_wal() {
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host(local_host())
-        .port(local_port())
-        .user(local_user())
-        .dbname(local_database());
-    let (client, connection) = config.connect(NoTls).await.unwrap();
-    let connection = tokio::spawn(connection);
-    client
-        .execute(
-            "SELECT pg_logical_emit_message(true, 'rosetta-test', repeat('x', 10000))",
-            &[],
-        )
-        .await
-        .unwrap();
-    drop(client);
-    connection.await.unwrap().unwrap();
-}
 
 #[tokio::test]
 async fn the_probe_reads_a_plausible_position_from_the_local_primary() {
@@ -90,7 +19,37 @@ async fn the_probe_reads_a_plausible_position_from_the_local_primary() {
 
     assert!(reading.position_bytes > 0, "{reading:?}");
     assert!(reading.server_version_num >= 120_000, "{reading:?}");
+    assert!(reading.major_version() >= 12, "{reading:?}");
     assert!(!reading.in_recovery);
+    assert!(!reading.wal_level.is_empty(), "{reading:?}");
+    assert!(reading.max_replication_slots > 0, "{reading:?}");
+    assert!(
+        reading
+            .max_slot_wal_keep_size_bytes
+            .is_none_or(|bytes| bytes > 0),
+        "{reading:?}"
+    );
+    let slots: Vec<_> = reading
+        .slots
+        .iter()
+        .map(|slot| slot.name.as_str())
+        .collect();
+    assert!(slots.is_sorted(), "{slots:?}");
+}
+
+#[tokio::test]
+async fn a_superuser_sees_the_wal_directory_and_its_own_privileges() {
+    let probe = PgWalProbe::new(ProbeSettings::default());
+
+    let reading = probe.probe(&local_source()).await.unwrap();
+
+    let directory = reading.wal_directory.expect("a superuser may list pg_wal");
+    assert!(directory.segments >= 1, "{directory:?}");
+    assert!(directory.size_bytes > 0, "{directory:?}");
+    assert!(reading.privileges.superuser, "{reading:?}");
+    assert!(reading.privileges.replication, "{reading:?}");
+    // A superuser counts as a member of every role.
+    assert!(reading.privileges.monitor, "{reading:?}");
 }
 
 #[tokio::test]

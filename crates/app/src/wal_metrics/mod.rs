@@ -1,4 +1,3 @@
-//! Use cases on WAL samples: probing a source and reading the samples kept.
+//! Use cases on WAL samples: reading the samples kept.
 
 mod list;
-mod record;

@@ -42,7 +42,7 @@ pub enum WalProbeError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait WalProbe: Send + Sync {
-    /// Connects to the source and reads its WAL position.
+    /// Connects to the source and reads its WAL position, slots, WAL directory and settings.
     ///
     /// # Errors
     ///

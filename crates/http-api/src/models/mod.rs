@@ -31,6 +31,7 @@ pub mod destinations;
 pub mod health;
 pub mod params;
 pub mod pipelines;
+pub mod source_wal;
 pub mod sources;
 pub mod timestamp;
 pub mod wal_metrics;

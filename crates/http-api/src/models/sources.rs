@@ -3,7 +3,8 @@
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
 use rosetta_domain::{
-    Name, NewSource, PortNumber, PublicationName, ReplicationId, Secret, Source, SourceUpdate, Text,
+    Name, NewSource, PortNumber, PublicationName, ReplicationId, Secret, Source, SourceUpdate,
+    SslMode, Text,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -42,6 +43,8 @@ pub struct CreateSourceBody {
     /// Identifies the replication slot, 0 or more.
     #[schemars(range(min = 0), example = 1)]
     pub replication_id: i64,
+    /// How connections to the server use TLS (default `prefer`).
+    pub ssl_mode: Option<SslModeName>,
 }
 
 impl FromBody for CreateSourceBody {
@@ -61,6 +64,7 @@ impl FromBody for CreateSourceBody {
         let replication_id = f.required("replication_id", |f| {
             f.parse_int("replication_id", ReplicationId::new)
         });
+        let ssl_mode = f.parse_enum::<SslMode>("ssl_mode");
         f.finish(|| {
             Some(NewSource {
                 name: name?,
@@ -71,6 +75,7 @@ impl FromBody for CreateSourceBody {
                 pg_password,
                 publication_name: publication_name?,
                 replication_id: replication_id?,
+                ssl_mode: ssl_mode.unwrap_or_default(),
             })
         })
     }
@@ -105,6 +110,8 @@ pub struct UpdateSourceBody {
     /// New replication id, 0 or more.
     #[schemars(range(min = 0))]
     pub replication_id: Option<i64>,
+    /// New TLS mode.
+    pub ssl_mode: Option<SslModeName>,
 }
 
 impl FromBody for UpdateSourceBody {
@@ -121,6 +128,7 @@ impl FromBody for UpdateSourceBody {
             pg_password: f.parse_str("pg_password", Secret::parse),
             publication_name: f.parse_str("publication_name", PublicationName::parse),
             replication_id: f.parse_int("replication_id", ReplicationId::new),
+            ssl_mode: f.parse_enum::<SslMode>("ssl_mode"),
         };
         f.finish(|| Some(update))
     }
@@ -154,6 +162,8 @@ pub struct SourceResponse {
     /// Identifies the replication slot.
     #[schemars(example = 1)]
     pub replication_id: i64,
+    /// How connections to the server use TLS.
+    pub ssl_mode: SslModeName,
     /// When it was created (RFC 3339, UTC).
     pub created_at: Timestamp,
     /// When it last changed (RFC 3339, UTC).
@@ -172,8 +182,36 @@ impl From<Source> for SourceResponse {
             pg_username: source.pg_username.into_string(),
             publication_name: source.publication_name.into_string(),
             replication_id: source.replication_id.get(),
+            ssl_mode: source.ssl_mode.into(),
             created_at: source.created_at.into(),
             updated_at: source.updated_at.into(),
+        }
+    }
+}
+
+/// How connections to a source use TLS, as libpq's `sslmode` names it: `disable` (never),
+/// `prefer` (when the server offers it; the default), `require` (always, without checking the
+/// certificate) or `verify-full` (always, with a certificate a trusted authority signed for the
+/// host name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(rename_all = "kebab-case")]
+// Documented variants would turn the schema into a `oneOf`; a plain `enum` lists the values.
+#[expect(missing_docs, reason = "the variants are described on the enum")]
+pub enum SslModeName {
+    Disable,
+    Prefer,
+    Require,
+    VerifyFull,
+}
+
+impl From<SslMode> for SslModeName {
+    fn from(mode: SslMode) -> Self {
+        match mode {
+            SslMode::Disable => Self::Disable,
+            SslMode::Prefer => Self::Prefer,
+            SslMode::Require => Self::Require,
+            SslMode::VerifyFull => Self::VerifyFull,
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use rosetta_domain::{
     DestinationConfig, InitialPipelineStatus, Name, NewDestination, NewPipeline, NewSource,
-    PortNumber, PostgresConfig, PublicationName, ReplicationId, Secret, SnowflakeConfig, Text,
+    PortNumber, PostgresConfig, PublicationName, ReplicationId, Secret, SnowflakeConfig, SslMode,
+    Text,
 };
 use rosetta_domain::{DestinationId, SourceId};
 
@@ -29,6 +30,7 @@ pub fn new_source(source_name: &str) -> NewSource {
         pg_password: Some(secret("source-password-1")),
         publication_name: PublicationName::parse("shop_pub").unwrap(),
         replication_id: ReplicationId::new(7).unwrap(),
+        ssl_mode: SslMode::Require,
     }
 }
 

@@ -28,6 +28,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("HTTP_WORKERS".to_owned(), "1".to_owned()),
         ("DB_POOL_SIZE".to_owned(), "4".to_owned()),
         ("DB_MAX_OVERFLOW".to_owned(), "4".to_owned()),
+        // Tests that watch the WAL monitor turn it on; the others keep their sources unprobed.
+        ("WAL_MONITOR_ENABLED".to_owned(), "false".to_owned()),
     ]);
     for (name, value) in extra {
         vars.insert((*name).to_owned(), (*value).to_owned());
@@ -266,4 +268,46 @@ pub fn failing_locations(body: &Value) -> Vec<String> {
                 .join(".")
         })
         .collect()
+}
+
+/// Runs SQL on the test's metadata database, as the WAL monitor or an operator would.
+pub async fn execute_sql(app: &TestApp, sql: &str) {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut conn = AsyncPgConnection::establish(app.db.url()).await.unwrap();
+    conn.batch_execute(sql).await.unwrap();
+}
+
+/// The value of a setting of the test PostgreSQL server (`wal_level`, …).
+pub async fn server_setting(app: &TestApp, name: &str) -> String {
+    use diesel::sql_types::Text;
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+    let mut conn = AsyncPgConnection::establish(app.db.url()).await.unwrap();
+    let rows: Vec<Row> = diesel::sql_query("SELECT current_setting($1) AS value")
+        .bind::<Text, _>(name)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    rows.into_iter().next().unwrap().value
+}
+
+/// A source body on the test PostgreSQL server itself, in the test's own database, reached as
+/// `DATABASE_URL` reaches it, without TLS.
+pub fn local_source_body(app: &TestApp, name: &str) -> Value {
+    let url = reqwest::Url::parse(app.db.url()).unwrap();
+    json!({
+        "name": name,
+        "pg_host": url.host_str().unwrap(),
+        "pg_port": url.port().unwrap_or(5432),
+        "pg_database": app.db.name(),
+        "pg_username": url.username(),
+        "pg_password": url.password().unwrap_or(SOURCE_PASSWORD),
+        "publication_name": "rosetta_no_such_pub",
+        "replication_id": 3,
+        "ssl_mode": "disable"
+    })
 }

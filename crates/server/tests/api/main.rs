@@ -10,5 +10,7 @@ mod helpers;
 mod openapi;
 mod pipelines;
 mod proxy;
+mod source_wal;
 mod sources;
 mod wal_metrics;
+mod wal_monitor;

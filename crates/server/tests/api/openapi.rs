@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-/// Every route of CONTRACT.md.
+/// Every route of CONTRACT.md, and the extensions.
 pub const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/api/v1/health"),
@@ -30,6 +30,9 @@ pub const CONTRACT_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/pipelines/{id}/pause"),
     ("POST", "/api/v1/pipelines/{id}/refresh"),
     ("GET", "/api/v1/metrics/wal"),
+    // Extensions.
+    ("GET", "/api/v1/sources/{id}/wal"),
+    ("POST", "/api/v1/sources/{id}/check"),
 ];
 
 #[tokio::test]
@@ -161,4 +164,85 @@ async fn rosetta_openapi_prints_the_served_document() {
     );
     let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(printed, served);
+}
+
+#[tokio::test]
+async fn the_wal_and_check_routes_document_their_bodies_and_enums() {
+    let app = spawn_app().await;
+    let document = app.get("/openapi.json").await.expect(200).json();
+    let routes = [
+        (
+            "/api/v1/sources/{id}/wal",
+            "get",
+            "get_source_wal",
+            "SourceWalResponse",
+        ),
+        (
+            "/api/v1/sources/{id}/check",
+            "post",
+            "check_source",
+            "SourceCheckResponse",
+        ),
+    ];
+    for (path, method, operation_id, body) in routes {
+        let operation = &document["paths"][path][method];
+        assert_eq!(operation["operationId"], operation_id, "{path}");
+        assert_eq!(operation["tags"], serde_json::json!(["sources"]), "{path}");
+        assert_eq!(
+            operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{body}"),
+            "{path}"
+        );
+        for status in ["404", "422", "500", "503"] {
+            assert_eq!(
+                error_ref(operation, status).as_deref(),
+                Some("#/components/schemas/ErrorBody"),
+                "{path} does not document {status}"
+            );
+        }
+        let schema = &document["components"]["schemas"][body];
+        assert!(schema["example"].is_object(), "{body} has no example");
+        for field in ["source_id", "reading", "slots"] {
+            assert!(
+                schema["properties"][field].is_object(),
+                "{body} lacks {field}"
+            );
+        }
+    }
+    let description = document["paths"]["/api/v1/sources/{id}/check"]["post"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        description.contains("200") && description.contains("reachable"),
+        "{description}"
+    );
+    // Enums are plain lists of strings, not `oneOf`s of documented variants.
+    let schemas = &document["components"]["schemas"];
+    let enum_of = |name: &str| -> Vec<String> {
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not a plain enum: {}", schemas[name]))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(enum_of("SeverityName"), ["ok", "warning", "critical"]);
+    assert_eq!(enum_of("SlotTypeName"), ["physical", "logical"]);
+    assert_eq!(
+        enum_of("ReasonCodeName"),
+        [
+            "not_probed_yet",
+            "probe_failing",
+            "slot_inactive_retaining",
+            "retained_above_warning",
+            "retained_above_critical",
+            "wal_unreserved",
+            "wal_lost",
+            "safe_wal_size_low"
+        ]
+    );
+    assert_eq!(
+        enum_of("SslModeName"),
+        ["disable", "prefer", "require", "verify-full"]
+    );
 }

@@ -232,3 +232,55 @@ async fn an_unused_source_is_deleted_with_204() {
         .await
         .expect_error(404, "EntityNotFoundError");
 }
+
+#[tokio::test]
+async fn the_ssl_mode_is_stored_returned_and_defaults_to_prefer() {
+    let app = spawn_app().await;
+    let mut body = source_body("strict");
+    body["ssl_mode"] = json!("verify-full");
+    let strict = app.post("/api/v1/sources", &body).await.expect(201).json();
+    assert_eq!(strict["ssl_mode"], "verify-full");
+    let path = format!("/api/v1/sources/{}", strict["id"]);
+    assert_eq!(
+        app.get(&path).await.expect(200).json()["ssl_mode"],
+        "verify-full"
+    );
+
+    let default = app.create_source("default").await;
+    assert_eq!(default["ssl_mode"], "prefer");
+
+    let updated = app
+        .put(&path, &json!({"ssl_mode": "disable"}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(updated["ssl_mode"], "disable");
+    assert_eq!(updated["pg_host"], strict["pg_host"]);
+    assert_eq!(
+        app.get(&path).await.expect(200).json()["ssl_mode"],
+        "disable"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_ssl_mode_is_a_422_at_the_field() {
+    let app = spawn_app().await;
+    let mut body = source_body("tls");
+    body["ssl_mode"] = json!("verify-ca");
+    let error = app
+        .post("/api/v1/sources", &body)
+        .await
+        .expect_error(422, "ValidationError");
+    assert_eq!(error["details"][0]["loc"], json!(["body", "ssl_mode"]));
+    assert_eq!(failing_locations(&error), ["body.ssl_mode"]);
+
+    let created = app.create_source("tls").await;
+    let error = app
+        .put(
+            &format!("/api/v1/sources/{}", created["id"]),
+            &json!({"ssl_mode": "verify-ca"}),
+        )
+        .await
+        .expect_error(422, "ValidationError");
+    assert_eq!(failing_locations(&error), ["body.ssl_mode"]);
+}

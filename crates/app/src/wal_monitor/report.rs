@@ -1,0 +1,175 @@
+//! Use case: judge a source's WAL from what the monitor last saw of it.
+
+use rosetta_domain::{SourceId, SourceWalReport, WalVerdict};
+
+use crate::{AppError, Rosetta};
+
+impl Rosetta {
+    /// The latest probe outcome of a source and the verdict on its WAL and replication slots,
+    /// judged against the thresholds set with [`Rosetta::with_wal_thresholds`]. A source not
+    /// probed yet has no status and a `not_probed_yet` warning.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::NotFound`], [`AppError::Unavailable`], [`AppError::Unknown`].
+    #[tracing::instrument(skip_all, fields(source_id = %id), err(level = "info"))]
+    pub async fn source_wal_report(&self, id: SourceId) -> Result<SourceWalReport, AppError> {
+        // The store answers `None` for unknown sources too; only the catalogue tells them
+        // apart from sources not probed yet.
+        self.find_source(id).await?;
+        let status = self.wal_observations.status(id).await?;
+        let verdict = WalVerdict::assess(status.as_ref(), self.wal_thresholds);
+        Ok(SourceWalReport {
+            source_id: id,
+            status,
+            verdict,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::anyhow;
+    use rosetta_domain::ports::WalObservationRepositoryError;
+    use rosetta_domain::{
+        EntityKind, ProbeStatus, ReasonCode, Severity, SlotReading, SlotType, SourceId,
+        WalThresholds,
+    };
+
+    use crate::fixtures::{long_ago, source, wal_reading, Mocks};
+    use crate::AppError;
+
+    fn status_with_slot(slot: SlotReading) -> ProbeStatus {
+        let mut reading = wal_reading();
+        reading.slots = vec![slot];
+        ProbeStatus {
+            source_id: SourceId::new(3),
+            probed_at: long_ago(),
+            error: None,
+            consecutive_failures: 0,
+            last_success_at: Some(long_ago()),
+            last_reading: Some(reading),
+        }
+    }
+
+    fn slot(active: bool, retained_bytes: i64) -> SlotReading {
+        SlotReading {
+            name: "rosetta_1".to_owned(),
+            slot_type: SlotType::Logical,
+            plugin: Some("pgoutput".to_owned()),
+            database: Some("shop".to_owned()),
+            active,
+            retained_bytes: Some(retained_bytes),
+            unconfirmed_bytes: Some(0),
+            wal_status: Some("reserved".to_owned()),
+            safe_wal_size_bytes: None,
+        }
+    }
+
+    fn mocks_with_source_3(status: Option<ProbeStatus>) -> Mocks {
+        let mut mocks = Mocks::default();
+        mocks
+            .sources
+            .expect_get()
+            .withf(|id| *id == SourceId::new(3))
+            .returning(|_| Ok(Some(source(3))));
+        mocks
+            .wal_observations
+            .expect_status()
+            .withf(|id| *id == SourceId::new(3))
+            .times(1)
+            .returning(move |_| Ok(status.clone()));
+        mocks
+    }
+
+    #[tokio::test]
+    async fn an_inactive_slot_holding_wal_back_is_a_warning() {
+        let status = status_with_slot(slot(false, 4096));
+        let mocks = mocks_with_source_3(Some(status.clone()));
+
+        let report = mocks
+            .into_rosetta()
+            .source_wal_report(SourceId::new(3))
+            .await
+            .unwrap();
+
+        assert_eq!(report.source_id, SourceId::new(3));
+        assert_eq!(report.status, Some(status));
+        assert_eq!(report.verdict.severity, Severity::Warning);
+        let codes: Vec<_> = report.verdict.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(codes, [ReasonCode::SlotInactiveRetaining]);
+        assert_eq!(report.verdict.reasons[0].slot.as_deref(), Some("rosetta_1"));
+    }
+
+    #[tokio::test]
+    async fn the_verdict_uses_the_configured_thresholds() {
+        let status = status_with_slot(slot(true, 2_000));
+        let mocks = mocks_with_source_3(Some(status));
+        let rosetta = mocks.into_rosetta().with_wal_thresholds(WalThresholds {
+            warn_bytes: 500,
+            critical_bytes: 1_000,
+        });
+
+        let report = rosetta.source_wal_report(SourceId::new(3)).await.unwrap();
+
+        assert_eq!(report.verdict.severity, Severity::Critical);
+        let codes: Vec<_> = report.verdict.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(codes, [ReasonCode::RetainedAboveCritical]);
+    }
+
+    #[tokio::test]
+    async fn a_source_never_probed_has_no_status_and_says_so() {
+        let mocks = mocks_with_source_3(None);
+
+        let report = mocks
+            .into_rosetta()
+            .source_wal_report(SourceId::new(3))
+            .await
+            .unwrap();
+
+        assert_eq!(report.status, None);
+        assert_eq!(report.verdict.severity, Severity::Warning);
+        assert_eq!(report.verdict.reasons[0].code, ReasonCode::NotProbedYet);
+    }
+
+    #[tokio::test]
+    async fn the_report_of_a_missing_source_is_not_found() {
+        let mut mocks = Mocks::default();
+        mocks.sources.expect_get().returning(|_| Ok(None));
+        mocks.wal_observations.expect_status().never();
+
+        let error = mocks
+            .into_rosetta()
+            .source_wal_report(SourceId::new(42))
+            .await;
+
+        assert!(matches!(
+            error,
+            Err(AppError::NotFound {
+                entity: EntityKind::Source,
+                id: 42
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_report_while_the_store_is_down_is_unavailable() {
+        let mut mocks = Mocks::default();
+        mocks
+            .sources
+            .expect_get()
+            .returning(|_| Ok(Some(source(3))));
+        mocks.wal_observations.expect_status().returning(|_| {
+            Err(WalObservationRepositoryError::Unavailable(anyhow!(
+                "refused"
+            )))
+        });
+
+        let error = mocks
+            .into_rosetta()
+            .source_wal_report(SourceId::new(3))
+            .await;
+
+        assert!(matches!(error, Err(AppError::Unavailable(_))));
+    }
+}

@@ -1,0 +1,70 @@
+//! The store of what the WAL monitor observes: samples of each successful probe (WAL position and
+//! slots) and the latest probe outcome of each source.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::{ProbeStatus, SourceId, WalReading};
+
+/// What can go wrong in a [`WalObservationRepository`].
+#[derive(Debug, thiserror::Error)]
+pub enum WalObservationRepositoryError {
+    /// The probed source does not exist (it may have just been deleted).
+    #[error("source {0} not found")]
+    SourceMissing(SourceId),
+    /// The store cannot be reached.
+    #[error("the metadata database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// The store of what the WAL monitor observes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait WalObservationRepository: Send + Sync {
+    /// Keeps a successful probe, all or nothing: a WAL sample (`position_bytes` at `read_at`),
+    /// one sample per slot, and the source's latest outcome (success, failures reset to 0,
+    /// `last_reading` replaced).
+    ///
+    /// # Errors
+    ///
+    /// `SourceMissing`, `Unavailable`, `Unknown`.
+    async fn record_success(
+        &self,
+        source_id: SourceId,
+        reading: &WalReading,
+    ) -> Result<(), WalObservationRepositoryError>;
+
+    /// Keeps a failed probe as the source's latest outcome: `error` (a message without
+    /// secrets), one more consecutive failure; the last successful reading stays.
+    ///
+    /// # Errors
+    ///
+    /// `SourceMissing`, `Unavailable`, `Unknown`.
+    async fn record_failure(
+        &self,
+        source_id: SourceId,
+        failed_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), WalObservationRepositoryError>;
+
+    /// The latest probe outcome of a source; `None` before its first probe (or when the source
+    /// does not exist).
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn status(
+        &self,
+        source_id: SourceId,
+    ) -> Result<Option<ProbeStatus>, WalObservationRepositoryError>;
+
+    /// Deletes the WAL and slot samples recorded before `cutoff` and says how many went.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn prune(&self, cutoff: DateTime<Utc>) -> Result<u64, WalObservationRepositoryError>;
+}

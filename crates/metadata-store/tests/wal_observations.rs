@@ -1,0 +1,499 @@
+//! The WAL monitor's observation store against a real PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use rosetta_domain::ports::{
+    SourceRepository, WalObservationRepository, WalObservationRepositoryError,
+};
+use rosetta_domain::{
+    DeleteMode, ProbeStatus, RolePrivileges, SlotReading, SlotType, SourceId, WalDirectory,
+    WalReading,
+};
+use rosetta_metadata_store::{DbPool, PgSourceRepository, PgWalObservationRepository};
+use rosetta_test_support::TestDb;
+
+/// Now, to the microsecond PostgreSQL keeps, so that stored times compare equal.
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap()
+}
+
+fn logical_slot(name: &str, retained: i64) -> SlotReading {
+    SlotReading {
+        name: name.to_owned(),
+        slot_type: SlotType::Logical,
+        plugin: Some("pgoutput".to_owned()),
+        database: Some("shop".to_owned()),
+        active: true,
+        retained_bytes: Some(retained),
+        unconfirmed_bytes: Some(retained / 2),
+        wal_status: Some("reserved".to_owned()),
+        safe_wal_size_bytes: Some(1 << 30),
+    }
+}
+
+fn physical_slot(name: &str) -> SlotReading {
+    SlotReading {
+        name: name.to_owned(),
+        slot_type: SlotType::Physical,
+        plugin: None,
+        database: None,
+        active: false,
+        retained_bytes: None,
+        unconfirmed_bytes: None,
+        wal_status: None,
+        safe_wal_size_bytes: None,
+    }
+}
+
+fn reading(read_at: DateTime<Utc>, position_bytes: i64, slots: Vec<SlotReading>) -> WalReading {
+    WalReading {
+        position_bytes,
+        in_recovery: false,
+        server_version_num: 160_004,
+        read_at,
+        wal_level: "logical".to_owned(),
+        max_replication_slots: 10,
+        max_slot_wal_keep_size_bytes: Some(10 << 30),
+        wal_directory: Some(WalDirectory {
+            size_bytes: 512 << 20,
+            segments: 32,
+        }),
+        slots,
+        publication_exists: true,
+        slot_exists: true,
+        privileges: RolePrivileges {
+            superuser: false,
+            replication: true,
+            monitor: true,
+        },
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Rows of `table` (a fixed name) belonging to `source`.
+async fn rows(pool: &DbPool, table: &str, source: SourceId) -> i64 {
+    let mut conn = pool.get().await.unwrap();
+    let count: Count = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM {table} WHERE source_id = $1"
+    ))
+    .bind::<BigInt, _>(source.get())
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    count.n
+}
+
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct SlotSample {
+    #[diesel(sql_type = Timestamptz)]
+    recorded_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    slot_name: String,
+    #[diesel(sql_type = Text)]
+    slot_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    plugin: Option<String>,
+    #[diesel(sql_type = Bool)]
+    active: bool,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    retained_bytes: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    unconfirmed_bytes: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    wal_status: Option<String>,
+}
+
+async fn slot_samples(pool: &DbPool, source: SourceId) -> Vec<SlotSample> {
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(
+        "SELECT recorded_at, slot_name, slot_type, plugin, active, retained_bytes,
+                unconfirmed_bytes, wal_status
+         FROM wal_slot_samples WHERE source_id = $1 ORDER BY recorded_at, slot_name",
+    )
+    .bind::<BigInt, _>(source.get())
+    .load(&mut conn)
+    .await
+    .unwrap()
+}
+
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct MetricSample {
+    #[diesel(sql_type = BigInt)]
+    size_bytes: i64,
+    #[diesel(sql_type = Timestamptz)]
+    recorded_at: DateTime<Utc>,
+}
+
+async fn wal_samples(pool: &DbPool, source: SourceId) -> Vec<MetricSample> {
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(
+        "SELECT size_bytes, recorded_at FROM wal_metrics WHERE source_id = $1
+         ORDER BY recorded_at",
+    )
+    .bind::<BigInt, _>(source.get())
+    .load(&mut conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_successful_probe_reads_back_whole_with_a_wal_sample_and_one_sample_per_slot() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool.clone());
+    let source = sources.create(new_source("orders")).await.unwrap().id;
+
+    let first_at = now() - Duration::minutes(1);
+    let first = reading(
+        first_at,
+        9_000_000,
+        vec![logical_slot("rosetta_7", 4096), physical_slot("standby_1")],
+    );
+    store.record_success(source, &first).await.unwrap();
+    let expected = ProbeStatus {
+        source_id: source,
+        probed_at: first_at,
+        error: None,
+        consecutive_failures: 0,
+        last_success_at: Some(first_at),
+        last_reading: Some(first.clone()),
+    };
+    assert_eq!(store.status(source).await.unwrap(), Some(expected));
+    assert_eq!(
+        wal_samples(&pool, source).await,
+        [MetricSample {
+            size_bytes: 9_000_000,
+            recorded_at: first_at
+        }]
+    );
+    let slots = slot_samples(&pool, source).await;
+    assert_eq!(
+        slots,
+        [
+            SlotSample {
+                recorded_at: first_at,
+                slot_name: "rosetta_7".to_owned(),
+                slot_type: "logical".to_owned(),
+                plugin: Some("pgoutput".to_owned()),
+                active: true,
+                retained_bytes: Some(4096),
+                unconfirmed_bytes: Some(2048),
+                wal_status: Some("reserved".to_owned()),
+            },
+            SlotSample {
+                recorded_at: first_at,
+                slot_name: "standby_1".to_owned(),
+                slot_type: "physical".to_owned(),
+                plugin: None,
+                active: false,
+                retained_bytes: None,
+                unconfirmed_bytes: None,
+                wal_status: None,
+            },
+        ]
+    );
+
+    // A role without pg_monitor reads no WAL directory; a server without slots has none.
+    let second_at = now();
+    let second = WalReading {
+        wal_directory: None,
+        max_slot_wal_keep_size_bytes: None,
+        in_recovery: true,
+        privileges: RolePrivileges::default(),
+        ..reading(second_at, 9_500_000, Vec::new())
+    };
+    store.record_success(source, &second).await.unwrap();
+    let status = store.status(source).await.unwrap().unwrap();
+    assert_eq!(status.last_reading, Some(second));
+    assert_eq!(status.last_success_at, Some(second_at));
+    assert_eq!(wal_samples(&pool, source).await.len(), 2);
+    assert_eq!(slot_samples(&pool, source).await.len(), 2);
+}
+
+#[tokio::test]
+async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool);
+    let source = sources.create(new_source("orders")).await.unwrap().id;
+    let start = now() - Duration::minutes(10);
+
+    // A failure before any success leaves nothing to keep.
+    store
+        .record_failure(source, start, "connection refused")
+        .await
+        .unwrap();
+    let status = store.status(source).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            status.consecutive_failures,
+            status.error.as_deref(),
+            status.last_success_at,
+            status.last_reading
+        ),
+        (1, Some("connection refused"), None, None)
+    );
+
+    let success_at = start + Duration::minutes(1);
+    let good = reading(success_at, 1_000, vec![logical_slot("rosetta_7", 1 << 31)]);
+    store.record_success(source, &good).await.unwrap();
+    assert_eq!(
+        store
+            .status(source)
+            .await
+            .unwrap()
+            .unwrap()
+            .consecutive_failures,
+        0
+    );
+
+    for (minute, message) in [(2, "timeout"), (3, "password authentication failed")] {
+        store
+            .record_failure(source, start + Duration::minutes(minute), message)
+            .await
+            .unwrap();
+    }
+    let failing = store.status(source).await.unwrap().unwrap();
+    assert_eq!(
+        failing,
+        ProbeStatus {
+            source_id: source,
+            probed_at: start + Duration::minutes(3),
+            error: Some("password authentication failed".to_owned()),
+            consecutive_failures: 2,
+            last_success_at: Some(success_at),
+            last_reading: Some(good),
+        }
+    );
+    assert!(!failing.ok());
+
+    let recovered_at = start + Duration::minutes(4);
+    let recovered = reading(recovered_at, 2_000, Vec::new());
+    store.record_success(source, &recovered).await.unwrap();
+    let status = store.status(source).await.unwrap().unwrap();
+    assert!(status.ok());
+    assert_eq!(
+        (
+            status.consecutive_failures,
+            status.probed_at,
+            status.last_success_at
+        ),
+        (0, recovered_at, Some(recovered_at))
+    );
+}
+
+#[tokio::test]
+async fn probes_of_a_missing_or_deleted_source_are_refused_and_leave_nothing() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool.clone());
+    let deleted = sources.create(new_source("gone")).await.unwrap().id;
+    sources.delete(deleted, DeleteMode::Restrict).await.unwrap();
+
+    for source in [deleted, SourceId::new(31_337)] {
+        let probe = reading(now(), 1, vec![logical_slot("rosetta_7", 1)]);
+        let error = store.record_success(source, &probe).await.unwrap_err();
+        assert!(
+            matches!(error, WalObservationRepositoryError::SourceMissing(id) if id == source),
+            "{error:?}"
+        );
+        let error = store
+            .record_failure(source, now(), "timeout")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, WalObservationRepositoryError::SourceMissing(id) if id == source),
+            "{error:?}"
+        );
+        for table in ["wal_metrics", "wal_slot_samples", "source_probe_status"] {
+            assert_eq!(rows(&pool, table, source).await, 0, "{table}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_probe_whose_slot_samples_fail_keeps_neither_its_wal_sample_nor_its_status() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool.clone());
+    let source = sources.create(new_source("orders")).await.unwrap().id;
+    // Only the slot samples can fail: the other two writes would succeed on their own.
+    let mut conn = pool.get().await.unwrap();
+    conn.batch_execute(
+        "ALTER TABLE wal_slot_samples
+         ADD CONSTRAINT test_refuses_doomed CHECK (slot_name <> 'doomed')",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let probe = reading(
+        now(),
+        1,
+        vec![logical_slot("fine", 1), logical_slot("doomed", 1)],
+    );
+    let error = store.record_success(source, &probe).await.unwrap_err();
+    assert!(
+        matches!(error, WalObservationRepositoryError::Unknown(_)),
+        "{error:?}"
+    );
+    for table in ["wal_metrics", "wal_slot_samples", "source_probe_status"] {
+        assert_eq!(rows(&pool, table, source).await, 0, "{table}");
+    }
+    assert_eq!(store.status(source).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn pruning_deletes_only_older_samples_of_both_tables_and_counts_them() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool.clone());
+    let a = sources.create(new_source("a")).await.unwrap().id;
+    let b = sources.create(new_source("b")).await.unwrap().id;
+    let now = now();
+    let two_slots = || vec![logical_slot("s1", 1), physical_slot("s2")];
+    store
+        .record_success(a, &reading(now - Duration::days(40), 1, two_slots()))
+        .await
+        .unwrap();
+    store
+        .record_success(
+            b,
+            &reading(now - Duration::days(31), 2, vec![physical_slot("s")]),
+        )
+        .await
+        .unwrap();
+    store
+        .record_success(a, &reading(now - Duration::days(1), 3, two_slots()))
+        .await
+        .unwrap();
+    let cutoff = now - Duration::days(30);
+    // A sample exactly at the cutoff is kept.
+    store
+        .record_success(b, &reading(cutoff, 4, Vec::new()))
+        .await
+        .unwrap();
+
+    // a: 1 WAL sample + 2 slot samples; b: 1 + 1.
+    assert_eq!(store.prune(cutoff).await.unwrap(), 5);
+    let sizes = |samples: Vec<MetricSample>| -> Vec<i64> {
+        samples.into_iter().map(|s| s.size_bytes).collect()
+    };
+    assert_eq!(sizes(wal_samples(&pool, a).await), [3]);
+    assert_eq!(sizes(wal_samples(&pool, b).await), [4]);
+    let kept = slot_samples(&pool, a).await;
+    assert_eq!(kept.len(), 2);
+    assert!(kept
+        .iter()
+        .all(|s| s.recorded_at == now - Duration::days(1)));
+    assert!(slot_samples(&pool, b).await.is_empty());
+    // The latest outcomes are not samples: they stay.
+    assert!(store.status(a).await.unwrap().is_some());
+    assert!(store.status(b).await.unwrap().is_some());
+    assert_eq!(store.prune(cutoff).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_unprobed_or_unknown_source_has_no_status() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool);
+    let source = sources.create(new_source("orders")).await.unwrap().id;
+    assert_eq!(store.status(source).await.unwrap(), None);
+    assert_eq!(store.status(SourceId::new(31_337)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_malformed_stored_reading_is_an_error_not_a_panic() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool.clone());
+    let source = sources.create(new_source("orders")).await.unwrap().id;
+    store
+        .record_success(source, &reading(now(), 1, vec![physical_slot("s")]))
+        .await
+        .unwrap();
+    let mut conn = pool.get().await.unwrap();
+    conn.batch_execute(
+        "UPDATE source_probe_status
+         SET last_reading = jsonb_set(last_reading, '{slots,0,slot_type}', '\"temporary\"')",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let error = store.status(source).await.unwrap_err();
+    assert!(
+        matches!(error, WalObservationRepositoryError::Unknown(_)),
+        "{error:?}"
+    );
+    assert!(format!("{error:#}").contains("slot_type"), "{error:#}");
+}
+
+#[derive(diesel::QueryableByName)]
+struct Prepared {
+    #[diesel(sql_type = Text)]
+    statement: String,
+}
+
+#[tokio::test]
+async fn probe_outcomes_are_kept_by_statements_prepared_once_per_connection() {
+    use rosetta_metadata_store::{build_pool, PoolSettings};
+    let db = TestDb::new().await;
+    // One connection, so that every call goes through the session inspected below.
+    let settings = PoolSettings {
+        size: 1,
+        max_overflow: 0,
+        ..PoolSettings::default()
+    };
+    let pool = build_pool(db.url(), &settings).unwrap();
+    let sources = PgSourceRepository::new(pool.clone());
+    let store = PgWalObservationRepository::new(pool.clone());
+    let source = sources.create(new_source("orders")).await.unwrap().id;
+    for slots in 0..3 {
+        let slots = (0..slots)
+            .map(|i| physical_slot(&format!("s{i}")))
+            .collect();
+        store
+            .record_success(source, &reading(now(), 1, slots))
+            .await
+            .unwrap();
+        store
+            .record_failure(source, now(), "timeout")
+            .await
+            .unwrap();
+    }
+    // A statement prepared for one call only is closed after it; a cached one stays, once.
+    let mut conn = pool.get().await.unwrap();
+    let prepared: Vec<Prepared> = diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+        .load(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let kept = |start: &str| {
+        prepared
+            .iter()
+            .filter(|p| p.statement.trim_start().starts_with(start))
+            .count()
+    };
+    assert_eq!(kept("WITH input AS"), 1);
+    assert_eq!(kept("INSERT INTO source_probe_status"), 1);
+    assert_eq!(wal_samples(&pool, source).await.len(), 3);
+    assert_eq!(slot_samples(&pool, source).await.len(), 3);
+}
