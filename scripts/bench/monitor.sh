@@ -7,7 +7,8 @@
 #   - when the last healthy source's sample was read, counted from the cycle's start;
 #   - the most probe connections open on the cluster at once (pg_stat_activity, application
 #     names `rosetta-probe:%`, sampled every 10 ms by one psql session);
-#   - the service's peak RSS (VmHWM).
+#   - the service's peak RSS (VmHWM) and CPU time;
+# and, beside them, how many new connections per second the cluster itself accepts (pgbench -C),
 # and rewrites the WAL monitor section of docs/benchmarks.md (BENCH_DOC to write elsewhere).
 #
 # Settings are the service's defaults (docs/configuration.md) except the interval (an hour, so
@@ -78,7 +79,7 @@ for _ in $(seq 50); do [[ -s $HANG_PORT_FILE ]] && break; sleep 0.1; done
 HANG_PORT=$(cat "$HANG_PORT_FILE")
 
 # One cycle: starts the service, waits for its cycle, stops it. Prints
-# "elapsed_s last_healthy_s succeeded failed max_connections peak_mib".
+# "elapsed_s last_healthy_s succeeded failed max_connections peak_mib cpu_s".
 run_cycle() {
     local label=$1 healthy=$2
     psql_db "$DB" "DELETE FROM wal_monitor_cycles; TRUNCATE wal_metrics, wal_slot_samples, source_probe_status"
@@ -102,8 +103,10 @@ run_cycle() {
         waited=$((waited + 1))
         [[ $waited -lt 3000 ]] || die "no cycle finished within 300 s ($log)"
     done
-    local peak_kib
+    local peak_kib cpu_s
     peak_kib=$(awk '/^VmHWM/ {print $2}' "/proc/$server/status")
+    # utime + stime of the service, in clock ticks.
+    cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server/stat")
     kill "$server"
     wait "$server" 2>/dev/null || true
     kill "$poller" 2>/dev/null || true
@@ -113,29 +116,44 @@ run_cycle() {
                                   FROM wal_metrics m, wal_monitor_cycles c GROUP BY c.started_at")
     recorded=$(psql_db "$DB" "SELECT count(DISTINCT source_id) FROM wal_metrics")
     [[ $recorded -eq $healthy ]] || die "$label: $recorded of $healthy healthy sources recorded"
-    python3 - "$log" "$samples" "$peak_kib" "$last_healthy" <<'EOF'
+    python3 - "$log" "$samples" "$peak_kib" "$last_healthy" "$cpu_s" <<'EOF'
 import json, sys
-log, samples, peak_kib, last_healthy = sys.argv[1:5]
+log, samples, peak_kib, last_healthy, cpu_s = sys.argv[1:6]
 for line in open(log):
     if "wal monitor cycle finished" in line:
-        fields = json.loads(line).get("fields", {})
+        record = json.loads(line)
+        fields = record.get("fields", record)
 counts = [int(l) for l in open(samples) if l.strip().isdigit()]
 print(f'{fields["elapsed_ms"] / 1000:.2f} {last_healthy} {fields["succeeded"]} {fields["failed"]} '
-      f'{max(counts, default=0)} {int(peak_kib) / 1024:.1f}')
+      f'{max(counts, default=0)} {int(peak_kib) / 1024:.1f} {cpu_s}')
 EOF
 }
 
 say "cycle 1: $SOURCES healthy sources"
-read -r H_ELAPSED H_LAST H_OK H_FAILED H_CONN H_MIB < <(run_cycle healthy "$SOURCES")
-echo "cycle ${H_ELAPSED}s, last healthy sample at ${H_LAST}s, $H_OK ok, $H_FAILED failed, $H_CONN connections at most, peak ${H_MIB} MiB" >&2
+read -r H_ELAPSED H_LAST H_OK H_FAILED H_CONN H_MIB H_CPU < <(run_cycle healthy "$SOURCES")
+echo "cycle ${H_ELAPSED}s, last healthy sample at ${H_LAST}s, $H_OK ok, $H_FAILED failed, $H_CONN connections at most, peak ${H_MIB} MiB, service CPU ${H_CPU}s" >&2
 
 say "cycle 2: $DEAD unreachable and $HANGING hanging among them"
 psql_db "$DB" "UPDATE sources SET pg_port = $DEAD_PORT WHERE id IN (SELECT id FROM sources ORDER BY id LIMIT $DEAD)"
 psql_db "$DB" "UPDATE sources SET pg_port = $HANG_PORT WHERE id IN (SELECT id FROM sources ORDER BY id OFFSET $DEAD LIMIT $HANGING)"
 HEALTHY=$((SOURCES - DEAD - HANGING))
-read -r F_ELAPSED F_LAST F_OK F_FAILED F_CONN F_MIB < <(run_cycle faulty "$HEALTHY")
-echo "cycle ${F_ELAPSED}s, last healthy sample at ${F_LAST}s, $F_OK ok, $F_FAILED failed, $F_CONN connections at most, peak ${F_MIB} MiB" >&2
+read -r F_ELAPSED F_LAST F_OK F_FAILED F_CONN F_MIB F_CPU < <(run_cycle faulty "$HEALTHY")
+echo "cycle ${F_ELAPSED}s, last healthy sample at ${F_LAST}s, $F_OK ok, $F_FAILED failed, $F_CONN connections at most, peak ${F_MIB} MiB, service CPU ${F_CPU}s" >&2
 psql_db postgres "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+
+say "the cluster's own ceiling: new connections per second (pgbench -C, SELECT 1)"
+PGBENCH=$(ls -1d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -n 1 || true)
+[[ -z $PGBENCH ]] && PGBENCH=$(command -v pgbench || true)
+if [[ -n $PGBENCH ]]; then
+    echo 'SELECT 1;' >"$OUT/select1.sql"
+    CONN_PER_S=$(PGSSLMODE=disable "$PGBENCH" -h 127.0.0.1 -U postgres -n -C -c "$CONCURRENCY" -j 2 -T 5 \
+        -f "$OUT/select1.sql" postgres 2>/dev/null | awk '/^tps/ {printf "%d", $3}')
+    SECONDS_ALONE=$(python3 -c "print(f'{$SOURCES / max($CONN_PER_S, 1):.1f}')")
+    CEILING="PostgreSQL itself opens about $CONN_PER_S plain connections per second here (pgbench -C running SELECT 1 on $CONCURRENCY clients), so $SOURCES new connections alone take $SECONDS_ALONE s of the cycle."
+else
+    CEILING="(pgbench was not found, so the cluster's connection ceiling was not measured.)"
+fi
+echo "$CEILING" >&2
 
 # The cycle with dead sources may end once the hanging probes time out and the refused ones
 # have used their retries: one probe timeout plus the backoff (2 + 4 + … seconds).
@@ -159,10 +177,10 @@ one with $DEAD of them on a closed port and $HANGING on a listener that never an
 implementation needed about 8 s for 1,000 local sources, and one dead source stretched every
 cycle past 14 s.
 
-| cycle | duration | last healthy sample read at | probes ok / failed | probe connections at most | peak RSS |
-|---|---:|---:|---:|---:|---:|
-| $SOURCES healthy | ${H_ELAPSED} s | ${H_LAST} s | $H_OK / $H_FAILED | $H_CONN | ${H_MIB} MiB |
-| $DEAD unreachable, $HANGING hanging | ${F_ELAPSED} s | ${F_LAST} s | $F_OK / $F_FAILED | $F_CONN | ${F_MIB} MiB |
+| cycle | duration | last healthy sample read at | probes ok / failed | probe connections at most | peak RSS | service CPU |
+|---|---:|---:|---:|---:|---:|---:|
+| $SOURCES healthy | ${H_ELAPSED} s | ${H_LAST} s | $H_OK / $H_FAILED | $H_CONN | ${H_MIB} MiB | ${H_CPU} s |
+| $DEAD unreachable, $HANGING hanging | ${F_ELAPSED} s | ${F_LAST} s | $F_OK / $F_FAILED | $F_CONN | ${F_MIB} MiB | ${F_CPU} s |
 
 | target | verdict |
 |---|---|
@@ -171,6 +189,9 @@ cycle past 14 s.
 | … and the cycle ends within one probe timeout plus the retry backoff (${BOUND} s) | $V_FAULTY_END (${F_ELAPSED} s) |
 | never more than $CONCURRENCY probe connections at once | $V_CONN |
 | the service stays under 64 MiB | $V_MEM |
+
+Where the time goes: a probe costs the source a backend start and its statements, Rosetta
+little (the service's CPU time for the whole cycle is in the last column). $CEILING
 
 Probe connections are counted from \`pg_stat_activity\` every 10 ms; "read at" is the time of the
 last healthy probe's reading after the cycle's start as the metadata database recorded it.

@@ -38,6 +38,7 @@ mod query;
 mod session;
 mod settings;
 mod slots;
+mod socket;
 mod tls;
 mod waldir;
 

@@ -11,7 +11,7 @@ use tokio_postgres::{Config, NoTls};
 
 use crate::{
     query,
-    session::Session,
+    session::{Session, Target},
     tls::{self, TlsConnectors},
     ProbeSettings,
 };
@@ -87,9 +87,14 @@ impl PgWalProbe {
                 })
             }
         };
+        let target = Target {
+            host: source.pg_host.as_str(),
+            port: source.pg_port.get(),
+            connect_timeout: self.settings.connect_timeout,
+        };
         match connector {
-            Some(connector) => Session::open(&config, connector, host).await,
-            None => Session::open(&config, NoTls, host).await,
+            Some(connector) => Session::open(&config, target, connector, host).await,
+            None => Session::open(&config, target, NoTls, host).await,
         }
     }
 }

@@ -20,9 +20,16 @@ use crate::{error, slots, waldir};
 /// - `pg_wal_lsn_diff` returns `numeric`, cast to `int8` so it decodes as `i64`.
 /// - The slots are one JSON array, as a variable number of rows would need a statement of
 ///   their own.
-/// - `max_slot_wal_keep_size` is in MB; it has no `pg_settings` row before PostgreSQL 13, and
-///   the scalar subquery is NULL then, as it is for `-1` (unlimited).
-/// - `$1` is the publication, `$2` the source's slot name.
+/// - Settings come from `current_setting`, not the `pg_settings` view, which builds a row for
+///   every setting of the server: a probe runs on a fresh backend with cold caches, and its
+///   cost is mostly such catalog work. `max_slot_wal_keep_size` (shown with its unit, `10GB`)
+///   does not exist before PostgreSQL 13, when `current_setting(…, true)` gives NULL, as `-1`
+///   (unlimited) does through `nullif`. `is_superuser` is a setting too.
+/// - The slots come from `pg_get_replication_slots()`, the function behind the
+///   `pg_replication_slots` view (same column names), without the view's join to
+///   `pg_database`: on a fresh backend that join cost about as much as the rest of the slots
+///   part. Whether the source's own slot exists is read from this same list.
+/// - `$1` is the publication.
 macro_rules! reading_sql {
     ($wal_status:literal, $safe_wal_size:literal) => {
         concat!(
@@ -38,14 +45,13 @@ SELECT pg_is_in_recovery() AS in_recovery,
        pg_wal_lsn_diff(position.lsn, '0/0')::int8 AS position_bytes,
        current_setting('wal_level') AS wal_level,
        current_setting('max_replication_slots')::int4 AS max_replication_slots,
-       (SELECT nullif(setting::int8, -1) * 1048576
-          FROM pg_settings
-         WHERE name = 'max_slot_wal_keep_size') AS max_slot_wal_keep_size_bytes,
+       nullif(pg_size_bytes(current_setting('max_slot_wal_keep_size', true)), -1)
+           AS max_slot_wal_keep_size_bytes,
        (SELECT coalesce(json_agg(json_build_object(
                    'name', s.slot_name,
                    'slot_type', s.slot_type,
                    'plugin', s.plugin,
-                   'database', s.database,
+                   'database', (SELECT datname FROM pg_database d WHERE d.oid = s.datoid),
                    'active', s.active,
                    'retained_bytes', pg_wal_lsn_diff(position.lsn, s.restart_lsn)::int8,
                    'unconfirmed_bytes', CASE WHEN s.slot_type = 'logical'
@@ -58,11 +64,9 @@ SELECT pg_is_in_recovery() AS in_recovery,
             $safe_wal_size,
             "
                ) ORDER BY s.slot_name), '[]')::text
-          FROM pg_replication_slots s) AS slots,
+          FROM pg_get_replication_slots() s) AS slots,
        EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1) AS publication_exists,
-       EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $2) AS slot_exists,
-       coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false)
-           AS superuser,
+       current_setting('is_superuser') = 'on' AS superuser,
        coalesce((SELECT rolreplication FROM pg_roles WHERE rolname = current_user), false)
            AS replication,
        pg_has_role(current_user, 'pg_monitor', 'MEMBER') AS monitor
@@ -103,15 +107,18 @@ pub(crate) async fn read(
     host: &str,
 ) -> Result<WalReading, WalProbeError> {
     let publication = source.publication_name.as_str();
-    let slot = source.slot_name();
-    let params: [(&(dyn ToSql + Sync), Type); 2] =
-        [(&publication, Type::TEXT), (&slot, Type::TEXT)];
+    let params: [(&(dyn ToSql + Sync), Type); 1] = [(&publication, Type::TEXT)];
     let (row, wal_directory) = tokio::join!(
         client.query_typed_one(reading_sql(major_version), &params),
         waldir::read(client, host),
     );
     let row = row.map_err(|e| error::query(host, &e))?;
-    Ok(decode(&row, Utc::now(), wal_directory)?)
+    Ok(decode(
+        &row,
+        Utc::now(),
+        wal_directory,
+        &source.slot_name(),
+    )?)
 }
 
 /// The reading in `row`, completed with the WAL directory, which another statement read.
@@ -122,8 +129,13 @@ fn decode(
     row: &Row,
     read_at: DateTime<Utc>,
     wal_directory: Option<WalDirectory>,
+    slot_name: &str,
 ) -> anyhow::Result<WalReading> {
-    let slots: String = row.try_get("slots").context("decoding slots")?;
+    let slots = slots::decode(
+        &row.try_get::<_, String>("slots")
+            .context("decoding slots")?,
+    )?;
+    let slot_exists = slots.iter().any(|slot| slot.name == slot_name);
     Ok(WalReading {
         position_bytes: row
             .try_get("position_bytes")
@@ -141,11 +153,11 @@ fn decode(
             .try_get("max_slot_wal_keep_size_bytes")
             .context("decoding max_slot_wal_keep_size_bytes")?,
         wal_directory,
-        slots: slots::decode(&slots)?,
+        slots,
         publication_exists: row
             .try_get("publication_exists")
             .context("decoding publication_exists")?,
-        slot_exists: row.try_get("slot_exists").context("decoding slot_exists")?,
+        slot_exists,
         privileges: RolePrivileges {
             superuser: row.try_get("superuser").context("decoding superuser")?,
             replication: row.try_get("replication").context("decoding replication")?,

@@ -1,15 +1,28 @@
 //! One open probe connection: its client, the task driving its I/O, and the server's version.
 
 use std::future::Future;
+use std::time::Duration;
 
 use rosetta_domain::ports::WalProbeError;
 use tokio::task::JoinHandle;
 use tokio_postgres::{
     tls::{MakeTlsConnect, TlsConnect},
-    Client, Config, Socket,
+    Client, Config,
 };
 
 use crate::error;
+use crate::socket::{ClosingStream, ServerSocket};
+
+/// The stream a probe's connection runs on, below TLS when there is TLS.
+pub(crate) type ProbeStream = ClosingStream<ServerSocket>;
+
+/// Where to connect: the server's host name (or socket directory) and port, and how long the
+/// connection may take to open.
+pub(crate) struct Target<'a> {
+    pub(crate) host: &'a str,
+    pub(crate) port: u16,
+    pub(crate) connect_timeout: Duration,
+}
 
 /// A logged-in connection to a source.
 pub(crate) struct Session {
@@ -22,16 +35,36 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// Connects and logs in with `config`, over `tls`, and spawns the connection's I/O.
-    pub(crate) async fn open<T>(config: &Config, tls: T, host: &str) -> Result<Self, WalProbeError>
+    /// Connects to `target` and logs in with `config`, over `tls`, and spawns the connection's
+    /// I/O. `host` is the `host:port` label errors use.
+    pub(crate) async fn open<T>(
+        config: &Config,
+        target: Target<'_>,
+        mut tls: T,
+        host: &str,
+    ) -> Result<Self, WalProbeError>
     where
-        T: MakeTlsConnect<Socket> + Send,
+        T: MakeTlsConnect<ProbeStream> + Send,
         T::Stream: Send + 'static,
         T::TlsConnect: Send,
-        <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+        <T::TlsConnect as TlsConnect<ProbeStream>>::Future: Send,
     {
+        // The socket is opened here rather than by the driver so that closing it waits for the
+        // server to end its backend (see `ClosingStream`).
+        let socket = ServerSocket::connect(target.host, target.port, target.connect_timeout)
+            .await
+            .map_err(|e| WalProbeError::Connect {
+                host: host.to_owned(),
+                reason: format!("error connecting to server: {e}"),
+            })?;
+        let tls = tls
+            .make_tls_connect(target.host)
+            .map_err(|e| WalProbeError::Connect {
+                host: host.to_owned(),
+                reason: format!("cannot set up TLS: {}", e.into()),
+            })?;
         let (client, connection) = config
-            .connect(tls)
+            .connect_raw(ClosingStream::new(socket), tls)
             .await
             .map_err(|e| error::connect(host, &e))?;
         // The parameters live in the connection, which the spawned task then owns.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::{generate_wal, local_host, local_port, local_source, source, PASSWORD};
 use rosetta_domain::ports::{WalProbe, WalProbeError};
+use rosetta_domain::{SourceId, SslMode};
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 use tokio::{io::AsyncReadExt, net::TcpListener};
 
@@ -141,4 +142,34 @@ async fn a_wrong_database_name_fails_with_the_servers_reason() {
         "{reason}"
     );
     assert!(!error.to_string().contains(PASSWORD), "{error}");
+}
+
+/// The monitor caps how many probes run at once to cap the connections a source has open: a
+/// probe must not return while its server process still exists.
+#[tokio::test]
+async fn a_finished_probe_has_left_the_servers_activity() {
+    let probe = PgWalProbe::new(ProbeSettings::default());
+    let admin = common::admin().await;
+    for ssl_mode in [SslMode::Disable, SslMode::Require] {
+        let mut source = local_source();
+        // An id of its own, so the application name is this test's alone.
+        source.id = SourceId::new(8_000_000_000 + i64::from(std::process::id()));
+        source.ssl_mode = ssl_mode;
+        let name = format!("rosetta-probe:{}", source.id);
+        for _ in 0..20 {
+            probe.probe(&source).await.unwrap();
+            let row = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                    &[&name],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                row.get::<_, i64>(0),
+                0,
+                "{ssl_mode}: a backend outlived its probe"
+            );
+        }
+    }
 }
