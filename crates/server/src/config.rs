@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -35,6 +36,47 @@ pub struct Config {
     pub http_workers: usize,
     /// `WAL_MONITOR_*`, `WAL_METRICS_RETENTION_DAYS`, `WAL_SLOT_*_BYTES`: the WAL monitor.
     pub monitor: MonitorConfig,
+    /// `APP_ENV`: `development` (the default) or `production`, where nothing is generated for
+    /// the operator (an encryption key must be given).
+    pub app_env: AppEnv,
+    /// `ROSETTA_ENCRYPTION_KEYS`: the keys that encrypt secrets at rest, `id:base64key,…`;
+    /// new writes use the highest id. Empty when not set.
+    pub encryption_keys: Vec<KeySpec>,
+    /// `ROSETTA_DATA_DIR`: where `serve` keeps what it generates (the key file when no key is
+    /// configured); `data` by default, relative to the working directory.
+    pub data_dir: PathBuf,
+    /// `API_KEYS`: bearer keys accepted on `/api/v1`; the API is open when empty.
+    pub api_keys: Vec<String>,
+    /// `METRICS_REQUIRE_AUTH`: whether `/metrics` needs an API key too (false).
+    pub metrics_require_auth: bool,
+}
+
+/// The environment the service runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppEnv {
+    /// A developer's machine or a test: missing keys are generated.
+    #[default]
+    Development,
+    /// Production: nothing is generated; every key must be configured.
+    Production,
+}
+
+/// One encryption key of `ROSETTA_ENCRYPTION_KEYS`: its id and its 32 bytes. `Debug` shows the
+/// id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    /// The key's id (1 or more), stored beside every value it encrypts.
+    pub id: u32,
+    /// The key (AES-256 / XChaCha20 size).
+    pub key: [u8; 32],
+}
+
+impl fmt::Debug for KeySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySpec")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The WAL monitor's settings.
@@ -85,6 +127,11 @@ impl fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("http_workers", &self.http_workers)
             .field("monitor", &self.monitor)
+            .field("app_env", &self.app_env)
+            .field("encryption_keys", &self.encryption_keys)
+            .field("data_dir", &self.data_dir)
+            .field("api_keys", &format_args!("{} key(s)", self.api_keys.len()))
+            .field("metrics_require_auth", &self.metrics_require_auth)
             .finish()
     }
 }
@@ -168,10 +215,47 @@ impl Config {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let http_workers = reader.number("HTTP_WORKERS", cpus, 1, 1024);
         let monitor = reader.monitor();
+        let app_env = match reader
+            .get("APP_ENV")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                reader.errors.push(format!(
+                    "APP_ENV: must be development or production, got '{other}'"
+                ));
+                AppEnv::Development
+            }
+        };
+        let encryption_keys = reader.encryption_keys();
+        if app_env == AppEnv::Production
+            && encryption_keys.is_empty()
+            && reader.get("ROSETTA_ENCRYPTION_KEYS").is_none()
+        {
+            reader.errors.push(
+                "ROSETTA_ENCRYPTION_KEYS: required when APP_ENV is production (id:base64key, a 32-byte key)"
+                    .to_owned(),
+            );
+        }
+        let data_dir = PathBuf::from(reader.get("ROSETTA_DATA_DIR").unwrap_or("data"));
+        let api_keys = reader.api_keys();
+        let metrics_require_auth = reader.boolean("METRICS_REQUIRE_AUTH", false);
+        if metrics_require_auth && api_keys.is_empty() && reader.get("API_KEYS").is_none() {
+            reader
+                .errors
+                .push("METRICS_REQUIRE_AUTH: needs API_KEYS to be set".to_owned());
+        }
         if reader.errors.is_empty() {
             Ok(Self {
                 http_workers,
                 monitor,
+                app_env,
+                encryption_keys,
+                data_dir,
+                api_keys,
+                metrics_require_auth,
                 database_url,
                 pool,
                 host,
@@ -279,6 +363,59 @@ impl Reader<'_> {
             ));
         }
         config
+    }
+
+    /// `ROSETTA_ENCRYPTION_KEYS`: `id:base64key` entries, comma-separated. Errors name the
+    /// entry by position and never quote a key.
+    fn encryption_keys(&mut self) -> Vec<KeySpec> {
+        use base64::Engine as _;
+        const NAME: &str = "ROSETTA_ENCRYPTION_KEYS";
+        let Some(raw) = self.get(NAME).map(str::to_owned) else {
+            return Vec::new();
+        };
+        let mut keys: Vec<KeySpec> = Vec::new();
+        for (index, entry) in raw.split(',').map(str::trim).enumerate() {
+            let position = index + 1;
+            let parsed = entry.split_once(':').and_then(|(id, key)| {
+                let id = id.trim().parse::<u32>().ok().filter(|id| *id >= 1)?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(key.trim())
+                    .ok()?;
+                let key: [u8; 32] = bytes.try_into().ok()?;
+                Some(KeySpec { id, key })
+            });
+            match parsed {
+                Some(spec) if keys.iter().any(|k| k.id == spec.id) => self.errors.push(format!(
+                    "{NAME}: entry {position} repeats key id {}",
+                    spec.id
+                )),
+                Some(spec) => keys.push(spec),
+                None => self.errors.push(format!(
+                    "{NAME}: entry {position} must be id:base64key, with an id of 1 or more and a base64 key of 32 bytes (openssl rand -base64 32)"
+                )),
+            }
+        }
+        keys.sort_by_key(|k| k.id);
+        keys
+    }
+
+    /// `API_KEYS`: comma-separated bearer keys. Errors name the key by position, never quote it.
+    fn api_keys(&mut self) -> Vec<String> {
+        let Some(raw) = self.get("API_KEYS").map(str::to_owned) else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        for (index, key) in raw.split(',').map(str::trim).enumerate() {
+            if key.len() >= 16 && key.bytes().all(|b| b.is_ascii_graphic()) {
+                keys.push(key.to_owned());
+            } else {
+                self.errors.push(format!(
+                    "API_KEYS: key {} must be at least 16 visible ASCII characters without spaces",
+                    index + 1
+                ));
+            }
+        }
+        keys
     }
 
     fn boolean(&mut self, name: &str, default: bool) -> bool {
@@ -441,6 +578,84 @@ mod tests {
                 "WAL_SLOT_CRITICAL_BYTES",
             ]
         );
+    }
+
+    #[test]
+    fn keys_are_read_sorted_and_never_shown() {
+        let config = Config::from_vars(&vars(&[
+            (
+                "ROSETTA_ENCRYPTION_KEYS",
+                "2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=, 1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+            ),
+            ("API_KEYS", "first-key-0123456789,second-key-0123456789"),
+            ("METRICS_REQUIRE_AUTH", "true"),
+            ("APP_ENV", "production"),
+            ("ROSETTA_DATA_DIR", "/var/lib/rosetta"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            config
+                .encryption_keys
+                .iter()
+                .map(|k| k.id)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(config.encryption_keys[1].key, [2_u8; 32]);
+        assert_eq!(config.api_keys.len(), 2);
+        assert!(config.metrics_require_auth);
+        assert_eq!(config.app_env, AppEnv::Production);
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/rosetta"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("AgICAg"), "{shown}");
+        assert!(!shown.contains("first-key"), "{shown}");
+    }
+
+    #[test]
+    fn bad_keys_are_reported_by_position_without_their_value() {
+        let errors = Config::from_vars(&vars(&[
+            (
+                "ROSETTA_ENCRYPTION_KEYS",
+                "1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=,0:AQEB,1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=,short-secret-key",
+            ),
+            ("API_KEYS", "tiny-secret,good-key-0123456789"),
+            ("APP_ENV", "staging"),
+        ]))
+        .unwrap_err();
+        let text = errors.to_string();
+        assert!(
+            text.contains("ROSETTA_ENCRYPTION_KEYS: entry 2 must be id:base64key"),
+            "{text}"
+        );
+        assert!(text.contains("entry 3 repeats key id 1"), "{text}");
+        assert!(text.contains("entry 4 must be"), "{text}");
+        assert!(text.contains("API_KEYS: key 1 must be"), "{text}");
+        assert!(
+            text.contains("APP_ENV: must be development or production"),
+            "{text}"
+        );
+        assert!(!text.contains("short-secret"), "{text}");
+        assert!(!text.contains("tiny-secret"), "{text}");
+    }
+
+    #[test]
+    fn production_needs_an_encryption_key_and_metrics_auth_needs_api_keys() {
+        let errors = Config::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("METRICS_REQUIRE_AUTH", "true"),
+        ]))
+        .unwrap_err();
+        let names: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| e.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["ROSETTA_ENCRYPTION_KEYS", "METRICS_REQUIRE_AUTH"]);
+        let development = Config::from_vars(&HashMap::new()).unwrap();
+        assert_eq!(development.app_env, AppEnv::Development);
+        assert!(development.encryption_keys.is_empty());
+        assert!(development.api_keys.is_empty());
+        assert_eq!(development.data_dir, PathBuf::from("data"));
     }
 
     #[test]
