@@ -20,8 +20,14 @@ database=rosetta_fuzz
 psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log=$(mktemp)
+# The document requires a bearer key on /api/v1: fuzz the service as documented, with a key
+# configured and sent (an open service would "accept" every request that lacks one).
+api_key=fuzz-key-0123456789abcdef
+# A key of its own, so the run writes no key file into the working tree.
+encryption_key=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database" HOST=127.0.0.1 PORT=$port \
-    LOG_LEVEL=warn target/debug/rosetta serve 2>"$log" &
+    API_KEYS=$api_key ROSETTA_ENCRYPTION_KEYS="1:$encryption_key" LOG_LEVEL=warn \
+    target/debug/rosetta serve 2>"$log" &
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true
@@ -42,6 +48,7 @@ status=0
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,negative_data_rejection \
     --max-time "${FUZZ_MAX_TIME:-120}" \
     --workers 2 \
+    --header "Authorization: Bearer $api_key" \
     --suppress-health-check too_slow \
     || status=$?
 if [[ $status -ne 0 ]]; then

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use actix_web::http::header::WWW_AUTHENTICATE;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use apistos::paths::{MediaType, Response};
+use apistos::paths::{Header, MediaType, ParameterDefinition, Response};
 use apistos::reference_or::ReferenceOr;
-use apistos::schemars::JsonSchema;
+use apistos::schemars::{JsonSchema, Schema};
 use apistos::{
     ApiComponent, ApiErrorComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema,
 };
@@ -47,7 +48,7 @@ impl FieldError {
 #[schemars(example = error_body_example())]
 pub struct ErrorBody {
     /// The kind of error: `EntityNotFoundError`, `DuplicateEntityError`, `EntityInUseError`,
-    /// `ValidationError`, `RouteNotFoundError`, `MethodNotAllowedError`,
+    /// `ValidationError`, `AuthenticationError`, `RouteNotFoundError`, `MethodNotAllowedError`,
     /// `PayloadTooLargeError`, `DatabaseConnectionError`, `InternalServerError`.
     pub error: String,
     /// What happened, in words.
@@ -97,6 +98,11 @@ pub enum ApiError {
     },
     /// `422 ValidationError`, one entry per failing value.
     Validation(Vec<FieldError>),
+    /// `401 AuthenticationError`: no accepted API key, with a `WWW-Authenticate` challenge.
+    Unauthenticated {
+        /// Whether a bearer key was sent (and refused), as opposed to none at all.
+        presented: bool,
+    },
     /// `413 PayloadTooLargeError`.
     PayloadTooLarge {
         /// The largest body accepted, in bytes.
@@ -124,6 +130,7 @@ impl ApiError {
             Self::Duplicate { .. } => "DuplicateEntityError",
             Self::InUse { .. } => "EntityInUseError",
             Self::Validation(_) => "ValidationError",
+            Self::Unauthenticated { .. } => "AuthenticationError",
             Self::PayloadTooLarge { .. } => "PayloadTooLargeError",
             Self::RouteNotFound => "RouteNotFoundError",
             Self::MethodNotAllowed => "MethodNotAllowedError",
@@ -199,6 +206,7 @@ impl fmt::Display for ApiError {
                 )
             }
             Self::Validation(_) => f.write_str("Request validation failed"),
+            Self::Unauthenticated { .. } => f.write_str("Missing or invalid API key"),
             Self::PayloadTooLarge { limit } => {
                 write!(f, "The request body is larger than {limit} bytes")
             }
@@ -216,6 +224,7 @@ impl ResponseError for ApiError {
             Self::NotFound { .. } | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::Duplicate { .. } | Self::InUse { .. } => StatusCode::CONFLICT,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -224,7 +233,18 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut response = HttpResponse::build(self.status_code());
+        if let Self::Unauthenticated { presented } = self {
+            // RFC 6750: a refused token is `invalid_token`; a request without one gets the bare
+            // challenge.
+            let challenge = if *presented {
+                r#"Bearer realm="rosetta", error="invalid_token""#
+            } else {
+                r#"Bearer realm="rosetta""#
+            };
+            response.insert_header((WWW_AUTHENTICATE, challenge));
+        }
+        response.json(self.body())
     }
 }
 
@@ -266,7 +286,11 @@ impl From<AppError> for ApiError {
 }
 
 /// The statuses an operation may document, with the description each gets.
-const DOCUMENTED: [(u16, &str); 7] = [
+const DOCUMENTED: [(u16, &str); 8] = [
+    (
+        401,
+        "Missing or invalid API key (when the server has `API_KEYS`): `AuthenticationError`, with a `WWW-Authenticate: Bearer` challenge",
+    ),
     (
         404,
         "Not found: `EntityNotFoundError` (or `RouteNotFoundError`)",
@@ -298,6 +322,22 @@ fn error_schema(oas_version: OpenApiVersion) -> (String, ReferenceOr<ApistosSche
     })
 }
 
+/// The `WWW-Authenticate` header of a `401`.
+fn challenge_header(oas_version: OpenApiVersion) -> Header {
+    let schema = Schema::try_from(json!({"type": "string"})).unwrap_or_default();
+    Header {
+        required: Some(true),
+        description: Some(
+            "`Bearer realm=\"rosetta\"`, with `error=\"invalid_token\"` when a key was sent and refused"
+                .to_owned(),
+        ),
+        definition: Some(ParameterDefinition::Schema(ReferenceOr::Object(
+            ApistosSchema::new(schema, oas_version),
+        ))),
+        ..Header::default()
+    }
+}
+
 impl ApiErrorComponent for ApiError {
     fn schemas_by_status_code(
         oas_version: OpenApiVersion,
@@ -323,11 +363,20 @@ impl ApiErrorComponent for ApiError {
                         ..MediaType::default()
                     },
                 )]);
+                let headers = if *code == 401 {
+                    BTreeMap::from([(
+                        "WWW-Authenticate".to_owned(),
+                        ReferenceOr::Object(challenge_header(oas_version)),
+                    )])
+                } else {
+                    BTreeMap::new()
+                };
                 (
                     code.to_string(),
                     Response {
                         description: (*description).to_owned(),
                         content,
+                        headers,
                         ..Response::default()
                     },
                 )

@@ -7,11 +7,16 @@
 //! - Secrets are write-only: no response type has a field for them.
 //! - `GET /openapi.json` serves the document generated from these handlers; `/docs`, `/redoc`
 //!   and `/rapidoc` render it.
+//! - With API keys, every `/api/v1` route but `/api/v1/health` needs `Authorization: Bearer`.
+//! - Every request is counted and timed by route pattern; `GET /metrics` renders the metrics
+//!   through a renderer the binary passes in.
 
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod fields;
 pub mod handlers;
+pub mod metrics;
 pub mod middleware;
 pub mod models;
 pub mod openapi;
@@ -25,11 +30,14 @@ use apistos::web::{delete, get, post, put, resource, scope};
 use apistos::{RapidocConfig, RedocConfig, SwaggerUIConfig};
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKeys;
 use crate::error::ApiError;
 use crate::handlers::destinations;
 use crate::handlers::health::SharedHealthCheck;
+use crate::handlers::prometheus::{self, MetricsEndpoint};
 use crate::handlers::{health, sources};
 use crate::handlers::{pipelines, wal_metrics};
+use crate::metrics::MetricsRenderer;
 
 pub use crate::handlers::health::HealthCheck;
 
@@ -37,10 +45,10 @@ async fn route_not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound)
 }
 
-/// Every documented route.
+/// Every documented route behind the API key. `/api/v1/health` is not among them: it is
+/// registered before this scope, outside it, so that probes need no key.
 fn routes() -> apistos::web::Scope {
     scope("/api/v1")
-        .service(resource("/health").route(get().to(health::api_health)))
         .service(
             resource("/sources")
                 .route(post().to(sources::create_source))
@@ -82,11 +90,26 @@ fn routes() -> apistos::web::Scope {
         .service(resource("/metrics/wal").route(get().to(wal_metrics::list_wal_metrics)))
 }
 
-/// The application: routes, documentation, JSON errors and request logging. `rosetta` and
-/// `health` are `None` only to render the OpenAPI document without a database.
+/// What the application is built from. The default (no use cases, no health check, no keys,
+/// no metrics) is enough to render the OpenAPI document without a database.
+#[derive(Clone, Default)]
+pub struct AppOptions {
+    /// The use cases; `None` only to render the document.
+    pub rosetta: Option<Rosetta>,
+    /// What `/health` reports on; `None` only to render the document.
+    pub health: Option<SharedHealthCheck>,
+    /// The keys `/api/v1` accepts; none leaves it open.
+    pub api_keys: ApiKeys,
+    /// Renders `GET /metrics`; without it the route is not served.
+    pub metrics: Option<MetricsRenderer>,
+    /// Whether `/metrics` needs an API key too.
+    pub metrics_require_auth: bool,
+}
+
+/// The application: routes, documentation, API keys, JSON errors, request logging and
+/// metrics.
 pub fn app(
-    rosetta: Option<Rosetta>,
-    health_check: Option<SharedHealthCheck>,
+    options: AppOptions,
 ) -> actix_web::App<
     impl ServiceFactory<
         ServiceRequest,
@@ -96,18 +119,27 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let mut app = actix_web::App::new();
+    let AppOptions {
+        rosetta,
+        health,
+        api_keys,
+        metrics,
+        metrics_require_auth,
+    } = options;
+    let mut app = actix_web::App::new().app_data(Data::new(api_keys));
     if let Some(rosetta) = rosetta {
         app = app.app_data(Data::new(rosetta));
     }
-    if let Some(check) = health_check {
+    if let Some(check) = health {
         app = app.app_data(Data::new(check));
     }
-    app.app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
+    let app = app
+        .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
         .document(openapi::spec())
         .service(resource("/health").route(get().to(health::health)))
         .service(resource("/health/live").route(get().to(health::live)))
-        .service(routes())
+        .service(resource("/api/v1/health").route(get().to(health::api_health)))
+        .service(routes().wrap(from_fn(auth::require_api_key)))
         .default_service(web::to(route_not_found))
         .build_with(
             openapi::OPENAPI_PATH,
@@ -115,9 +147,21 @@ pub fn app(
                 .with_ui(SwaggerUIConfig::new(&"/docs"))
                 .with_ui(RedocConfig::new(&"/redoc"))
                 .with_ui(RapidocConfig::new(&"/rapidoc")),
-        )
-        .wrap(from_fn(middleware::json_errors))
+        );
+    // Registered on the built app, past apistos: the document leaves it out altogether, so
+    // the served document is the one `rosetta openapi` prints without a recorder.
+    let app = match metrics {
+        Some(render) => app
+            .app_data(Data::new(MetricsEndpoint {
+                render,
+                require_auth: metrics_require_auth,
+            }))
+            .service(web::resource("/metrics").route(web::get().to(prometheus::metrics))),
+        None => app,
+    };
+    app.wrap(from_fn(middleware::json_errors))
         .wrap(from_fn(middleware::log_requests))
+        .wrap(from_fn(metrics::record_http_metrics))
 }
 
 /// The OpenAPI document, rendered in-process from the same routes the server serves.
@@ -126,7 +170,7 @@ pub fn app(
 ///
 /// When the document cannot be rendered.
 pub async fn openapi_document() -> anyhow::Result<serde_json::Value> {
-    let service = actix_web::test::init_service(app(None, None)).await;
+    let service = actix_web::test::init_service(app(AppOptions::default())).await;
     let request = actix_web::test::TestRequest::get()
         .uri(openapi::OPENAPI_PATH)
         .to_request();

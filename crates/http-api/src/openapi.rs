@@ -29,7 +29,9 @@ pub fn spec() -> Spec {
             description: Some(
                 "The control plane for PostgreSQL change-data-capture pipelines: the catalogue of \
                  sources, destinations and pipelines, each pipeline's lifecycle, and the WAL of \
-                 every source. Every error answers `{\"error\", \"message\", \"details\"}`."
+                 every source. Every error answers `{\"error\", \"message\", \"details\"}`. When the \
+                 server has API keys (`API_KEYS`), every `/api/v1` route except `/api/v1/health` \
+                 needs `Authorization: Bearer <key>` and answers `401` without it."
                     .to_owned(),
             ),
             ..Info::default()

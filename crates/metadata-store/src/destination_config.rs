@@ -1,7 +1,9 @@
 //! How a destination's typed configuration is kept in the `config` JSONB column.
 //!
 //! The stored shapes are private to the store so that the domain stays free of serialization
-//! concerns. Secret fields are stored beside the others (encryption at rest is a later step).
+//! concerns. Secret fields are stored beside the others, encrypted: each bound to its row and
+//! field (`destinations/<id>/config.password`), so the JSON can be copied around by SQL without
+//! a secret following it.
 
 use anyhow::Context as _;
 use rosetta_domain::{
@@ -9,7 +11,49 @@ use rosetta_domain::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::{SecretCipher, SecretField};
 use crate::stored::stored;
+
+/// The secret fields of the stored configurations, by JSON key, with the field their associated
+/// data names. Rotation walks the same list.
+pub(crate) const SECRET_FIELDS: [(&str, &str); 2] = [
+    ("password", "config.password"),
+    ("private_key_passphrase", "config.private_key_passphrase"),
+];
+
+/// The secret `field` of destination `row`.
+pub(crate) const fn secret_field(row: i64, field: &'static str) -> SecretField {
+    SecretField::new("destinations", row, field)
+}
+
+/// Encrypts and decrypts the secrets of one destination row.
+#[derive(Clone, Copy)]
+pub(crate) struct RowSecrets<'a> {
+    pub(crate) cipher: &'a SecretCipher,
+    pub(crate) row: i64,
+}
+
+impl RowSecrets<'_> {
+    fn seal(&self, value: &Option<Secret>, field: &'static str) -> anyhow::Result<Option<String>> {
+        value
+            .as_ref()
+            .map(|s| {
+                self.cipher
+                    .encrypt(s.expose(), &secret_field(self.row, field))
+            })
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    fn open(&self, value: Option<String>, field: &'static str) -> anyhow::Result<Option<Secret>> {
+        value
+            .map(|v| {
+                let plain = self.cipher.decrypt(&v, &secret_field(self.row, field))?;
+                stored(Secret::parse_owned(plain), field)
+            })
+            .transpose()
+    }
+}
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,24 +90,17 @@ fn text(value: &Option<Text>) -> Option<String> {
     value.as_ref().map(|t| t.as_str().to_owned())
 }
 
-fn secret(value: &Option<Secret>) -> Option<String> {
-    value.as_ref().map(|s| s.expose().to_owned())
-}
-
 fn optional_text(value: Option<String>, column: &'static str) -> anyhow::Result<Option<Text>> {
     value
         .map(|v| stored(Text::parse_owned(v), column))
         .transpose()
 }
 
-fn optional_secret(value: Option<String>, column: &'static str) -> anyhow::Result<Option<Secret>> {
-    value
-        .map(|v| stored(Secret::parse_owned(v), column))
-        .transpose()
-}
-
-/// The JSON stored for a configuration.
-pub(crate) fn to_json(config: &DestinationConfig) -> anyhow::Result<serde_json::Value> {
+/// The JSON stored for a configuration, its secrets encrypted for their row.
+pub(crate) fn to_json(
+    config: &DestinationConfig,
+    secrets: RowSecrets<'_>,
+) -> anyhow::Result<serde_json::Value> {
     let json = match config {
         DestinationConfig::Snowflake(c) => serde_json::to_value(StoredSnowflake {
             account: c.account.as_str().to_owned(),
@@ -74,7 +111,8 @@ pub(crate) fn to_json(config: &DestinationConfig) -> anyhow::Result<serde_json::
             warehouse: text(&c.warehouse),
             host: text(&c.host),
             private_key_path: text(&c.private_key_path),
-            private_key_passphrase: secret(&c.private_key_passphrase),
+            private_key_passphrase: secrets
+                .seal(&c.private_key_passphrase, "config.private_key_passphrase")?,
         }),
         DestinationConfig::Postgres(c) => serde_json::to_value(StoredPostgres {
             host: c.host.as_str().to_owned(),
@@ -82,14 +120,18 @@ pub(crate) fn to_json(config: &DestinationConfig) -> anyhow::Result<serde_json::
             database: c.database.as_str().to_owned(),
             username: c.username.as_str().to_owned(),
             schema: c.schema.as_str().to_owned(),
-            password: secret(&c.password),
+            password: secrets.seal(&c.password, "config.password")?,
         }),
     };
     json.context("serializing a destination config")
 }
 
-/// The configuration a stored type and JSON stand for, validated again.
-pub(crate) fn from_json(kind: &str, json: serde_json::Value) -> anyhow::Result<DestinationConfig> {
+/// The configuration a stored type and JSON stand for, its secrets decrypted, validated again.
+pub(crate) fn from_json(
+    kind: &str,
+    json: serde_json::Value,
+    secrets: RowSecrets<'_>,
+) -> anyhow::Result<DestinationConfig> {
     let kind: DestinationType = stored(kind.parse(), "destinations.type")?;
     Ok(match kind {
         DestinationType::Snowflake => {
@@ -104,10 +146,8 @@ pub(crate) fn from_json(kind: &str, json: serde_json::Value) -> anyhow::Result<D
                 warehouse: optional_text(c.warehouse, "config.warehouse")?,
                 host: optional_text(c.host, "config.host")?,
                 private_key_path: optional_text(c.private_key_path, "config.private_key_path")?,
-                private_key_passphrase: optional_secret(
-                    c.private_key_passphrase,
-                    "config.private_key_passphrase",
-                )?,
+                private_key_passphrase: secrets
+                    .open(c.private_key_passphrase, "config.private_key_passphrase")?,
             })
         }
         DestinationType::Postgres => {
@@ -119,7 +159,7 @@ pub(crate) fn from_json(kind: &str, json: serde_json::Value) -> anyhow::Result<D
                 database: stored(Text::parse_owned(c.database), "config.database")?,
                 username: stored(Text::parse_owned(c.username), "config.username")?,
                 schema: stored(Text::parse_owned(c.schema), "config.schema")?,
-                password: optional_secret(c.password, "config.password")?,
+                password: secrets.open(c.password, "config.password")?,
             })
         }
     })

@@ -1,5 +1,7 @@
 //! The destination repository on PostgreSQL.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,23 +11,38 @@ use rosetta_domain::{
     DeleteMode, Destination, DestinationId, DestinationUpdate, Name, NewDestination, PageRequest,
 };
 
-use crate::destination_config::{from_json, to_json};
+use crate::crypto::SecretCipher;
+use crate::destination_config::{from_json, to_json, RowSecrets};
 use crate::endpoints::{delete_endpoint, Endpoint};
 use crate::errors::{is_name_key, Context, DbError};
+use crate::row_ids::{next_id, SecretTable};
 use crate::schema::destinations;
 use crate::stored::stored;
 use crate::DbPool;
 
-/// Destinations stored in the `destinations` table, their configuration as JSONB.
+/// Destinations stored in the `destinations` table, their configuration as JSONB with its
+/// secrets encrypted by `cipher`.
 #[derive(Clone)]
 pub struct PgDestinationRepository {
     pool: DbPool,
+    cipher: Arc<SecretCipher>,
 }
 
 impl PgDestinationRepository {
-    /// A repository drawing connections from `pool`.
-    pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+    /// A repository drawing connections from `pool` and encrypting secrets with `cipher`.
+    pub fn new(pool: DbPool, cipher: Arc<SecretCipher>) -> Self {
+        Self { pool, cipher }
+    }
+
+    fn secrets(&self, row: i64) -> RowSecrets<'_> {
+        RowSecrets {
+            cipher: &self.cipher,
+            row,
+        }
+    }
+
+    fn open(&self, row: DestinationRow) -> Result<Destination, DestinationRepositoryError> {
+        Ok(row.into_destination(&self.cipher)?)
     }
 }
 
@@ -40,14 +57,19 @@ pub(crate) struct DestinationRow {
     updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<DestinationRow> for Destination {
-    type Error = anyhow::Error;
-
-    fn try_from(row: DestinationRow) -> Result<Self, Self::Error> {
-        Ok(Self {
+impl DestinationRow {
+    /// The destination this row stores, its secrets decrypted; a secret that does not decrypt
+    /// is an error naming the row and field, never a wrong value.
+    pub(crate) fn into_destination(self, cipher: &SecretCipher) -> anyhow::Result<Destination> {
+        let row = self;
+        let secrets = RowSecrets {
+            cipher,
+            row: row.id,
+        };
+        Ok(Destination {
             id: DestinationId::new(row.id),
             name: stored(Name::parse_owned(row.name), "destinations.name")?,
-            config: from_json(&row.kind, row.config)?,
+            config: from_json(&row.kind, row.config, secrets)?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -57,6 +79,7 @@ impl TryFrom<DestinationRow> for Destination {
 #[derive(Insertable)]
 #[diesel(table_name = destinations)]
 struct DestinationInsert<'a> {
+    id: i64,
     name: &'a str,
     kind: &'a str,
     config: serde_json::Value,
@@ -97,12 +120,14 @@ impl DestinationRepository for PgDestinationRepository {
         destination: NewDestination,
     ) -> Result<Destination, DestinationRepositoryError> {
         let result: Result<DestinationRow, DbError> = async {
+            let mut conn = self.pool.get().await?;
+            let id = next_id(&mut conn, SecretTable::Destinations).await?;
             let insert = DestinationInsert {
+                id,
                 name: destination.name.as_str(),
                 kind: destination.config.destination_type().as_str(),
-                config: to_json(&destination.config).map_err(DbError::Other)?,
+                config: to_json(&destination.config, self.secrets(id)).map_err(DbError::Other)?,
             };
-            let mut conn = self.pool.get().await?;
             Ok(diesel::insert_into(destinations::table)
                 .values(insert)
                 .returning(DestinationRow::as_returning())
@@ -112,7 +137,7 @@ impl DestinationRepository for PgDestinationRepository {
         .await
         .while_doing("inserting a destination");
         let row = result.map_err(|e| to_port_error(e, None, Some(&destination.name)))?;
-        Ok(row.try_into()?)
+        self.open(row)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -132,7 +157,7 @@ impl DestinationRepository for PgDestinationRepository {
         .await
         .while_doing("reading a destination");
         let row = result.map_err(|e| to_port_error(e, Some(id), None))?;
-        Ok(row.map(Destination::try_from).transpose()?)
+        row.map(|row| self.open(row)).transpose()
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -153,10 +178,7 @@ impl DestinationRepository for PgDestinationRepository {
         .await
         .while_doing("listing destinations");
         let rows = result.map_err(|e| to_port_error(e, None, None))?;
-        Ok(rows
-            .into_iter()
-            .map(Destination::try_from)
-            .collect::<anyhow::Result<_>>()?)
+        rows.into_iter().map(|row| self.open(row)).collect()
     }
 
     #[tracing::instrument(skip(self, update), err(level = "info"))]
@@ -175,7 +197,7 @@ impl DestinationRepository for PgDestinationRepository {
                 config: update
                     .config
                     .as_ref()
-                    .map(to_json)
+                    .map(|config| to_json(config, self.secrets(id.get())))
                     .transpose()
                     .map_err(DbError::Other)?,
             };
@@ -196,7 +218,7 @@ impl DestinationRepository for PgDestinationRepository {
         .await
         .while_doing("updating a destination");
         let row = result.map_err(|e| to_port_error(e, Some(id), update.name.as_ref()))?;
-        Ok(row.try_into()?)
+        self.open(row)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]

@@ -7,6 +7,9 @@
 //! - [`PgSourceRepository`], [`PgDestinationRepository`], [`PgPipelineRepository`],
 //!   [`PgWalMetricRepository`] and [`PgWalObservationRepository`] (the WAL monitor's samples
 //!   and each source's latest probe outcome) implement the domain's repository ports;
+//! - [`SecretCipher`] encrypts source passwords and destination secrets at rest, each bound to
+//!   its table, row and field; [`reencrypt_secrets`] moves stored secrets to the newest key
+//!   (a rotation) or encrypts plaintext left by an older version;
 //! - [`PgMonitorLock`] lets one instance at a time run a WAL monitor cycle when several share
 //!   the database, with a session advisory lock ([`WAL_MONITOR_LOCK_KEY`]) that the server
 //!   releases if its holder dies.
@@ -16,6 +19,7 @@
 //! connection `Unavailable`.
 
 mod connect;
+mod crypto;
 mod destination_config;
 mod destinations;
 mod endpoints;
@@ -25,6 +29,8 @@ mod monitor_lock;
 mod pipelines;
 mod pool;
 mod probe_statements;
+mod rotation;
+mod row_ids;
 mod schema;
 mod sources;
 mod stored;
@@ -32,10 +38,15 @@ mod stored_reading;
 mod wal_metrics;
 mod wal_observations;
 
+pub use crypto::{CipherError, SecretCipher, SecretField};
 pub use destinations::PgDestinationRepository;
 pub use monitor_lock::{PgMonitorLock, WAL_MONITOR_LOCK_KEY};
 pub use pipelines::PgPipelineRepository;
 pub use pool::{build_pool, ping, DbPool, PoolSettings};
+pub use rotation::{
+    count_plaintext_secrets, reencrypt_secrets, RotationError, RotationMode, RotationOptions,
+    RotationReport,
+};
 pub use sources::PgSourceRepository;
 pub use wal_metrics::PgWalMetricRepository;
 pub use wal_observations::PgWalObservationRepository;

@@ -1,6 +1,8 @@
 //! The pipeline repository on PostgreSQL: pipelines and their runtime metadata, always written
 //! together and read with their source and destination in one query.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -12,6 +14,7 @@ use rosetta_domain::{
     PipelineStatus, PipelineUpdate, SourceId,
 };
 
+use crate::crypto::SecretCipher;
 use crate::destinations::DestinationRow;
 use crate::endpoints::{pipeline_refs, Endpoint};
 use crate::errors::{is_name_key, Context, DbError};
@@ -24,12 +27,15 @@ use crate::DbPool;
 #[derive(Clone)]
 pub struct PgPipelineRepository {
     pool: DbPool,
+    /// Pipelines are read with their source and destination, whose secrets it decrypts.
+    cipher: Arc<SecretCipher>,
 }
 
 impl PgPipelineRepository {
-    /// A repository drawing connections from `pool`.
-    pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+    /// A repository drawing connections from `pool`, reading sources' and destinations'
+    /// secrets with `cipher`.
+    pub fn new(pool: DbPool, cipher: Arc<SecretCipher>) -> Self {
+        Self { pool, cipher }
     }
 }
 
@@ -60,7 +66,7 @@ struct MetadataRow {
 
 type DetailsRow = (PipelineRow, SourceRow, DestinationRow, MetadataRow);
 
-fn details(row: DetailsRow) -> anyhow::Result<PipelineDetails> {
+fn details(row: DetailsRow, cipher: &SecretCipher) -> anyhow::Result<PipelineDetails> {
     let (pipeline, source, destination, metadata) = row;
     Ok(PipelineDetails {
         pipeline: Pipeline {
@@ -72,8 +78,8 @@ fn details(row: DetailsRow) -> anyhow::Result<PipelineDetails> {
             created_at: pipeline.created_at,
             updated_at: pipeline.updated_at,
         },
-        source: source.try_into()?,
-        destination: destination.try_into()?,
+        source: source.into_source(cipher)?,
+        destination: destination.into_destination(cipher)?,
         metadata: PipelineMetadata {
             id: PipelineMetadataId::new(metadata.id),
             pipeline_id: PipelineId::new(metadata.pipeline_id),
@@ -106,13 +112,16 @@ macro_rules! details_query {
 async fn load_details(
     conn: &mut AsyncPgConnection,
     id: PipelineId,
+    cipher: &SecretCipher,
 ) -> Result<Option<PipelineDetails>, DbError> {
     let row: Option<DetailsRow> = details_query!()
         .filter(pipelines::id.eq(id.get()))
         .first(conn)
         .await
         .optional()?;
-    row.map(details).transpose().map_err(DbError::Other)
+    row.map(|row| details(row, cipher))
+        .transpose()
+        .map_err(DbError::Other)
 }
 
 #[derive(Insertable)]
@@ -217,10 +226,13 @@ fn to_port_error(error: DbError, attempt: &Attempt<'_>) -> PipelineRepositoryErr
     }
 }
 
-fn all_details(rows: Vec<DetailsRow>) -> Result<Vec<PipelineDetails>, PipelineRepositoryError> {
+fn all_details(
+    rows: Vec<DetailsRow>,
+    cipher: &SecretCipher,
+) -> Result<Vec<PipelineDetails>, PipelineRepositoryError> {
     Ok(rows
         .into_iter()
-        .map(details)
+        .map(|row| details(row, cipher))
         .collect::<anyhow::Result<_>>()?)
 }
 
@@ -246,6 +258,7 @@ impl PipelineRepository for PgPipelineRepository {
                 status: pipeline.initial.status.as_str(),
             };
             let (status, last_start_at) = initial_metadata(pipeline.initial.metadata);
+            let cipher = &self.cipher;
             conn.transaction::<_, DbError, _>(async move |conn| {
                 let id: i64 = diesel::insert_into(pipelines::table)
                     .values(insert)
@@ -260,7 +273,7 @@ impl PipelineRepository for PgPipelineRepository {
                     ))
                     .execute(conn)
                     .await?;
-                load_details(conn, PipelineId::new(id))
+                load_details(conn, PipelineId::new(id), cipher)
                     .await?
                     .ok_or(DbError::NotFound)
             })
@@ -278,7 +291,7 @@ impl PipelineRepository for PgPipelineRepository {
     ) -> Result<Option<PipelineDetails>, PipelineRepositoryError> {
         let result: Result<Option<PipelineDetails>, DbError> = async {
             let mut conn = self.pool.get().await?;
-            load_details(&mut conn, id).await
+            load_details(&mut conn, id, &self.cipher).await
         }
         .await
         .while_doing("reading a pipeline");
@@ -305,7 +318,10 @@ impl PipelineRepository for PgPipelineRepository {
         }
         .await
         .while_doing("listing pipelines");
-        all_details(result.map_err(|e| to_port_error(e, &Attempt::default()))?)
+        all_details(
+            result.map_err(|e| to_port_error(e, &Attempt::default()))?,
+            &self.cipher,
+        )
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -330,6 +346,7 @@ impl PipelineRepository for PgPipelineRepository {
             };
             let metadata = update.status.map(|change| change.metadata);
             let empty = update.is_empty();
+            let cipher = &self.cipher;
             conn.transaction::<_, DbError, _>(async move |conn| {
                 if !empty {
                     diesel::update(pipelines::table.find(id.get()))
@@ -341,7 +358,9 @@ impl PipelineRepository for PgPipelineRepository {
                 if let Some(change) = metadata {
                     apply_metadata_change(conn, id.get(), change).await?;
                 }
-                load_details(conn, id).await?.ok_or(DbError::NotFound)
+                load_details(conn, id, cipher)
+                    .await?
+                    .ok_or(DbError::NotFound)
             })
             .await
         }

@@ -8,7 +8,7 @@ diesel::table! {
         pg_port -> Int4,
         pg_database -> Varchar,
         pg_username -> Varchar,
-        pg_password -> Nullable<Varchar>,
+        pg_password -> Nullable<Text>,
         publication_name -> Varchar,
         replication_id -> Int8,
         created_at -> Timestamptz,

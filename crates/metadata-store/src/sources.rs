@@ -1,5 +1,7 @@
 //! The source repository on PostgreSQL.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -10,22 +12,40 @@ use rosetta_domain::{
     Source, SourceId, SourceUpdate, SslMode, Text,
 };
 
+use crate::crypto::{SecretCipher, SecretField};
 use crate::endpoints::{delete_endpoint, Endpoint};
 use crate::errors::{is_name_key, Context, DbError};
+use crate::row_ids::{next_id, SecretTable};
 use crate::schema::sources;
 use crate::stored::stored;
 use crate::DbPool;
 
-/// Sources stored in the `sources` table.
+/// Sources stored in the `sources` table, their passwords encrypted by `cipher`.
 #[derive(Clone)]
 pub struct PgSourceRepository {
     pool: DbPool,
+    cipher: Arc<SecretCipher>,
 }
 
 impl PgSourceRepository {
-    /// A repository drawing connections from `pool`.
-    pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+    /// A repository drawing connections from `pool` and encrypting passwords with `cipher`.
+    pub fn new(pool: DbPool, cipher: Arc<SecretCipher>) -> Self {
+        Self { pool, cipher }
+    }
+
+    /// The stored form of a source's password: encrypted with the newest key.
+    fn seal(&self, id: i64, password: Option<&Secret>) -> Result<Option<String>, DbError> {
+        password
+            .map(|p| {
+                self.cipher
+                    .encrypt(p.expose(), &SecretField::source_password(id))
+            })
+            .transpose()
+            .map_err(|e| DbError::Other(e.into()))
+    }
+
+    fn open(&self, row: SourceRow) -> Result<Source, SourceRepositoryError> {
+        Ok(row.into_source(&self.cipher)?)
     }
 }
 
@@ -46,19 +66,23 @@ pub(crate) struct SourceRow {
     ssl_mode: String,
 }
 
-impl TryFrom<SourceRow> for Source {
-    type Error = anyhow::Error;
-
-    fn try_from(row: SourceRow) -> Result<Self, Self::Error> {
-        Ok(Self {
+impl SourceRow {
+    /// The source this row stores, its password decrypted; a password that does not decrypt
+    /// is an error naming the row, never a wrong value.
+    pub(crate) fn into_source(self, cipher: &SecretCipher) -> anyhow::Result<Source> {
+        let row = self;
+        let pg_password = row
+            .pg_password
+            .map(|stored| cipher.decrypt(&stored, &SecretField::source_password(row.id)))
+            .transpose()?;
+        Ok(Source {
             id: SourceId::new(row.id),
             name: stored(Name::parse_owned(row.name), "sources.name")?,
             pg_host: stored(Text::parse_owned(row.pg_host), "sources.pg_host")?,
             pg_port: stored(PortNumber::new(row.pg_port.into()), "sources.pg_port")?,
             pg_database: stored(Text::parse_owned(row.pg_database), "sources.pg_database")?,
             pg_username: stored(Text::parse_owned(row.pg_username), "sources.pg_username")?,
-            pg_password: row
-                .pg_password
+            pg_password: pg_password
                 .map(|p| stored(Secret::parse_owned(p), "sources.pg_password"))
                 .transpose()?,
             publication_name: stored(
@@ -79,6 +103,7 @@ impl TryFrom<SourceRow> for Source {
 #[derive(Insertable)]
 #[diesel(table_name = sources)]
 struct SourceInsert<'a> {
+    id: i64,
     name: &'a str,
     pg_host: &'a str,
     pg_port: i32,
@@ -92,15 +117,17 @@ struct SourceInsert<'a> {
     ssl_mode: &'static str,
 }
 
-impl<'a> From<&'a NewSource> for SourceInsert<'a> {
-    fn from(source: &'a NewSource) -> Self {
+impl<'a> SourceInsert<'a> {
+    /// Row `id` for `source`, with its password as stored.
+    fn new(id: i64, source: &'a NewSource, pg_password: Option<&'a str>) -> Self {
         Self {
+            id,
             name: source.name.as_str(),
             pg_host: source.pg_host.as_str(),
             pg_port: source.pg_port.get().into(),
             pg_database: source.pg_database.as_str(),
             pg_username: source.pg_username.as_str(),
-            pg_password: source.pg_password.as_ref().map(Secret::expose),
+            pg_password,
             publication_name: source.publication_name.as_str(),
             replication_id: source.replication_id.get(),
             ssl_mode: source.ssl_mode.as_str(),
@@ -122,15 +149,16 @@ struct SourceChanges<'a> {
     ssl_mode: Option<&'static str>,
 }
 
-impl<'a> From<&'a SourceUpdate> for SourceChanges<'a> {
-    fn from(update: &'a SourceUpdate) -> Self {
+impl<'a> SourceChanges<'a> {
+    /// The columns `update` sets, with the password as stored.
+    fn new(update: &'a SourceUpdate, pg_password: Option<&'a str>) -> Self {
         Self {
             name: update.name.as_ref().map(Name::as_str),
             pg_host: update.pg_host.as_ref().map(Text::as_str),
             pg_port: update.pg_port.map(|p| p.get().into()),
             pg_database: update.pg_database.as_ref().map(Text::as_str),
             pg_username: update.pg_username.as_ref().map(Text::as_str),
-            pg_password: update.pg_password.as_ref().map(Secret::expose),
+            pg_password,
             publication_name: update
                 .publication_name
                 .as_ref()
@@ -164,8 +192,10 @@ impl SourceRepository for PgSourceRepository {
     async fn create(&self, source: NewSource) -> Result<Source, SourceRepositoryError> {
         let result: Result<SourceRow, DbError> = async {
             let mut conn = self.pool.get().await?;
+            let id = next_id(&mut conn, SecretTable::Sources).await?;
+            let password = self.seal(id, source.pg_password.as_ref())?;
             let row = diesel::insert_into(sources::table)
-                .values(SourceInsert::from(&source))
+                .values(SourceInsert::new(id, &source, password.as_deref()))
                 .returning(SourceRow::as_returning())
                 .get_result(&mut conn)
                 .await?;
@@ -174,7 +204,7 @@ impl SourceRepository for PgSourceRepository {
         .await
         .while_doing("inserting a source");
         let row = result.map_err(|e| to_port_error(e, None, Some(&source.name)))?;
-        Ok(row.try_into()?)
+        self.open(row)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -192,7 +222,7 @@ impl SourceRepository for PgSourceRepository {
         .await
         .while_doing("reading a source");
         let row = result.map_err(|e| to_port_error(e, Some(id), None))?;
-        Ok(row.map(Source::try_from).transpose()?)
+        row.map(|row| self.open(row)).transpose()
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -211,10 +241,7 @@ impl SourceRepository for PgSourceRepository {
         .await
         .while_doing("listing sources");
         let rows = result.map_err(|e| to_port_error(e, None, None))?;
-        Ok(rows
-            .into_iter()
-            .map(Source::try_from)
-            .collect::<anyhow::Result<_>>()?)
+        rows.into_iter().map(|row| self.open(row)).collect()
     }
 
     #[tracing::instrument(skip(self, update), err(level = "info"))]
@@ -224,6 +251,7 @@ impl SourceRepository for PgSourceRepository {
         update: SourceUpdate,
     ) -> Result<Source, SourceRepositoryError> {
         let result: Result<SourceRow, DbError> = async {
+            let password = self.seal(id.get(), update.pg_password.as_ref())?;
             let mut conn = self.pool.get().await?;
             let query = diesel::update(sources::table.find(id.get()));
             let row = if update.is_empty() {
@@ -236,7 +264,7 @@ impl SourceRepository for PgSourceRepository {
             } else {
                 query
                     .set((
-                        SourceChanges::from(&update),
+                        SourceChanges::new(&update, password.as_deref()),
                         sources::updated_at.eq(diesel::dsl::now),
                     ))
                     .returning(SourceRow::as_returning())
@@ -248,7 +276,7 @@ impl SourceRepository for PgSourceRepository {
         .await
         .while_doing("updating a source");
         let row = result.map_err(|e| to_port_error(e, Some(id), update.name.as_ref()))?;
-        Ok(row.try_into()?)
+        self.open(row)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]

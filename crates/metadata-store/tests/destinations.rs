@@ -17,7 +17,7 @@ use rosetta_test_support::TestDb;
 #[tokio::test]
 async fn both_destination_types_round_trip_with_their_typed_config() {
     let db = TestDb::new().await;
-    let repo = PgDestinationRepository::new(db.pool());
+    let repo = PgDestinationRepository::new(db.pool(), cipher());
     for (n, config) in [("pg", postgres_config()), ("sf", snowflake_config())] {
         let created = repo
             .create(new_destination(n, config.clone()))
@@ -37,7 +37,7 @@ async fn both_destination_types_round_trip_with_their_typed_config() {
 #[tokio::test]
 async fn a_destination_config_can_be_replaced_by_one_of_another_type() {
     let db = TestDb::new().await;
-    let repo = PgDestinationRepository::new(db.pool());
+    let repo = PgDestinationRepository::new(db.pool(), cipher());
     let created = repo
         .create(new_destination("dw", postgres_config()))
         .await
@@ -55,7 +55,7 @@ async fn a_destination_config_can_be_replaced_by_one_of_another_type() {
 #[tokio::test]
 async fn destination_names_are_unique_and_missing_ids_are_not_found() {
     let db = TestDb::new().await;
-    let repo = PgDestinationRepository::new(db.pool());
+    let repo = PgDestinationRepository::new(db.pool(), cipher());
     repo.create(new_destination("dw", postgres_config()))
         .await
         .unwrap();
@@ -87,9 +87,9 @@ async fn destination_names_are_unique_and_missing_ids_are_not_found() {
 async fn deleting_a_destination_in_use_is_refused_unless_cascaded() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
-    let destinations = PgDestinationRepository::new(pool.clone());
-    let pipelines = PgPipelineRepository::new(pool);
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
+    let destinations = PgDestinationRepository::new(pool.clone(), cipher());
+    let pipelines = PgPipelineRepository::new(pool, cipher());
     let source = sources.create(new_source("orders")).await.unwrap();
     let destination = destinations
         .create(new_destination("dw", postgres_config()))

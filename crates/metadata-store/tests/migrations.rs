@@ -46,7 +46,7 @@ const ALL_TABLES: [&str; 8] = [
 ];
 
 /// How many migrations `migrations/` holds.
-const MIGRATION_COUNT: usize = 3;
+const MIGRATION_COUNT: usize = 4;
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
@@ -97,7 +97,7 @@ async fn an_unreachable_database_makes_repositories_unavailable() {
         timeout: Duration::from_secs(2),
         ..PoolSettings::default()
     };
-    let repo = PgSourceRepository::new(build_pool(&url, &settings).unwrap());
+    let repo = PgSourceRepository::new(build_pool(&url, &settings).unwrap(), common::cipher());
     let error = repo.list(PageRequest::default()).await.unwrap_err();
     assert!(
         matches!(error, SourceRepositoryError::Unavailable(_)),

@@ -26,16 +26,16 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let source = PgSourceRepository::new(pool.clone())
+    let source = PgSourceRepository::new(pool.clone(), cipher())
         .create(new_source("orders"))
         .await
         .unwrap();
-    let destination = PgDestinationRepository::new(pool.clone())
+    let destination = PgDestinationRepository::new(pool.clone(), cipher())
         .create(new_destination("dw", snowflake_config()))
         .await
         .unwrap();
     Fixture {
-        pipelines: PgPipelineRepository::new(pool),
+        pipelines: PgPipelineRepository::new(pool, cipher()),
         db,
         source,
         destination,

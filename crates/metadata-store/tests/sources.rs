@@ -17,7 +17,7 @@ use rosetta_test_support::TestDb;
 #[tokio::test]
 async fn a_created_source_reads_back_with_every_field() {
     let db = TestDb::new().await;
-    let repo = PgSourceRepository::new(db.pool());
+    let repo = PgSourceRepository::new(db.pool(), cipher());
     let created = repo.create(new_source("Orders_EU")).await.unwrap();
     assert_eq!(created.name.as_str(), "orders_eu");
     assert_eq!(created.pg_port.get(), 5433);
@@ -34,7 +34,7 @@ async fn a_created_source_reads_back_with_every_field() {
 #[tokio::test]
 async fn a_taken_name_is_a_duplicate_whatever_its_case() {
     let db = TestDb::new().await;
-    let repo = PgSourceRepository::new(db.pool());
+    let repo = PgSourceRepository::new(db.pool(), cipher());
     repo.create(new_source("orders")).await.unwrap();
     let error = repo.create(new_source("ORDERS")).await.unwrap_err();
     assert!(
@@ -46,7 +46,7 @@ async fn a_taken_name_is_a_duplicate_whatever_its_case() {
 #[tokio::test]
 async fn pages_are_ordered_by_id_and_bounded_by_skip_and_limit() {
     let db = TestDb::new().await;
-    let repo = PgSourceRepository::new(db.pool());
+    let repo = PgSourceRepository::new(db.pool(), cipher());
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(repo.create(new_source(&format!("s{i}"))).await.unwrap().id);
@@ -67,7 +67,7 @@ async fn pages_are_ordered_by_id_and_bounded_by_skip_and_limit() {
 #[tokio::test]
 async fn a_partial_update_changes_only_what_it_names_and_keeps_the_password() {
     let db = TestDb::new().await;
-    let repo = PgSourceRepository::new(db.pool());
+    let repo = PgSourceRepository::new(db.pool(), cipher());
     let created = repo.create(new_source("orders")).await.unwrap();
     let update = SourceUpdate {
         pg_host: Some(text("replica.example.com")),
@@ -86,7 +86,7 @@ async fn a_partial_update_changes_only_what_it_names_and_keeps_the_password() {
 #[tokio::test]
 async fn a_source_keeps_its_ssl_mode_through_create_update_and_reads() {
     let db = TestDb::new().await;
-    let repo = PgSourceRepository::new(db.pool());
+    let repo = PgSourceRepository::new(db.pool(), cipher());
     let created = repo.create(new_source("orders")).await.unwrap();
     assert_eq!(created.ssl_mode, SslMode::Require);
     assert_eq!(
@@ -114,7 +114,7 @@ async fn a_source_keeps_its_ssl_mode_through_create_update_and_reads() {
 #[tokio::test]
 async fn updates_of_a_missing_source_or_to_a_taken_name_are_refused() {
     let db = TestDb::new().await;
-    let repo = PgSourceRepository::new(db.pool());
+    let repo = PgSourceRepository::new(db.pool(), cipher());
     repo.create(new_source("a")).await.unwrap();
     let b = repo.create(new_source("b")).await.unwrap();
     let rename = SourceUpdate {
@@ -146,9 +146,9 @@ async fn updates_of_a_missing_source_or_to_a_taken_name_are_refused() {
 async fn deleting_a_source_in_use_is_refused_unless_cascaded() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
-    let destinations = PgDestinationRepository::new(pool.clone());
-    let pipelines = PgPipelineRepository::new(pool);
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
+    let destinations = PgDestinationRepository::new(pool.clone(), cipher());
+    let pipelines = PgPipelineRepository::new(pool, cipher());
     let source = sources.create(new_source("orders")).await.unwrap();
     let destination = destinations
         .create(new_destination("dw", postgres_config()))
@@ -199,7 +199,7 @@ async fn deleting_a_source_in_use_is_refused_unless_cascaded() {
 #[tokio::test]
 async fn a_source_without_pipelines_is_deleted() {
     let db = TestDb::new().await;
-    let repo = PgSourceRepository::new(db.pool());
+    let repo = PgSourceRepository::new(db.pool(), cipher());
     let source = repo.create(new_source("orders")).await.unwrap();
     repo.delete(source.id, DeleteMode::Restrict).await.unwrap();
     assert!(repo.get(source.id).await.unwrap().is_none());

@@ -14,7 +14,7 @@ use rosetta_test_support::TestDb;
 async fn samples_list_newest_first_per_source_within_the_limit() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let metrics = PgWalMetricRepository::new(pool);
     let a = sources.create(new_source("a")).await.unwrap().id;
     let b = sources.create(new_source("b")).await.unwrap().id;
@@ -70,7 +70,7 @@ async fn a_sample_of_a_missing_source_is_refused() {
 async fn old_samples_are_deleted_and_samples_go_with_their_source() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let metrics = PgWalMetricRepository::new(pool);
     let source = sources.create(new_source("a")).await.unwrap().id;
     let now = Utc::now();
@@ -108,7 +108,7 @@ async fn a_series_summarizes_each_bucket_in_sql_within_the_time_range() {
     use rosetta_domain::WalBucket;
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let metrics = PgWalMetricRepository::new(pool);
     let a = sources.create(new_source("a")).await.unwrap().id;
     let b = sources.create(new_source("b")).await.unwrap().id;

@@ -150,7 +150,7 @@ async fn wal_samples(pool: &DbPool, source: SourceId) -> Vec<MetricSample> {
 async fn a_successful_probe_reads_back_whole_with_a_wal_sample_and_one_sample_per_slot() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
 
@@ -225,7 +225,7 @@ async fn a_successful_probe_reads_back_whole_with_a_wal_sample_and_one_sample_pe
 async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool);
     let source = sources.create(new_source("orders")).await.unwrap().id;
     let start = now() - Duration::minutes(10);
@@ -298,7 +298,7 @@ async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them
 async fn probes_of_a_missing_or_deleted_source_are_refused_and_leave_nothing() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool.clone());
     let deleted = sources.create(new_source("gone")).await.unwrap().id;
     sources.delete(deleted, DeleteMode::Restrict).await.unwrap();
@@ -328,7 +328,7 @@ async fn probes_of_a_missing_or_deleted_source_are_refused_and_leave_nothing() {
 async fn a_probe_whose_slot_samples_fail_keeps_neither_its_wal_sample_nor_its_status() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
     // Only the slot samples can fail: the other two writes would succeed on their own.
@@ -361,7 +361,7 @@ async fn a_probe_whose_slot_samples_fail_keeps_neither_its_wal_sample_nor_its_st
 async fn pruning_deletes_only_older_samples_of_both_tables_and_counts_them() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool.clone());
     let a = sources.create(new_source("a")).await.unwrap().id;
     let b = sources.create(new_source("b")).await.unwrap().id;
@@ -412,7 +412,7 @@ async fn pruning_deletes_only_older_samples_of_both_tables_and_counts_them() {
 async fn an_unprobed_or_unknown_source_has_no_status() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool);
     let source = sources.create(new_source("orders")).await.unwrap().id;
     assert_eq!(store.status(source).await.unwrap(), None);
@@ -423,7 +423,7 @@ async fn an_unprobed_or_unknown_source_has_no_status() {
 async fn a_malformed_stored_reading_is_an_error_not_a_panic() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
     store
@@ -463,7 +463,7 @@ async fn probe_outcomes_are_kept_by_statements_prepared_once_per_connection() {
         ..PoolSettings::default()
     };
     let pool = build_pool(db.url(), &settings).unwrap();
-    let sources = PgSourceRepository::new(pool.clone());
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
     let store = PgWalObservationRepository::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
     for slots in 0..3 {

@@ -1,5 +1,5 @@
-//! The service's configuration: read from the environment (and an optional `.env`), every
-//! value checked, every problem reported at once.
+//! The service's configuration: read from the settings given (flags, the environment, an
+//! optional `.env`; see `cli.rs`), every value checked, every problem reported at once.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -67,7 +67,7 @@ pub enum AppEnv {
 pub struct KeySpec {
     /// The key's id (1 or more), stored beside every value it encrypts.
     pub id: u32,
-    /// The key (AES-256 / XChaCha20 size).
+    /// The key (AES-256-GCM).
     pub key: [u8; 32],
 }
 
@@ -142,15 +142,6 @@ impl Config {
         DatabaseTarget::parse(&self.database_url)
             .map(|t| t.to_string())
             .unwrap_or_else(|_| "an invalid DATABASE_URL".to_owned())
-    }
-
-    /// Reads the configuration from the process environment.
-    ///
-    /// # Errors
-    ///
-    /// Every invalid setting, each with its name and the rule it broke.
-    pub fn from_env() -> Result<Self, ConfigErrors> {
-        Self::from_vars(&std::env::vars().collect())
     }
 
     /// Reads the configuration from a set of variables.

@@ -4,42 +4,26 @@
 //! - `rosetta serve`: serves the REST API (migrating the metadata database first);
 //! - `rosetta migrate`: creates the metadata database if it does not exist and applies the
 //!   pending migrations (a no-op when there are none);
+//! - `rosetta rotate-keys [--dry-run]`: re-encrypts every stored secret with the newest key;
 //! - `rosetta openapi`: prints the OpenAPI document.
 //!
-//! Configuration comes from the environment and an optional `.env` file in the working
-//! directory; see `docs/configuration.md`.
+//! Configuration comes from flags, the environment and an optional `.env` file in the working
+//! directory, in that order (`rosetta serve --help`); see `docs/configuration.md`.
 
 use std::process::ExitCode;
 
 use mimalloc::MiMalloc;
 
-use clap::{Parser, Subcommand};
+use clap::Parser as _;
+use rosetta_server::cli::{Cli, Command};
 use rosetta_server::config::Config;
 use rosetta_server::startup::Application;
-use rosetta_server::{migrate, telemetry};
+use rosetta_server::{migrate, rotate_keys, telemetry};
 
 // Serving JSON allocates a great deal; mimalloc spends far less CPU on it than the system
 // allocator (see docs/benchmarks.md).
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
-
-/// The control plane for PostgreSQL change-data-capture pipelines.
-#[derive(Debug, Parser)]
-#[command(name = "rosetta", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Serve the REST API (applies pending migrations first).
-    Serve,
-    /// Create the metadata database if needed and apply pending migrations.
-    Migrate,
-    /// Print the OpenAPI document (JSON) on standard output.
-    Openapi,
-}
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     telemetry::init(&config.log_level, config.log_format);
@@ -60,14 +44,21 @@ async fn print_openapi() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // A missing .env is normal; a malformed one is worth a word.
+    // Before the command line is read, so that its variables stand in for missing flags; a
+    // missing .env is normal, a malformed one is worth a word. Variables already set win.
     if let Err(e) = dotenvy::dotenv() {
         if !e.not_found() {
             eprintln!("rosetta: warning: ignoring .env: {e}");
         }
     }
-    let config = match Config::from_env() {
+    let cli = Cli::parse();
+    let settings = match &cli.command {
+        Command::Serve(settings)
+        | Command::Migrate(settings)
+        | Command::RotateKeys { settings, .. } => settings.clone(),
+        Command::Openapi => Default::default(),
+    };
+    let config = match Config::from_vars(&settings.vars()) {
         Ok(config) => config,
         Err(errors) => {
             eprintln!("rosetta: error: {errors}");
@@ -86,8 +77,9 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve => serve(config).await,
-            Command::Migrate => migrate::run(&config).await,
+            Command::Serve(_) => serve(config).await,
+            Command::Migrate(_) => migrate::run(&config).await,
+            Command::RotateKeys { dry_run, .. } => rotate_keys::run(&config, dry_run).await,
             Command::Openapi => print_openapi().await,
         }
     });

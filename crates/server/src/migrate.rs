@@ -4,8 +4,8 @@ use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrati
 
 use crate::config::Config;
 
-/// Creates the database if it is missing, then applies the pending migrations, saying what it
-/// did on standard output.
+/// Creates the database if it is missing, applies the pending migrations, then encrypts the
+/// secrets an older version stored in plaintext, saying what it did on standard output.
 ///
 /// # Errors
 ///
@@ -24,6 +24,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
             applied.len(),
             applied.join(", ")
         );
+    }
+    let encrypted = crate::rotate_keys::encrypt_plaintext_if_any(config).await?;
+    if encrypted > 0 {
+        println!("encrypted {encrypted} secret(s) stored in plaintext in {target}");
     }
     Ok(())
 }

@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use rosetta_app::{MonitorSettings, Ports, Rosetta};
 use rosetta_domain::WalThresholds;
-use rosetta_http_api::HealthCheck;
+use rosetta_http_api::auth::ApiKeys;
+use rosetta_http_api::{AppOptions, HealthCheck};
 use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
 use rosetta_metadata_store::{
     build_pool, ping, DbPool, PgDestinationRepository, PgMonitorLock, PgPipelineRepository,
@@ -118,18 +119,28 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// When the database cannot be reached or migrated, or the address cannot be bound.
+    /// When the encryption keys cannot be loaded, the database cannot be reached or migrated,
+    /// a plaintext secret cannot be encrypted, or the address cannot be bound.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        // First, so that a missing or unsafe key stops the start before the database is touched.
+        let cipher = crate::keys::load_cipher(config)?;
         create_database_if_missing(&config.database_url).await?;
         let applied = run_migrations(&config.database_url).await?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied pending migrations");
         }
         let pool = build_pool(&config.database_url, &config.pool)?;
+        let encrypted = crate::rotate_keys::encrypt_plaintext(&pool, &cipher).await?;
+        if encrypted > 0 {
+            tracing::info!(
+                encrypted,
+                "encrypted secrets stored in plaintext by an older version"
+            );
+        }
         let rosetta = Rosetta::new(Ports {
-            sources: Arc::new(PgSourceRepository::new(pool.clone())),
-            destinations: Arc::new(PgDestinationRepository::new(pool.clone())),
-            pipelines: Arc::new(PgPipelineRepository::new(pool.clone())),
+            sources: Arc::new(PgSourceRepository::new(pool.clone(), cipher.clone())),
+            destinations: Arc::new(PgDestinationRepository::new(pool.clone(), cipher.clone())),
+            pipelines: Arc::new(PgPipelineRepository::new(pool.clone(), cipher)),
             wal_metrics: Arc::new(PgWalMetricRepository::new(pool.clone())),
             wal_observations: Arc::new(PgWalObservationRepository::new(pool.clone())),
             monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
@@ -139,6 +150,11 @@ impl Application {
             warn_bytes: config.monitor.slot_warn_bytes,
             critical_bytes: config.monitor.slot_critical_bytes,
         });
+        // Before the monitor starts, so that its first cycle is recorded.
+        let recorder = crate::metrics::install(&config.monitor)?;
+        if config.api_keys.is_empty() {
+            tracing::warn!("API_KEYS is not set: the API is open to anyone who can reach it");
+        }
         let scheduler = config.monitor.enabled.then(|| {
             tracing::info!(
                 interval_seconds = config.monitor.interval.as_secs(),
@@ -157,13 +173,19 @@ impl Application {
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
         let port = listener.local_addr()?.port();
         let origins = config.cors_origins.clone();
-        let server = HttpServer::new(move || {
-            rosetta_http_api::app(Some(rosetta.clone()), Some(health.clone())).wrap(cors(&origins))
-        })
-        .workers(config.http_workers)
-        .listen(listener)?
-        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
-        .run();
+        let options = AppOptions {
+            rosetta: Some(rosetta),
+            health: Some(health),
+            api_keys: ApiKeys::new(&config.api_keys),
+            metrics: Some(crate::metrics::renderer(recorder, pool.clone())),
+            metrics_require_auth: config.metrics_require_auth,
+        };
+        let server =
+            HttpServer::new(move || rosetta_http_api::app(options.clone()).wrap(cors(&origins)))
+                .workers(config.http_workers)
+                .listen(listener)?
+                .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+                .run();
         Ok(Self {
             server,
             port,

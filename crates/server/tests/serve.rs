@@ -30,6 +30,11 @@ fn start(db: &TestDb, port: u16) -> Child {
         .env("HTTP_WORKERS", "1")
         .env("LOG_LEVEL", "trace")
         .env("LOG_FORMAT", "json")
+        // A configured key: without one, serve would write a key file in the working directory.
+        .env(
+            "ROSETTA_ENCRYPTION_KEYS",
+            "1:KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::in_flight::InFlight;
+use super::metrics;
 use super::probe_source::Outcome;
 use super::{CycleReport, WalMonitor};
 use crate::AppError;
@@ -46,6 +47,7 @@ impl WalMonitor {
         if !lock.try_begin_cycle(min_gap).await? {
             let report = CycleReport::not_claimed(started.elapsed());
             log_report(&report);
+            metrics::cycle_finished(&report);
             return Ok(report);
         }
         let deadline = started + interval.min(LONGEST_CYCLE);
@@ -53,6 +55,7 @@ impl WalMonitor {
         let finished = lock.finish_cycle().await;
         if let Ok(report) = &cycle {
             log_report(report);
+            metrics::cycle_finished(report);
         }
         match (cycle, finished) {
             (Ok(report), Ok(())) => Ok(report),

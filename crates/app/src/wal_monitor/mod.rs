@@ -18,6 +18,7 @@ use crate::Rosetta;
 
 mod cycle;
 mod in_flight;
+mod metrics;
 mod probe_source;
 mod report;
 

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use anyhow::anyhow;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rosetta_domain::ports::{WalObservationRepositoryError, WalProbeError};
 use rosetta_domain::{Source, WalReading};
 use tokio::time::Instant;
 
-use super::WalMonitor;
+use super::{metrics, WalMonitor};
 
 /// What came of one source in a cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,7 @@ impl WalMonitor {
         let observations = &self.rosetta.wal_observations;
         match self.probe_with_retries(&source, deadline).await {
             Ok(reading) => {
+                metrics::probe_succeeded(&source, &reading);
                 let recorded = observations.record_success(source.id, &reading).await;
                 outcome_of(recorded, Outcome::Succeeded)
             }
@@ -34,6 +35,7 @@ impl WalMonitor {
                 let recorded = observations
                     .record_failure(source.id, Utc::now(), &error.to_string())
                     .await;
+                metrics::probe_failed(&source, self.last_success_at(&source).await);
                 outcome_of(recorded, Outcome::Failed)
             }
         }
@@ -78,16 +80,31 @@ impl WalMonitor {
             .await
             .map_err(|_| anyhow!("the WAL monitor's probe permits were closed"))?;
         let after = self.settings.probe_timeout;
+        let started = Instant::now();
         // The adapter bounds its probes too; this holds for any adapter, so a task never
         // keeps its source claimed for longer than its probes and backoffs.
-        tokio::time::timeout(after, self.rosetta.wal_probe.probe(source))
+        let probed = tokio::time::timeout(after, self.rosetta.wal_probe.probe(source))
             .await
             .unwrap_or_else(|_| {
                 Err(WalProbeError::TimedOut {
                     host: format!("{}:{}", source.pg_host, source.pg_port.get()),
                     after,
                 })
-            })
+            });
+        metrics::probe_took(source.id, started.elapsed());
+        probed
+    }
+
+    /// When a probe of `source` last succeeded, as stored (this process may not have seen it
+    /// succeed: it may have started since). Only for metrics: `None` when it cannot be read.
+    async fn last_success_at(&self, source: &Source) -> Option<DateTime<Utc>> {
+        match self.rosetta.wal_observations.status(source.id).await {
+            Ok(status) => status.and_then(|status| status.last_success_at),
+            Err(error) => {
+                tracing::debug!(error = ?error, "cannot read the last success for metrics");
+                None
+            }
+        }
     }
 }
 

@@ -1,12 +1,23 @@
 //! Fixtures shared by the metadata store's integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use rosetta_domain::{
     DestinationConfig, InitialPipelineStatus, Name, NewDestination, NewPipeline, NewSource,
     PortNumber, PostgresConfig, PublicationName, ReplicationId, Secret, SnowflakeConfig, SslMode,
     Text,
 };
 use rosetta_domain::{DestinationId, SourceId};
+use rosetta_metadata_store::SecretCipher;
+
+/// The key the tests' repositories encrypt with, under id 1.
+pub const TEST_KEY: [u8; 32] = [0x5a; 32];
+
+/// A cipher holding the test key only.
+pub fn cipher() -> Arc<SecretCipher> {
+    Arc::new(SecretCipher::new([(1, TEST_KEY)]).unwrap())
+}
 
 pub fn name(value: &str) -> Name {
     Name::parse(value).unwrap()
@@ -78,4 +89,25 @@ pub fn new_pipeline(
         destination_id,
         initial: status.change(chrono::Utc::now()),
     }
+}
+
+/// Runs SQL on the test database directly, as an operator (or an attacker) with database
+/// access would.
+pub async fn raw_execute(db: &rosetta_test_support::TestDb, sql: &str) {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
+    conn.batch_execute(sql).await.unwrap();
+}
+
+/// The text values a raw query returns in its column `value`.
+pub async fn raw_texts(db: &rosetta_test_support::TestDb, sql: &str) -> Vec<String> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
+    let rows: Vec<Row> = diesel::sql_query(sql).load(&mut conn).await.unwrap();
+    rows.into_iter().map(|r| r.value).collect()
 }

@@ -16,7 +16,8 @@ fn path_of(destination: &Value) -> String {
     format!("{PATH}/{}", destination["id"])
 }
 
-/// The configuration as stored in the `destinations.config` column, secrets included.
+/// The configuration as stored in the `destinations.config` column, its secrets (stored
+/// encrypted) decrypted.
 async fn stored_config(app: &TestApp, id: &Value) -> Value {
     use diesel::sql_types::{BigInt, Text};
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -32,7 +33,21 @@ async fn stored_config(app: &TestApp, id: &Value) -> Value {
             .load(&mut conn)
             .await
             .unwrap();
-    serde_json::from_str(&rows[0].config).unwrap()
+    let mut config: Value = serde_json::from_str(&rows[0].config).unwrap();
+    for (key, field) in [
+        ("password", "config.password"),
+        ("private_key_passphrase", "config.private_key_passphrase"),
+    ] {
+        if let Some(Value::String(stored)) = config.get_mut(key) {
+            let at = rosetta_metadata_store::SecretField::new(
+                "destinations",
+                id.as_i64().unwrap(),
+                field,
+            );
+            *stored = open_stored_secret(stored, at);
+        }
+    }
+    config
 }
 
 /// A pipeline from a new source to `destination`.

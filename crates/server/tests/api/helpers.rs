@@ -18,6 +18,16 @@ pub struct TestApp {
     handle: ServerHandle,
 }
 
+/// The encryption key of every test app: id 1, 32 bytes of 0x2a.
+pub const TEST_ENCRYPTION_KEYS: &str = "1:KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
+/// A stored secret in clear, opened with the test key; it must be stored encrypted with it.
+pub fn open_stored_secret(stored: &str, at: rosetta_metadata_store::SecretField) -> String {
+    assert!(stored.starts_with("rosetta:v1:1:"), "stored in clear: {at}");
+    let cipher = rosetta_metadata_store::SecretCipher::new([(1, [0x2a; 32])]).unwrap();
+    cipher.decrypt(stored, &at).unwrap()
+}
+
 /// Settings of the service under test, on top of those every test needs.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new().await;
@@ -30,6 +40,11 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("DB_MAX_OVERFLOW".to_owned(), "4".to_owned()),
         // Tests that watch the WAL monitor turn it on; the others keep their sources unprobed.
         ("WAL_MONITOR_ENABLED".to_owned(), "false".to_owned()),
+        // A configured key, so that no test writes a key file in the working directory.
+        (
+            "ROSETTA_ENCRYPTION_KEYS".to_owned(),
+            TEST_ENCRYPTION_KEYS.to_owned(),
+        ),
     ]);
     for (name, value) in extra {
         vars.insert((*name).to_owned(), (*value).to_owned());
@@ -118,6 +133,17 @@ async fn read(response: Response) -> Reply {
 }
 
 impl TestApp {
+    /// Sends a request with `Authorization: Bearer <key>` when a key is given.
+    pub async fn send_with_key(&self, method: Method, path: &str, key: Option<&str>) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        read(request.send().await.unwrap()).await
+    }
+
     /// Sends a request with an optional JSON body.
     pub async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
         let mut request = self

@@ -2,13 +2,16 @@
 //! driven over HTTP like any client.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod cors;
 mod destinations;
 mod errors;
 mod health;
 mod helpers;
+mod metrics_endpoint;
 mod openapi;
 mod pipelines;
+mod prometheus_text;
 mod proxy;
 mod source_wal;
 mod sources;

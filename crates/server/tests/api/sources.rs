@@ -170,7 +170,16 @@ async fn stored_password(app: &TestApp, id: i64) -> Option<String> {
         .load(&mut conn)
         .await
         .unwrap();
-    rows.into_iter().next().and_then(|r| r.pg_password)
+    // Stored encrypted: the test opens it with the test key.
+    rows.into_iter()
+        .next()
+        .and_then(|r| r.pg_password)
+        .map(|stored| {
+            open_stored_secret(
+                &stored,
+                rosetta_metadata_store::SecretField::source_password(id),
+            )
+        })
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@ use rosetta_server::startup::Application;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::helpers::{assert_no_secrets, spawn_app_with, TestApp, SOURCE_PASSWORD};
+use crate::helpers::{
+    assert_no_secrets, spawn_app_with, TestApp, SOURCE_PASSWORD, TEST_ENCRYPTION_KEYS,
+};
 
 /// The monitor on a 1-second schedule with short probes.
 const FAST_MONITOR: [(&str, &str); 4] = [
@@ -177,6 +179,11 @@ async fn second_instance(database_url: &str) -> ServerHandle {
         ("PORT".to_owned(), "0".to_owned()),
         ("HTTP_WORKERS".to_owned(), "1".to_owned()),
         ("DB_POOL_SIZE".to_owned(), "4".to_owned()),
+        // The first instance's key: both read what the other wrote.
+        (
+            "ROSETTA_ENCRYPTION_KEYS".to_owned(),
+            TEST_ENCRYPTION_KEYS.to_owned(),
+        ),
     ]);
     for (name, value) in FAST_MONITOR {
         vars.insert(name.to_owned(), value.to_owned());

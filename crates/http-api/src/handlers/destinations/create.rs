@@ -5,6 +5,7 @@ use apistos::actix::CreatedJson;
 use apistos::api_operation;
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::models::destinations::{CreateDestinationBody, DestinationResponse};
@@ -18,6 +19,7 @@ use crate::models::destinations::{CreateDestinationBody, DestinationResponse};
     tag = "destinations",
     operation_id = "create_destination",
     success_description = "The destination as stored (its config without secrets)",
+    error_code = 401,
     error_code = 409,
     error_code = 413,
     error_code = 422,
@@ -25,6 +27,7 @@ use crate::models::destinations::{CreateDestinationBody, DestinationResponse};
     error_code = 503
 )]
 pub async fn create_destination(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     body: ValidJson<CreateDestinationBody>,
 ) -> Result<CreatedJson<DestinationResponse>, ApiError> {

@@ -4,6 +4,7 @@ use actix_web::web::{Data, Json};
 use apistos::api_operation;
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidQuery;
 use crate::models::destinations::DestinationResponse;
@@ -16,11 +17,13 @@ use crate::models::params::PageQuery;
     tag = "destinations",
     operation_id = "list_destinations",
     success_description = "The page of destinations",
+    error_code = 401,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn list_destinations(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     page: ValidQuery<PageQuery>,
 ) -> Result<Json<Vec<DestinationResponse>>, ApiError> {

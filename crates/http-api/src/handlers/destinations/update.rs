@@ -5,6 +5,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::DestinationId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::{ValidJson, ValidPath};
 use crate::models::destinations::{DestinationResponse, UpdateDestinationBody};
@@ -20,6 +21,7 @@ use crate::models::params::IdPath;
     tag = "destinations",
     operation_id = "update_destination",
     success_description = "The destination as stored after the update",
+    error_code = 401,
     error_code = 404,
     error_code = 409,
     error_code = 413,
@@ -28,6 +30,7 @@ use crate::models::params::IdPath;
     error_code = 503
 )]
 pub async fn update_destination(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
     body: ValidJson<UpdateDestinationBody>,

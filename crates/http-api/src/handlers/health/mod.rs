@@ -52,7 +52,8 @@ pub async fn health(check: Data<SharedHealthCheck>) -> HealthReply {
 
 /// Health of the service (under the API prefix)
 ///
-/// The same report as `GET /health`.
+/// The same report as `GET /health`. Like it, and unlike the rest of `/api/v1`, it needs no API
+/// key, so that load balancers and probes configured with this path keep working.
 #[api_operation(tag = "health", operation_id = "api_health")]
 pub async fn api_health(check: Data<SharedHealthCheck>) -> HealthReply {
     report(check.as_ref().as_ref()).await

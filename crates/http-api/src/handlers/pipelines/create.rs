@@ -5,6 +5,7 @@ use apistos::actix::CreatedJson;
 use apistos::api_operation;
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::models::pipelines::{CreatePipelineBody, NewPipelineRequest, PipelineResponse};
@@ -18,6 +19,7 @@ use crate::models::pipelines::{CreatePipelineBody, NewPipelineRequest, PipelineR
     tag = "pipelines",
     operation_id = "create_pipeline",
     success_description = "The pipeline as stored, with its source, destination and metadata",
+    error_code = 401,
     error_code = 404,
     error_code = 409,
     error_code = 413,
@@ -26,6 +28,7 @@ use crate::models::pipelines::{CreatePipelineBody, NewPipelineRequest, PipelineR
     error_code = 503
 )]
 pub async fn create_pipeline(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     body: ValidJson<CreatePipelineBody>,
 ) -> Result<CreatedJson<PipelineResponse>, ApiError> {

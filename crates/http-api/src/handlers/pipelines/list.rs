@@ -4,6 +4,7 @@ use actix_web::web::{Data, Json};
 use apistos::api_operation;
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidQuery;
 use crate::models::pipelines::{PipelineListQuery, PipelineResponse};
@@ -16,11 +17,13 @@ use crate::models::pipelines::{PipelineListQuery, PipelineResponse};
     tag = "pipelines",
     operation_id = "list_pipelines",
     success_description = "The page of pipelines",
+    error_code = 401,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn list_pipelines(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     query: ValidQuery<PipelineListQuery>,
 ) -> Result<Json<Vec<PipelineResponse>>, ApiError> {

@@ -5,6 +5,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::PipelineId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidPath;
 use crate::models::params::IdPath;
@@ -18,12 +19,14 @@ use crate::models::pipelines::PipelineResponse;
     tag = "pipelines",
     operation_id = "refresh_pipeline",
     success_description = "The pipeline, with a re-copy requested",
+    error_code = 401,
     error_code = 404,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn refresh_pipeline(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
 ) -> Result<Json<PipelineResponse>, ApiError> {

@@ -5,6 +5,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::PipelineId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::{ValidJson, ValidPath};
 use crate::models::params::IdPath;
@@ -19,6 +20,7 @@ use crate::models::pipelines::{PipelineResponse, UpdatePipelineBody};
     tag = "pipelines",
     operation_id = "update_pipeline",
     success_description = "The pipeline as stored after the update",
+    error_code = 401,
     error_code = 404,
     error_code = 409,
     error_code = 413,
@@ -27,6 +29,7 @@ use crate::models::pipelines::{PipelineResponse, UpdatePipelineBody};
     error_code = 503
 )]
 pub async fn update_pipeline(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
     body: ValidJson<UpdatePipelineBody>,

@@ -5,6 +5,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::SourceId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidPath;
 use crate::models::params::IdPath;
@@ -23,12 +24,14 @@ use crate::models::source_wal::SourceCheckResponse;
     tag = "sources",
     operation_id = "check_source",
     success_description = "Every check of the source and what the probe read",
+    error_code = 401,
     error_code = 404,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn check_source(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
 ) -> Result<Json<SourceCheckResponse>, ApiError> {

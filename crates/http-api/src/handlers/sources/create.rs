@@ -5,6 +5,7 @@ use apistos::actix::CreatedJson;
 use apistos::api_operation;
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::models::sources::{CreateSourceBody, SourceResponse};
@@ -16,6 +17,7 @@ use crate::models::sources::{CreateSourceBody, SourceResponse};
     tag = "sources",
     operation_id = "create_source",
     success_description = "The source as stored (without its password)",
+    error_code = 401,
     error_code = 409,
     error_code = 413,
     error_code = 422,
@@ -23,6 +25,7 @@ use crate::models::sources::{CreateSourceBody, SourceResponse};
     error_code = 503
 )]
 pub async fn create_source(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     body: ValidJson<CreateSourceBody>,
 ) -> Result<CreatedJson<SourceResponse>, ApiError> {

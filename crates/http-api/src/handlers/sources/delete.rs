@@ -6,6 +6,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::SourceId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::{ValidPath, ValidQuery};
 use crate::models::params::{DeleteQuery, IdPath};
@@ -18,6 +19,7 @@ use crate::models::params::{DeleteQuery, IdPath};
     tag = "sources",
     operation_id = "delete_source",
     success_description = "Deleted",
+    error_code = 401,
     error_code = 404,
     error_code = 409,
     error_code = 422,
@@ -25,6 +27,7 @@ use crate::models::params::{DeleteQuery, IdPath};
     error_code = 503
 )]
 pub async fn delete_source(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
     mode: ValidQuery<DeleteQuery>,

@@ -5,6 +5,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::SourceId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidPath;
 use crate::models::params::IdPath;
@@ -15,12 +16,14 @@ use crate::models::sources::SourceResponse;
     tag = "sources",
     operation_id = "get_source",
     success_description = "The source (without its password)",
+    error_code = 401,
     error_code = 404,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn get_source(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
 ) -> Result<Json<SourceResponse>, ApiError> {

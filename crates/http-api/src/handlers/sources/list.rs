@@ -4,6 +4,7 @@ use actix_web::web::{Data, Json};
 use apistos::api_operation;
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidQuery;
 use crate::models::params::PageQuery;
@@ -16,11 +17,13 @@ use crate::models::sources::SourceResponse;
     tag = "sources",
     operation_id = "list_sources",
     success_description = "The page of sources",
+    error_code = 401,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn list_sources(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     page: ValidQuery<PageQuery>,
 ) -> Result<Json<Vec<SourceResponse>>, ApiError> {

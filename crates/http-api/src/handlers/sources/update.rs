@@ -5,6 +5,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::SourceId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::{ValidJson, ValidPath};
 use crate::models::params::IdPath;
@@ -17,6 +18,7 @@ use crate::models::sources::{SourceResponse, UpdateSourceBody};
     tag = "sources",
     operation_id = "update_source",
     success_description = "The source as stored after the update",
+    error_code = 401,
     error_code = 404,
     error_code = 409,
     error_code = 413,
@@ -25,6 +27,7 @@ use crate::models::sources::{SourceResponse, UpdateSourceBody};
     error_code = 503
 )]
 pub async fn update_source(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
     body: ValidJson<UpdateSourceBody>,

@@ -5,6 +5,7 @@ use apistos::api_operation;
 use rosetta_app::Rosetta;
 use rosetta_domain::SourceId;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidPath;
 use crate::models::params::IdPath;
@@ -21,12 +22,14 @@ use crate::models::source_wal::SourceWalResponse;
     tag = "sources",
     operation_id = "get_source_wal",
     success_description = "The verdict on the source's WAL, its latest probe and reading",
+    error_code = 401,
     error_code = 404,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn get_source_wal(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     id: ValidPath<IdPath>,
 ) -> Result<Json<SourceWalResponse>, ApiError> {

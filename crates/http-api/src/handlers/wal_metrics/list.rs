@@ -4,6 +4,7 @@ use actix_web::web::{Data, Json};
 use apistos::api_operation;
 use rosetta_app::Rosetta;
 
+use crate::auth::ApiKey;
 use crate::error::ApiError;
 use crate::extract::ValidQuery;
 use crate::models::wal_metrics::{
@@ -21,11 +22,13 @@ use crate::models::wal_metrics::{
     tag = "metrics",
     operation_id = "list_wal_metrics",
     success_description = "The samples, newest first (or the buckets, with `bucket`)",
+    error_code = 401,
     error_code = 422,
     error_code = 500,
     error_code = 503
 )]
 pub async fn list_wal_metrics(
+    _key: ApiKey,
     rosetta: Data<Rosetta>,
     query: ValidQuery<WalMetricsQuery>,
 ) -> Result<Json<WalMetricsReply>, ApiError> {
