@@ -68,13 +68,26 @@ if ($mode eq 'extract') {
     open my $out, '>', $script or die "$script: $!\n";
     open my $def, '>', $defines or die "$defines: $!\n";
     print $out "$_\n" for @set;
+    # A row id drawn from its sequence (the store does so to bind a secret's ciphertext to its
+    # row) is kept with \gset and used as the next statement's $1, so each insert gets its own.
+    my $allocated = 0;
     for my $k (1 .. @statements) {
         my $sql = $statements[ $k - 1 ];
+        if ($sql =~ /^SELECT nextval\(/ && $sql !~ /\$\d/) {
+            $sql =~ s/;\s*$//;
+            print $out "$sql AS next_id \\gset\n";
+            $allocated = 1;
+            next;
+        }
+        my $use_allocated = $allocated;
+        $allocated = 0;
         $sql =~ s{\$(\d+)}{
             my $n = $1;
             my $value = $params{$k}{$n};
             die "statement $k: no value for \$$n\n" unless defined $value;
-            if (defined $override_value && $value eq $override_value) {
+            if ($use_allocated && $n == 1) {
+                ':next_id';
+            } elsif (defined $override_value && $value eq $override_value) {
                 $override_expr;
             } elsif ($value eq '\N') {
                 'NULL';
