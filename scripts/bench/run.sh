@@ -161,8 +161,11 @@ start_server() {
     shift
     PORT=$(free_port)
     BASE=http://127.0.0.1:$PORT
+    # The WAL monitor has a benchmark of its own (monitor.sh); here it would probe the seeded
+    # sources' made-up hosts in the background of the measurements.
     (cd "$OUT" && exec env DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB" \
-        HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn LOG_FORMAT=text "$@" "$BIN" serve) \
+        HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn LOG_FORMAT=text \
+        WAL_MONITOR_ENABLED="${WAL_MONITOR_ENABLED:-false}" "$@" "$BIN" serve) \
         >"$OUT/server-$name.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 120); do
@@ -567,7 +570,9 @@ the script; run it again to refresh it.
    (after one unlogged warm-up request, so the connection is open and fresh, as under load), and the
    statements it sends are read from PostgreSQL's log: they are counted (last column of the table)
    and become the endpoint's pgbench script. That server stops and the logging is turned off.
-4. A second server (\`LOG_LEVEL=warn\`, on 127.0.0.1, settings: $SETTINGS_TEXT) is loaded:
+4. A second server (\`LOG_LEVEL=warn\`, on 127.0.0.1, the WAL monitor off unless
+   \`WAL_MONITOR_ENABLED\` says otherwise (it has its own benchmark below), settings:
+   $SETTINGS_TEXT) is loaded:
    for each endpoint, \`wrk -c$CONNECTIONS -t$THREADS\` for ${WARMUP} s (discarded), then ${DURATION} s
    with latency; then \`pgbench -n -c$CONNECTIONS -j$THREADS -M prepared\`, ${WARMUP} s discarded,
    then ${DURATION} s, running the endpoint's statements (a random one of the $SEED_COUNT
