@@ -73,7 +73,13 @@ if ($mode eq 'extract') {
     my $allocated = 0;
     for my $k (1 .. @statements) {
         my $sql = $statements[ $k - 1 ];
-        if ($sql =~ /^SELECT nextval\(/ && $sql !~ /\$\d/) {
+        if ($sql =~ /^SELECT nextval\(/) {
+            # Its parameters name the table and column: written in as literals.
+            $sql =~ s{\$(\d+)}{
+                my $value = $params{$k}{$1};
+                die "statement $k: no value for \$$1\n" unless defined $value;
+                "'$value'";
+            }ge;
             $sql =~ s/;\s*$//;
             print $out "$sql AS next_id \\gset\n";
             $allocated = 1;
