@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Jsonb, Text, Timestamptz};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz};
 use diesel::QueryResult;
 
 /// Keeps a successful probe in one statement: a WAL sample, one sample per slot and the
@@ -72,6 +72,7 @@ impl QueryFragment<Pg> for RecordSuccess {
 
 /// Keeps a failed probe: the error and one more consecutive failure (1 for a first probe); the
 /// last success and its reading stay, since the verdict judges the slots by them meanwhile.
+/// Returns the last success time kept, so the caller need not read the row back.
 pub(crate) struct RecordFailure {
     pub(crate) source_id: i64,
     pub(crate) failed_at: DateTime<Utc>,
@@ -81,6 +82,10 @@ pub(crate) struct RecordFailure {
 impl QueryId for RecordFailure {
     type QueryId = Self;
     const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for RecordFailure {
+    type SqlType = Nullable<Timestamptz>;
 }
 
 impl QueryFragment<Pg> for RecordFailure {
@@ -99,7 +104,8 @@ impl QueryFragment<Pg> for RecordFailure {
              ON CONFLICT (source_id) DO UPDATE SET
                  probed_at = EXCLUDED.probed_at,
                  error = EXCLUDED.error,
-                 consecutive_failures = source_probe_status.consecutive_failures + 1",
+                 consecutive_failures = source_probe_status.consecutive_failures + 1
+             RETURNING last_success_at",
         );
         Ok(())
     }

@@ -109,20 +109,19 @@ impl WalObservationRepository for PgWalObservationRepository {
         source_id: SourceId,
         failed_at: DateTime<Utc>,
         error: &str,
-    ) -> Result<(), WalObservationRepositoryError> {
+    ) -> Result<Option<DateTime<Utc>>, WalObservationRepositoryError> {
         let query = RecordFailure {
             source_id: source_id.get(),
             failed_at,
             error: error.to_owned(),
         };
-        let result: Result<usize, DbError> = async {
+        let result: Result<Option<DateTime<Utc>>, DbError> = async {
             let mut conn = self.pool.get().await?;
-            Ok(query.execute(&mut conn).await?)
+            Ok(query.get_result(&mut conn).await?)
         }
         .await
         .while_doing("recording a failed probe");
-        result.map_err(|e| to_port_error(e, Some(source_id)))?;
-        Ok(())
+        result.map_err(|e| to_port_error(e, Some(source_id)))
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]

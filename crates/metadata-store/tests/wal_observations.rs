@@ -231,10 +231,11 @@ async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them
     let start = now() - Duration::minutes(10);
 
     // A failure before any success leaves nothing to keep.
-    store
+    let kept = store
         .record_failure(source, start, "connection refused")
         .await
         .unwrap();
+    assert_eq!(kept, None);
     let status = store.status(source).await.unwrap().unwrap();
     assert_eq!(
         (
@@ -260,10 +261,15 @@ async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them
     );
 
     for (minute, message) in [(2, "timeout"), (3, "password authentication failed")] {
-        store
+        let kept = store
             .record_failure(source, start + Duration::minutes(minute), message)
             .await
             .unwrap();
+        assert_eq!(
+            kept,
+            Some(success_at),
+            "the last success is returned as kept"
+        );
     }
     let failing = store.status(source).await.unwrap().unwrap();
     assert_eq!(

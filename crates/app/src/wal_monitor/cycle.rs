@@ -318,7 +318,7 @@ mod tests {
             .expect_record_failure()
             .withf(|id, _, _| *id == SourceId::new(2))
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _| Ok(None));
         mocks.wal_probe.expect_probe().returning(|source| {
             if source.id == SourceId::new(2) {
                 Err(WalProbeError::Query {

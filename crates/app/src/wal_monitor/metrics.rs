@@ -167,7 +167,6 @@ mod tests {
     use metrics::{SharedString, Unit as MetricUnit};
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
     use metrics_util::CompositeKey;
-    use rosetta_domain::ProbeStatus;
 
     use super::*;
     use crate::fixtures::{long_ago, wal_reading, Mocks};
@@ -267,17 +266,8 @@ mod tests {
         mocks
             .wal_observations
             .expect_record_failure()
-            .returning(|_, _, _| Ok(()));
-        mocks.wal_observations.expect_status().returning(|id| {
-            Ok(Some(ProbeStatus {
-                source_id: id,
-                probed_at: long_ago(),
-                error: Some("refused".to_owned()),
-                consecutive_failures: 1,
-                last_success_at: Some(long_ago()),
-                last_reading: None,
-            }))
-        });
+            .returning(|_, _, _| Ok(Some(long_ago())));
+        mocks.wal_observations.expect_status().never();
         mocks
     }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::anyhow;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use rosetta_domain::ports::{WalObservationRepositoryError, WalProbeError};
 use rosetta_domain::{Source, WalReading};
 use tokio::time::Instant;
@@ -35,8 +35,10 @@ impl WalMonitor {
                 let recorded = observations
                     .record_failure(source.id, Utc::now(), &error.to_string())
                     .await;
-                metrics::probe_failed(&source, self.last_success_at(&source).await);
-                outcome_of(recorded, Outcome::Failed)
+                // This process may have started since the last success: the store knows it.
+                let last_success_at = recorded.as_ref().ok().copied().flatten();
+                metrics::probe_failed(&source, last_success_at);
+                outcome_of(recorded.map(|_| ()), Outcome::Failed)
             }
         }
     }
@@ -93,18 +95,6 @@ impl WalMonitor {
             });
         metrics::probe_took(source.id, started.elapsed());
         probed
-    }
-
-    /// When a probe of `source` last succeeded, as stored (this process may not have seen it
-    /// succeed: it may have started since). Only for metrics: `None` when it cannot be read.
-    async fn last_success_at(&self, source: &Source) -> Option<DateTime<Utc>> {
-        match self.rosetta.wal_observations.status(source.id).await {
-            Ok(status) => status.and_then(|status| status.last_success_at),
-            Err(error) => {
-                tracing::debug!(error = ?error, "cannot read the last success for metrics");
-                None
-            }
-        }
     }
 }
 
@@ -227,7 +217,7 @@ mod tests {
                     && !error.contains("hunter2")
             })
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _| Ok(None));
         let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
         let start = Instant::now();
 
@@ -251,7 +241,7 @@ mod tests {
             .expect_record_failure()
             .withf(|_, _, error| error == "probe of db.internal:5432 abandoned after 30s")
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _| Ok(None));
         let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
 
         let report = monitor.run_cycle().await.unwrap();
@@ -267,7 +257,7 @@ mod tests {
             .expect_record_failure()
             .withf(|_, _, error| error == "probe of db.internal:5432 abandoned after 30s")
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _| Ok(None));
         let probe = SlowProbe::new(|_, _| (Duration::from_secs(600), Ok(wal_reading())));
         let monitor = mocks
             .into_rosetta_with_probe(probe.clone())
@@ -289,7 +279,7 @@ mod tests {
             .wal_observations
             .expect_record_failure()
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _| Ok(None));
         // 2 s of backoff and 30 s of probe do not fit in 5 s.
         let settings = MonitorSettings {
             interval: Duration::from_secs(5),
@@ -312,7 +302,7 @@ mod tests {
             .expect_record_failure()
             .withf(|_, _, error| error.ends_with("(attempt 3)"))
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|_, _, _| Ok(None));
         let settings = MonitorSettings {
             interval: Duration::from_secs(40),
             ..MonitorSettings::default()

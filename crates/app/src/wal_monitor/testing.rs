@@ -18,14 +18,9 @@ pub fn sources(count: i64) -> Vec<Source> {
 }
 
 /// Mocks for a claimed cycle over `listed`: the claim is granted and released any number of
-/// times, pruning deletes nothing, the sources fit in one page, and none has succeeded before
-/// (a failed probe reads that for its metrics).
+/// times, pruning deletes nothing, and the sources fit in one page.
 pub fn claimed_cycle(listed: Vec<Source>) -> Mocks {
     let mut mocks = Mocks::default();
-    mocks
-        .wal_observations
-        .expect_status()
-        .returning(|_| Ok(None));
     mocks
         .monitor_lock
         .expect_try_begin_cycle()

@@ -38,7 +38,8 @@ pub trait WalObservationRepository: Send + Sync {
     ) -> Result<(), WalObservationRepositoryError>;
 
     /// Keeps a failed probe as the source's latest outcome: `error` (a message without
-    /// secrets), one more consecutive failure; the last successful reading stays.
+    /// secrets), one more consecutive failure; the last successful reading stays. Returns when
+    /// a probe of the source last succeeded, if ever, as kept.
     ///
     /// # Errors
     ///
@@ -48,7 +49,7 @@ pub trait WalObservationRepository: Send + Sync {
         source_id: SourceId,
         failed_at: DateTime<Utc>,
         error: &str,
-    ) -> Result<(), WalObservationRepositoryError>;
+    ) -> Result<Option<DateTime<Utc>>, WalObservationRepositoryError>;
 
     /// The latest probe outcome of a source; `None` before its first probe (or when the source
     /// does not exist).
