@@ -58,10 +58,9 @@ impl SourceDiagnostics {
             true,
             true,
             format!(
-                "connected to database {} on {}:{} as {}",
+                "connected to database {} on {} as {}",
                 source.pg_database,
-                source.pg_host,
-                source.pg_port.get(),
+                source.address(),
                 source.pg_username
             ),
         )];

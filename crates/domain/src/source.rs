@@ -85,6 +85,11 @@ impl Source {
     pub fn slot_name(&self) -> String {
         slot_name(self.replication_id)
     }
+
+    /// `host:port`, as messages about the source's server name it (never with credentials).
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.pg_host, self.pg_port.get())
+    }
 }
 
 /// The replication slot name a replication id stands for: `rosetta_<replication_id>`.

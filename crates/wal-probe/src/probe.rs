@@ -43,7 +43,7 @@ impl PgWalProbe {
     /// As [`WalProbe::probe`].
     #[doc(hidden)]
     pub async fn connection_uses_tls(&self, source: &Source) -> Result<bool, WalProbeError> {
-        let host = host_label(source);
+        let host = source.address();
         self.within_deadline(host.clone(), async {
             let session = self.open(source, &host).await?;
             let outcome = session
@@ -113,7 +113,7 @@ impl WalProbe for PgWalProbe {
         err(level = "info")
     )]
     async fn probe(&self, source: &Source) -> Result<WalReading, WalProbeError> {
-        let host = host_label(source);
+        let host = source.address();
         self.within_deadline(host.clone(), async {
             let session = self.open(source, &host).await?;
             let reading = query::read(&session.client, session.major_version, source, &host).await;
@@ -122,11 +122,6 @@ impl WalProbe for PgWalProbe {
         })
         .await
     }
-}
-
-/// `host:port`, as errors name a source.
-fn host_label(source: &Source) -> String {
-    format!("{}:{}", source.pg_host, source.pg_port.get())
 }
 
 /// The driver's configuration for probing `source`.
@@ -230,6 +225,6 @@ mod tests {
 
     #[test]
     fn errors_name_the_source_as_host_and_port() {
-        assert_eq!(host_label(&source()), "db.example.internal:6543");
+        assert_eq!(source().address(), "db.example.internal:6543");
     }
 }

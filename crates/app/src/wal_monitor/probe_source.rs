@@ -89,7 +89,7 @@ impl WalMonitor {
             .await
             .unwrap_or_else(|_| {
                 Err(WalProbeError::TimedOut {
-                    host: format!("{}:{}", source.pg_host, source.pg_port.get()),
+                    host: source.address(),
                     after,
                 })
             });
