@@ -1,5 +1,8 @@
 //! Logs: `tracing` events as text or JSON lines on standard error.
 
+use std::ffi::OsStr;
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
@@ -23,12 +26,24 @@ pub fn filter(level: &str) -> String {
     directives.join(",")
 }
 
+/// Whether text lines are coloured: only when they go to a terminal, and never when `NO_COLOR`
+/// is set to anything but the empty string (<https://no-color.org>). A file or a pipe gets
+/// plain text, so that log collectors and `grep` see no escape codes.
+pub fn use_colour(to_terminal: bool, no_color: Option<&OsStr>) -> bool {
+    to_terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
 /// Installs the global subscriber. `level` is a `tracing` filter (`info`,
 /// `rosetta=debug,info`, …). Calling it twice keeps the first subscriber.
 pub fn init(level: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter(level)).unwrap_or_else(|_| EnvFilter::new("info"));
+    let colour = use_colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -39,6 +54,15 @@ pub fn init(level: &str, format: LogFormat) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(use_colour(true, Some(OsStr::new(""))));
+        assert!(!use_colour(true, Some(OsStr::new("1"))));
+        assert!(!use_colour(false, None));
+        assert!(!use_colour(false, Some(OsStr::new("1"))));
+    }
 
     #[test]
     fn the_driver_never_logs_below_info() {

@@ -1,5 +1,6 @@
 //! `rosetta serve` as a process: secrets stay out of its logs even at the most verbose level,
-//! requests are logged, and SIGTERM lets an in-flight request finish before it exits.
+//! requests are logged, SIGTERM lets an in-flight request finish before it exits, and logs
+//! written to a pipe carry no colour codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -21,7 +22,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start(db: &TestDb, port: u16) -> Child {
+fn start(db: &TestDb, port: u16, log_format: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_rosetta"))
         .arg("serve")
         .env("DATABASE_URL", db.url())
@@ -29,7 +30,8 @@ fn start(db: &TestDb, port: u16) -> Child {
         .env("PORT", port.to_string())
         .env("HTTP_WORKERS", "1")
         .env("LOG_LEVEL", "trace")
-        .env("LOG_FORMAT", "json")
+        .env("LOG_FORMAT", log_format)
+        .env_remove("NO_COLOR")
         // A configured key: without one, serve would write a key file in the working directory.
         .env(
             "ROSETTA_ENCRYPTION_KEYS",
@@ -76,7 +78,7 @@ fn terminate(child: &Child) {
 async fn secrets_stay_out_of_the_logs_and_sigterm_lets_requests_finish() {
     let db = TestDb::new().await;
     let port = free_port();
-    let mut child = start(&db, port);
+    let mut child = start(&db, port, "json");
     // Drain the logs as they come, so that a full pipe never blocks the server.
     let mut stderr = child.stderr.take().unwrap();
     let logs = std::thread::spawn(move || {
@@ -159,4 +161,29 @@ async fn secrets_stay_out_of_the_logs_and_sigterm_lets_requests_finish() {
         "{line}"
     );
     assert!(logs.contains("stopped"), "no clean stop in the logs");
+}
+
+#[tokio::test]
+async fn text_logs_written_to_a_pipe_carry_no_colour_codes() {
+    let db = TestDb::new().await;
+    let port = free_port();
+    let mut child = start(&db, port, "text");
+    let mut stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut logs = String::new();
+        stderr.read_to_string(&mut logs).unwrap();
+        logs
+    });
+    wait_until_serving(port);
+    let health = request(port, "GET", "/health", None);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    terminate(&child);
+    assert!(child.wait().unwrap().success());
+
+    let logs = logs.join().unwrap();
+    assert!(logs.contains("serving the API"), "{logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "escape codes in piped logs:\n{logs}"
+    );
 }

@@ -3,8 +3,9 @@
 //! Once per test process, a template database holding the migrated schema is made (or found,
 //! when an earlier run made it from the same migrations); each [`TestDb`] is then a
 //! `CREATE DATABASE … TEMPLATE` copy of it, dropped when the `TestDb` is dropped, even when the
-//! test panics. The server is the one `DATABASE_URL` names (default
-//! `postgres://postgres@127.0.0.1:5432`); only its host, port and credentials are used.
+//! test panics. The server is the one `DATABASE_URL` names (`scripts/test.sh` sets
+//! `postgres://postgres@127.0.0.1:5432`); only its host, port and credentials are used. Without
+//! `DATABASE_URL` every test fails at once, saying how to set it, rather than guessing a server.
 //!
 //! The template, `rosetta_tpl_<fingerprint of migrations/>`, is kept between runs like a build
 //! cache and replaced when the migrations change. Test databases left by a run that was killed
@@ -22,8 +23,10 @@ use rosetta_metadata_store::{build_pool, DbPool, PoolSettings};
 use tokio::sync::OnceCell;
 use url::Url;
 
-/// The server tests use when `DATABASE_URL` is not set.
-pub const DEFAULT_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
+/// What to do when `DATABASE_URL` is missing, said in the error.
+const MISSING_URL: &str = "DATABASE_URL is not set: the tests need a PostgreSQL server to make \
+their databases on. Run scripts/test.sh (it starts the local PostgreSQL and sets DATABASE_URL), \
+or export DATABASE_URL=postgres://postgres@127.0.0.1:5432 (a role that may create databases)";
 
 const TEMPLATE_PREFIX: &str = "rosetta_tpl_";
 const TEST_DB_PREFIX: &str = "rosetta_test_";
@@ -39,9 +42,9 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 ///
 /// # Errors
 ///
-/// When `DATABASE_URL` is not a valid URL.
+/// When `DATABASE_URL` is not set or not a valid URL.
 pub fn database_url(database: &str) -> anyhow::Result<String> {
-    let server = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_owned());
+    let server = std::env::var("DATABASE_URL").map_err(|_| anyhow!(MISSING_URL))?;
     let mut url = Url::parse(&server).map_err(|e| anyhow!("DATABASE_URL is not a URL: {e}"))?;
     url.set_path(&format!("/{database}"));
     Ok(url.into())

@@ -87,11 +87,7 @@ impl PgWalProbe {
                 })
             }
         };
-        let target = Target {
-            host: source.pg_host.as_str(),
-            port: source.pg_port.get(),
-            connect_timeout: self.settings.connect_timeout,
-        };
+        let target = target(source, &self.settings);
         match connector {
             Some(connector) => Session::open(&config, target, connector, host).await,
             None => Session::open(&config, target, NoTls, host).await,
@@ -124,7 +120,18 @@ impl WalProbe for PgWalProbe {
     }
 }
 
-/// The driver's configuration for probing `source`.
+/// Where a probe of `source` connects, and how long opening the socket may take.
+fn target<'a>(source: &'a Source, settings: &ProbeSettings) -> Target<'a> {
+    Target {
+        host: source.pg_host.as_str(),
+        port: source.pg_port.get(),
+        connect_timeout: settings.connect_timeout,
+    }
+}
+
+/// The driver's configuration for logging in to `source` on a socket the probe opened itself
+/// (`connect_raw` reads only the login fields and the TLS mode; the host, port and connect
+/// timeout are the [`Target`]'s).
 ///
 /// `application_name` lets the source's DBA tell the probe apart in `pg_stat_activity`;
 /// `statement_timeout` makes the server cancel a stuck probe query even after the probe has
@@ -132,12 +139,9 @@ impl WalProbe for PgWalProbe {
 fn connection_config(source: &Source, settings: &ProbeSettings) -> Config {
     let mut config = Config::new();
     config
-        .host(source.pg_host.as_str())
-        .port(source.pg_port.get())
         .dbname(source.pg_database.as_str())
         .user(source.pg_username.as_str())
         .application_name(format!("rosetta-probe:{}", source.id))
-        .connect_timeout(settings.connect_timeout)
         .options(format!(
             "-c statement_timeout={}",
             settings.statement_timeout.as_millis()
@@ -185,15 +189,21 @@ mod tests {
             statement_timeout: Duration::from_millis(2500),
             probe_timeout: Duration::from_secs(9),
         };
-        let config = connection_config(&source(), &settings);
+        let source = source();
+        let config = connection_config(&source, &settings);
         assert_eq!(config.get_application_name(), Some("rosetta-probe:42"));
         assert_eq!(config.get_options(), Some("-c statement_timeout=2500"));
-        assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(3)));
         assert_eq!(config.get_dbname(), Some("shop"));
         assert_eq!(config.get_user(), Some("replicator"));
-        assert_eq!(config.get_ports(), &[6543]);
         assert_eq!(config.get_password(), Some(&b"hunter2-secret"[..]));
         assert!(!format!("{config:?}").contains("hunter2"));
+        // The socket is the probe's own: where it goes and how long it may take are the
+        // target's, which is what `Session::open` connects to.
+        let target = target(&source, &settings);
+        assert_eq!(
+            (target.host, target.port, target.connect_timeout),
+            ("db.example.internal", 6543, Duration::from_secs(3))
+        );
     }
 
     #[test]

@@ -170,6 +170,9 @@ impl AsyncWrite for ServerSocket {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
@@ -179,25 +182,31 @@ mod tests {
     async fn a_shutdown_ends_only_when_the_peer_has_closed() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let peer = tokio::spawn(async move {
-            let (mut conn, _) = listener.accept().await.unwrap();
-            let mut received = Vec::new();
-            conn.read_to_end(&mut received).await.unwrap();
-            // Still here after our side shut: the shutdown below must not have returned yet.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            conn.write_all(b"bye").await.unwrap();
-            drop(conn);
-            received
+        let shut = Arc::new(AtomicBool::new(false));
+        let peer = tokio::spawn({
+            let shut = Arc::clone(&shut);
+            async move {
+                let (mut conn, _) = listener.accept().await.unwrap();
+                let mut received = Vec::new();
+                conn.read_to_end(&mut received).await.unwrap();
+                // Our side has shut its half; its shutdown must still be waiting for ours.
+                tokio::task::yield_now().await;
+                let returned_early = shut.load(Ordering::SeqCst);
+                conn.write_all(b"bye").await.unwrap();
+                drop(conn);
+                (received, returned_early)
+            }
         });
         let socket = ServerSocket::connect("127.0.0.1", port, Duration::from_secs(5))
             .await
             .unwrap();
         let mut stream = ClosingStream::new(socket);
         stream.write_all(b"X").await.unwrap();
-        let started = tokio::time::Instant::now();
         stream.shutdown().await.unwrap();
-        assert!(started.elapsed() >= Duration::from_millis(200));
-        assert_eq!(peer.await.unwrap(), b"X");
+        shut.store(true, Ordering::SeqCst);
+        let (received, returned_early) = peer.await.unwrap();
+        assert_eq!(received, b"X");
+        assert!(!returned_early, "shutdown returned before the peer closed");
     }
 
     #[tokio::test]
