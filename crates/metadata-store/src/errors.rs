@@ -36,6 +36,14 @@ impl From<DieselError> for DbError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => Self::Unavailable(anyhow!("lost the connection: {}", info.message())),
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_operator_intervention(info.message()) =>
+            {
+                Self::Unavailable(anyhow!(
+                    "the server stopped the statement: {}",
+                    info.message()
+                ))
+            }
             other => Self::Other(other.into()),
         }
     }
@@ -45,6 +53,25 @@ impl From<PoolError> for DbError {
     fn from(error: PoolError) -> Self {
         Self::Unavailable(anyhow!("no metadata database connection: {error}"))
     }
+}
+
+/// Whether a server error is one of SQLSTATE class 57, "operator intervention": the server
+/// shutting down or restarting (`57P01`, `57P02`, `57P03`), the backend terminated by an
+/// administrator or a timeout (`57P01`, `57P05`), the statement cancelled (`57014`). The database
+/// is unavailable then, as when the connection is lost, not failing.
+///
+/// diesel-async 0.9 keeps only the server's message of an error whose kind diesel does not
+/// name (the SQLSTATE is dropped), so the class is recognised by the messages PostgreSQL sends
+/// for it. They are the English ones: a server with another `lc_messages` makes these errors
+/// `Other` again, as they were before.
+fn is_operator_intervention(message: &str) -> bool {
+    [
+        "terminating connection ",
+        "the database system is ",
+        "canceling statement due to ",
+    ]
+    .iter()
+    .any(|prefix| message.starts_with(prefix))
 }
 
 /// Whether a unique constraint is the one on a table's `name` (`<table>_name_key`).

@@ -6,6 +6,7 @@ mod auth;
 mod cors;
 mod destinations;
 mod errors;
+mod faults;
 mod health;
 mod helpers;
 mod metrics_endpoint;
