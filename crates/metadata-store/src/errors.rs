@@ -100,3 +100,29 @@ impl<T> Context for Result<T, DbError> {
         self.map_err(|e| e.while_doing(what))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_own_interventions_are_unavailability_and_nothing_else_is() {
+        for message in [
+            "terminating connection due to administrator command",
+            "terminating connection because of crash of another server process",
+            "terminating connection due to idle-session timeout",
+            "the database system is shutting down",
+            "the database system is starting up",
+            "canceling statement due to statement timeout",
+        ] {
+            assert!(is_operator_intervention(message), "{message}");
+        }
+        for message in [
+            "relation \"sources\" does not exist",
+            "value too long for type character varying(255)",
+            "invalid input syntax for type bigint: \"x\"",
+        ] {
+            assert!(!is_operator_intervention(message), "{message}");
+        }
+    }
+}
