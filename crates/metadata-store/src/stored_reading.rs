@@ -38,7 +38,7 @@ struct StoredWalDirectory {
 }
 
 /// Keys and JSON types must stay in step with the `jsonb_to_recordset` column list in
-/// `wal_observations.rs`.
+/// `probe_statements.rs`.
 #[derive(Serialize, Deserialize)]
 struct StoredSlot {
     name: String,
