@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use rosetta_domain::ports::{
     DestinationRepositoryError, MonitorLockError, PipelineRepositoryError, SourceRepositoryError,
-    WalMetricRepositoryError, WalObservationRepositoryError, WalProbeError,
+    WalHistoryError,
 };
 use rosetta_domain::{EntityKind, PipelineRef};
 
@@ -46,9 +46,6 @@ pub enum AppError {
     /// The metadata database cannot be reached.
     #[error("the metadata database is unavailable")]
     Unavailable(#[source] anyhow::Error),
-    /// A source database could not be probed (unreachable, login refused, timed out, …).
-    #[error("the source database could not be probed")]
-    ProbeFailed(#[source] WalProbeError),
     /// Anything else: a bug or an unexpected state, to be logged and answered generically.
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
@@ -141,28 +138,15 @@ impl From<PipelineRepositoryError> for AppError {
     }
 }
 
-impl From<WalMetricRepositoryError> for AppError {
-    fn from(error: WalMetricRepositoryError) -> Self {
+impl From<WalHistoryError> for AppError {
+    fn from(error: WalHistoryError) -> Self {
         match error {
-            WalMetricRepositoryError::SourceMissing(id) => Self::NotFound {
+            WalHistoryError::SourceMissing(id) => Self::NotFound {
                 entity: EntityKind::Source,
                 id: id.get(),
             },
-            WalMetricRepositoryError::Unavailable(cause) => Self::Unavailable(cause),
-            WalMetricRepositoryError::Unknown(cause) => Self::Unknown(cause),
-        }
-    }
-}
-
-impl From<WalObservationRepositoryError> for AppError {
-    fn from(error: WalObservationRepositoryError) -> Self {
-        match error {
-            WalObservationRepositoryError::SourceMissing(id) => Self::NotFound {
-                entity: EntityKind::Source,
-                id: id.get(),
-            },
-            WalObservationRepositoryError::Unavailable(cause) => Self::Unavailable(cause),
-            WalObservationRepositoryError::Unknown(cause) => Self::Unknown(cause),
+            WalHistoryError::Unavailable(cause) => Self::Unavailable(cause),
+            WalHistoryError::Unknown(cause) => Self::Unknown(cause),
         }
     }
 }
@@ -173,12 +157,6 @@ impl From<MonitorLockError> for AppError {
             MonitorLockError::Unavailable(cause) => Self::Unavailable(cause),
             MonitorLockError::Unknown(cause) => Self::Unknown(cause),
         }
-    }
-}
-
-impl From<WalProbeError> for AppError {
-    fn from(error: WalProbeError) -> Self {
-        Self::ProbeFailed(error)
     }
 }
 
@@ -269,12 +247,7 @@ mod tests {
             AppError::from(PipelineRepositoryError::Unavailable(anyhow!(
                 "pool timed out"
             ))),
-            AppError::from(WalMetricRepositoryError::Unavailable(anyhow!(
-                "pool timed out"
-            ))),
-            AppError::from(WalObservationRepositoryError::Unavailable(anyhow!(
-                "pool timed out"
-            ))),
+            AppError::from(WalHistoryError::Unavailable(anyhow!("pool timed out"))),
             AppError::from(MonitorLockError::Unavailable(anyhow!("pool timed out"))),
         ];
         for error in errors {
@@ -347,19 +320,10 @@ mod tests {
             }
         ));
         assert!(matches!(
-            AppError::from(WalMetricRepositoryError::SourceMissing(SourceId::new(9))),
+            AppError::from(WalHistoryError::SourceMissing(SourceId::new(9))),
             AppError::NotFound {
                 entity: EntityKind::Source,
                 id: 9
-            }
-        ));
-        assert!(matches!(
-            AppError::from(WalObservationRepositoryError::SourceMissing(SourceId::new(
-                10
-            ))),
-            AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 10
             }
         ));
     }
@@ -368,9 +332,7 @@ mod tests {
     fn unexpected_store_errors_stay_unknown() {
         let error = AppError::from(PipelineRepositoryError::Unknown(anyhow!("bad row")));
         assert!(matches!(error, AppError::Unknown(_)));
-        let error = AppError::from(WalMetricRepositoryError::Unknown(anyhow!("bad row")));
-        assert!(matches!(error, AppError::Unknown(_)));
-        let error = AppError::from(WalObservationRepositoryError::Unknown(anyhow!("bad row")));
+        let error = AppError::from(WalHistoryError::Unknown(anyhow!("bad row")));
         assert!(matches!(error, AppError::Unknown(_)));
         let error = AppError::from(MonitorLockError::Unknown(anyhow!("bad row")));
         assert!(matches!(error, AppError::Unknown(_)));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rosetta_domain::ports::{
     MockDestinationRepository, MockMonitorLock, MockPipelineRepository, MockSourceRepository,
-    MockWalMetricRepository, MockWalObservationRepository, MockWalProbe, WalProbe,
+    MockWalHistory, MockWalProbe, WalProbe,
 };
 use rosetta_domain::{
     Destination, DestinationConfig, DestinationId, Limit, MetadataChange, Name, NewSource,
@@ -23,8 +23,7 @@ pub struct Mocks {
     pub sources: MockSourceRepository,
     pub destinations: MockDestinationRepository,
     pub pipelines: MockPipelineRepository,
-    pub wal_metrics: MockWalMetricRepository,
-    pub wal_observations: MockWalObservationRepository,
+    pub wal_history: MockWalHistory,
     pub monitor_lock: MockMonitorLock,
     pub wal_probe: MockWalProbe,
 }
@@ -42,8 +41,7 @@ impl Mocks {
             sources: Arc::new(self.sources),
             destinations: Arc::new(self.destinations),
             pipelines: Arc::new(self.pipelines),
-            wal_metrics: Arc::new(self.wal_metrics),
-            wal_observations: Arc::new(self.wal_observations),
+            wal_history: Arc::new(self.wal_history),
             monitor_lock: Arc::new(self.monitor_lock),
             wal_probe,
         })

@@ -19,8 +19,8 @@
 //!
 //! use rosetta_app::{AppError, MonitorSettings, Ports, Rosetta};
 //! use rosetta_domain::ports::{
-//!     DestinationRepository, MonitorLock, PipelineRepository, SourceRepository,
-//!     WalMetricRepository, WalObservationRepository, WalProbe,
+//!     DestinationRepository, MonitorLock, PipelineRepository, SourceRepository, WalHistory,
+//!     WalProbe,
 //! };
 //! use rosetta_domain::{PipelineId, PipelineStatus};
 //!
@@ -28,8 +28,7 @@
 //!     sources: Arc<dyn SourceRepository>,
 //!     destinations: Arc<dyn DestinationRepository>,
 //!     pipelines: Arc<dyn PipelineRepository>,
-//!     wal_metrics: Arc<dyn WalMetricRepository>,
-//!     wal_observations: Arc<dyn WalObservationRepository>,
+//!     wal_history: Arc<dyn WalHistory>,
 //!     monitor_lock: Arc<dyn MonitorLock>,
 //!     wal_probe: Arc<dyn WalProbe>,
 //! ) -> Rosetta {
@@ -37,8 +36,7 @@
 //!         sources,
 //!         destinations,
 //!         pipelines,
-//!         wal_metrics,
-//!         wal_observations,
+//!         wal_history,
 //!         monitor_lock,
 //!         wal_probe,
 //!     })
@@ -72,8 +70,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use rosetta_domain::ports::{
-    DestinationRepository, MonitorLock, PipelineRepository, SourceRepository, WalMetricRepository,
-    WalObservationRepository, WalProbe,
+    DestinationRepository, MonitorLock, PipelineRepository, SourceRepository, WalHistory, WalProbe,
 };
 use rosetta_domain::WalThresholds;
 
@@ -100,10 +97,9 @@ pub struct Ports {
     pub destinations: Arc<dyn DestinationRepository>,
     /// The store of pipelines and their runtime metadata.
     pub pipelines: Arc<dyn PipelineRepository>,
-    /// The store of WAL samples.
-    pub wal_metrics: Arc<dyn WalMetricRepository>,
-    /// The store of what the WAL monitor observes (slot samples, latest probe outcomes).
-    pub wal_observations: Arc<dyn WalObservationRepository>,
+    /// The WAL history of sources: what the WAL monitor observes (WAL and slot samples,
+    /// latest probe outcomes), read back by the API.
+    pub wal_history: Arc<dyn WalHistory>,
     /// The claim on WAL monitor cycles shared by the instances of one metadata database.
     pub monitor_lock: Arc<dyn MonitorLock>,
     /// What reads WAL figures from source databases.
@@ -116,8 +112,7 @@ pub struct Rosetta {
     sources: Arc<dyn SourceRepository>,
     destinations: Arc<dyn DestinationRepository>,
     pipelines: Arc<dyn PipelineRepository>,
-    wal_metrics: Arc<dyn WalMetricRepository>,
-    wal_observations: Arc<dyn WalObservationRepository>,
+    wal_history: Arc<dyn WalHistory>,
     monitor_lock: Arc<dyn MonitorLock>,
     wal_probe: Arc<dyn WalProbe>,
     wal_thresholds: WalThresholds,
@@ -130,8 +125,7 @@ impl Rosetta {
             sources,
             destinations,
             pipelines,
-            wal_metrics,
-            wal_observations,
+            wal_history,
             monitor_lock,
             wal_probe,
         } = ports;
@@ -139,8 +133,7 @@ impl Rosetta {
             sources,
             destinations,
             pipelines,
-            wal_metrics,
-            wal_observations,
+            wal_history,
             monitor_lock,
             wal_probe,
             wal_thresholds: WalThresholds::default(),

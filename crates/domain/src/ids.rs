@@ -58,8 +58,6 @@ pub enum EntityKind {
     Destination,
     /// A source connected to a destination.
     Pipeline,
-    /// A WAL size sample.
-    WalMetric,
 }
 
 impl EntityKind {
@@ -69,7 +67,6 @@ impl EntityKind {
             Self::Source => "Source",
             Self::Destination => "Destination",
             Self::Pipeline => "Pipeline",
-            Self::WalMetric => "WalMetric",
         }
     }
 }

@@ -58,4 +58,4 @@ pub use values::{
     DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId, Secret,
     SslMode, Text,
 };
-pub use wal::{NewWalMetric, WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};
+pub use wal::{WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};

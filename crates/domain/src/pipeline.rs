@@ -90,18 +90,12 @@ impl InitialPipelineStatus {
         }
     }
 
-    /// The change that creates a pipeline in this status: the same side effects as the matching
-    /// action on an existing pipeline.
-    pub fn change(self, now: DateTime<Utc>) -> StatusChange {
+    /// The runtime state a pipeline created in this status starts in, as the matching action
+    /// would leave an existing pipeline: `RUNNING` when started, `PAUSED` when paused.
+    pub const fn metadata_status(self) -> PipelineMetadataStatus {
         match self {
-            Self::Start => StatusChange {
-                status: PipelineStatus::Start,
-                metadata: MetadataChange::Run { started_at: now },
-            },
-            Self::Pause => StatusChange {
-                status: PipelineStatus::Pause,
-                metadata: MetadataChange::Pause,
-            },
+            Self::Start => PipelineMetadataStatus::Running,
+            Self::Pause => PipelineMetadataStatus::Paused,
         }
     }
 }
@@ -250,8 +244,9 @@ pub struct PipelineRef {
     pub name: Name,
 }
 
-/// What creating a pipeline needs. The use case turns the requested status into a
-/// [`StatusChange`] so that the metadata starts consistent with it.
+/// What creating a pipeline needs. Its status can only be one a pipeline is created with, and
+/// its metadata follows from it ([`InitialPipelineStatus::metadata_status`],
+/// [`NewPipeline::last_start_at`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPipeline {
     /// Its unique name.
@@ -260,8 +255,21 @@ pub struct NewPipeline {
     pub source_id: SourceId,
     /// The destination it delivers to.
     pub destination_id: DestinationId,
-    /// Its initial status and metadata.
-    pub initial: StatusChange,
+    /// The status it is created with: `START` or `PAUSE`.
+    pub status: InitialPipelineStatus,
+    /// When it was asked for: the start time of a pipeline created started.
+    pub requested_at: DateTime<Utc>,
+}
+
+impl NewPipeline {
+    /// When it last started, as its metadata starts: at `requested_at` when created started,
+    /// never when created paused.
+    pub fn last_start_at(&self) -> Option<DateTime<Utc>> {
+        match self.status {
+            InitialPipelineStatus::Start => Some(self.requested_at),
+            InitialPipelineStatus::Pause => None,
+        }
+    }
 }
 
 /// A partial update of a pipeline: `None` keeps the stored value. A status change carries its
@@ -339,5 +347,46 @@ mod tests {
         }
         assert!("start".parse::<PipelineStatus>().is_err());
         assert!(InitialPipelineStatus::try_from(PipelineStatus::Refresh).is_err());
+    }
+
+    #[test]
+    fn a_new_pipeline_starts_as_the_matching_action_would_leave_it() {
+        let now = Utc::now();
+        for (status, running, last_start_at) in [
+            (
+                InitialPipelineStatus::Start,
+                PipelineMetadataStatus::Running,
+                Some(now),
+            ),
+            (
+                InitialPipelineStatus::Pause,
+                PipelineMetadataStatus::Paused,
+                None,
+            ),
+        ] {
+            let new = NewPipeline {
+                name: Name::parse("orders").unwrap(),
+                source_id: SourceId::new(1),
+                destination_id: DestinationId::new(2),
+                status,
+                requested_at: now,
+            };
+            assert_eq!(new.status.metadata_status(), running);
+            assert_eq!(new.last_start_at(), last_start_at);
+            // The same as moving an existing pipeline there from the other status.
+            let other = match status {
+                InitialPipelineStatus::Start => PipelineStatus::Pause,
+                InitialPipelineStatus::Pause => PipelineStatus::Start,
+            };
+            let change = status.status().change_from(other, now).unwrap();
+            let expected = match change.metadata {
+                MetadataChange::Run { started_at } => {
+                    (PipelineMetadataStatus::Running, Some(started_at))
+                }
+                MetadataChange::Pause => (PipelineMetadataStatus::Paused, None),
+                MetadataChange::Unchanged => unreachable!("START and PAUSE change the metadata"),
+            };
+            assert_eq!((running, last_start_at), expected);
+        }
     }
 }

@@ -30,17 +30,6 @@ impl WalMetric {
     }
 }
 
-/// A sample to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewWalMetric {
-    /// The source sampled.
-    pub source_id: SourceId,
-    /// WAL position in bytes.
-    pub size_bytes: i64,
-    /// When it was sampled.
-    pub recorded_at: DateTime<Utc>,
-}
-
 /// Which samples to list, newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WalMetricQuery {

@@ -5,16 +5,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rosetta_domain::ports::{DestinationRepository, DestinationRepositoryError};
 use rosetta_domain::{
     DeleteMode, Destination, DestinationId, DestinationUpdate, Name, NewDestination, PageRequest,
 };
 
+use crate::conn::with_conn;
 use crate::crypto::SecretCipher;
 use crate::destination_config::{from_json, to_json, RowSecrets};
 use crate::endpoints::{delete_endpoint, Endpoint};
-use crate::errors::{is_name_key, Context, DbError};
+use crate::errors::{Context, DbError, Doing};
 use crate::row_ids::{next_id, SecretTable};
 use crate::schema::destinations;
 use crate::stored::stored;
@@ -58,6 +59,19 @@ pub(crate) struct DestinationRow {
 }
 
 impl DestinationRow {
+    /// The row of destination `id`, if any.
+    async fn find(
+        conn: &mut AsyncPgConnection,
+        id: DestinationId,
+    ) -> Result<Option<Self>, DbError> {
+        Ok(destinations::table
+            .find(id.get())
+            .select(Self::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
     /// The destination this row stores, its secrets decrypted; a secret that does not decrypt
     /// is an error naming the row and field, never a wrong value.
     pub(crate) fn into_destination(self, cipher: &SecretCipher) -> anyhow::Result<Destination> {
@@ -93,25 +107,6 @@ struct DestinationChanges<'a> {
     config: Option<serde_json::Value>,
 }
 
-fn to_port_error(
-    error: DbError,
-    id: Option<DestinationId>,
-    name: Option<&Name>,
-) -> DestinationRepositoryError {
-    match (error, id, name) {
-        (DbError::Unique(constraint), _, Some(name)) if is_name_key(&constraint) => {
-            DestinationRepositoryError::Duplicate(name.clone())
-        }
-        (DbError::NotFound, Some(id), _) => DestinationRepositoryError::NotFound(id),
-        (DbError::InUse(used_by), Some(id), _) => DestinationRepositoryError::InUse { id, used_by },
-        (DbError::Unavailable(e), ..) => DestinationRepositoryError::Unavailable(e),
-        (DbError::Other(e), ..) => DestinationRepositoryError::Unknown(e),
-        (other, ..) => {
-            DestinationRepositoryError::Unknown(anyhow::anyhow!("unexpected: {other:?}"))
-        }
-    }
-}
-
 #[async_trait]
 impl DestinationRepository for PgDestinationRepository {
     #[tracing::instrument(skip_all, fields(name = %destination.name), err(level = "info"))]
@@ -119,9 +114,9 @@ impl DestinationRepository for PgDestinationRepository {
         &self,
         destination: NewDestination,
     ) -> Result<Destination, DestinationRepositoryError> {
-        let result: Result<DestinationRow, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            let id = next_id(&mut conn, SecretTable::Destinations).await?;
+        let doing = Doing::new("inserting a destination").name(&destination.name);
+        let row = with_conn(&self.pool, doing, async |conn| {
+            let id = next_id(conn, SecretTable::Destinations).await?;
             let insert = DestinationInsert {
                 id,
                 name: destination.name.as_str(),
@@ -131,12 +126,10 @@ impl DestinationRepository for PgDestinationRepository {
             Ok(diesel::insert_into(destinations::table)
                 .values(insert)
                 .returning(DestinationRow::as_returning())
-                .get_result(&mut conn)
+                .get_result(conn)
                 .await?)
-        }
-        .await
-        .while_doing("inserting a destination");
-        let row = result.map_err(|e| to_port_error(e, None, Some(&destination.name)))?;
+        })
+        .await?;
         self.open(row)
     }
 
@@ -145,18 +138,11 @@ impl DestinationRepository for PgDestinationRepository {
         &self,
         id: DestinationId,
     ) -> Result<Option<Destination>, DestinationRepositoryError> {
-        let result: Result<Option<DestinationRow>, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            Ok(destinations::table
-                .find(id.get())
-                .select(DestinationRow::as_select())
-                .first(&mut conn)
-                .await
-                .optional()?)
-        }
-        .await
-        .while_doing("reading a destination");
-        let row = result.map_err(|e| to_port_error(e, Some(id), None))?;
+        let doing = Doing::new("reading a destination").destination(id);
+        let row = with_conn(&self.pool, doing, async |conn| {
+            DestinationRow::find(conn, id).await
+        })
+        .await?;
         row.map(|row| self.open(row)).transpose()
     }
 
@@ -165,19 +151,17 @@ impl DestinationRepository for PgDestinationRepository {
         &self,
         page: PageRequest,
     ) -> Result<Vec<Destination>, DestinationRepositoryError> {
-        let result: Result<Vec<DestinationRow>, DbError> = async {
-            let mut conn = self.pool.get().await?;
+        let doing = Doing::new("listing destinations");
+        let rows = with_conn(&self.pool, doing, async |conn| {
             Ok(destinations::table
                 .order(destinations::id)
                 .offset(page.skip())
                 .limit(page.limit().get().into())
                 .select(DestinationRow::as_select())
-                .load(&mut conn)
+                .load(conn)
                 .await?)
-        }
-        .await
-        .while_doing("listing destinations");
-        let rows = result.map_err(|e| to_port_error(e, None, None))?;
+        })
+        .await?;
         rows.into_iter().map(|row| self.open(row)).collect()
     }
 
@@ -187,37 +171,38 @@ impl DestinationRepository for PgDestinationRepository {
         id: DestinationId,
         update: DestinationUpdate,
     ) -> Result<Destination, DestinationRepositoryError> {
-        let result: Result<DestinationRow, DbError> = async {
-            let changes = DestinationChanges {
-                name: update.name.as_ref().map(Name::as_str),
-                kind: update
-                    .config
-                    .as_ref()
-                    .map(|c| c.destination_type().as_str()),
-                config: update
-                    .config
-                    .as_ref()
-                    .map(|config| to_json(config, self.secrets(id.get())))
-                    .transpose()
-                    .map_err(DbError::Other)?,
-            };
-            let mut conn = self.pool.get().await?;
+        let doing = Doing::new("updating a destination")
+            .destination(id)
+            .name(update.name.as_ref());
+        let config = update
+            .config
+            .as_ref()
+            .map(|config| to_json(config, self.secrets(id.get())))
+            .transpose()
+            .map_err(DbError::Other)
+            .while_doing(doing)?;
+        let changes = DestinationChanges {
+            name: update.name.as_ref().map(Name::as_str),
+            kind: update
+                .config
+                .as_ref()
+                .map(|c| c.destination_type().as_str()),
+            config,
+        };
+        let row = with_conn(&self.pool, doing, async |conn| {
             if update == DestinationUpdate::default() {
-                return Ok(destinations::table
-                    .find(id.get())
-                    .select(DestinationRow::as_select())
-                    .first(&mut conn)
-                    .await?);
+                // Nothing to set: an empty changeset is not valid SQL, so touch nothing.
+                return DestinationRow::find(conn, id)
+                    .await?
+                    .ok_or(DbError::NotFound);
             }
             Ok(diesel::update(destinations::table.find(id.get()))
                 .set((changes, destinations::updated_at.eq(diesel::dsl::now)))
                 .returning(DestinationRow::as_returning())
-                .get_result(&mut conn)
+                .get_result(conn)
                 .await?)
-        }
-        .await
-        .while_doing("updating a destination");
-        let row = result.map_err(|e| to_port_error(e, Some(id), update.name.as_ref()))?;
+        })
+        .await?;
         self.open(row)
     }
 
@@ -227,9 +212,6 @@ impl DestinationRepository for PgDestinationRepository {
         id: DestinationId,
         mode: DeleteMode,
     ) -> Result<(), DestinationRepositoryError> {
-        delete_endpoint(&self.pool, Endpoint::Destination(id), mode)
-            .await
-            .while_doing("deleting a destination")
-            .map_err(|e| to_port_error(e, Some(id), None))
+        Ok(delete_endpoint(&self.pool, Endpoint::Destination(id), mode).await?)
     }
 }

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rosetta_domain::{DeleteMode, DestinationId, Name, PipelineId, PipelineRef, SourceId};
 
-use crate::errors::DbError;
+use crate::conn::with_conn;
+use crate::errors::{DbError, Doing, Failed};
 use crate::schema::{destinations, pipelines, sources};
 use crate::stored::stored;
 use crate::DbPool;
@@ -15,6 +16,16 @@ use crate::DbPool;
 pub(crate) enum Endpoint {
     Source(SourceId),
     Destination(DestinationId),
+}
+
+impl Endpoint {
+    /// What deleting it is, as its port's errors say it.
+    fn deleting(self) -> Doing<'static> {
+        match self {
+            Self::Source(id) => Doing::new("deleting a source").source(id),
+            Self::Destination(id) => Doing::new("deleting a destination").destination(id),
+        }
+    }
 }
 
 /// The pipelines that use `endpoint`, ordered by id.
@@ -47,8 +58,20 @@ pub(crate) async fn delete_endpoint(
     pool: &DbPool,
     endpoint: Endpoint,
     mode: DeleteMode,
+) -> Result<(), Failed<'static>> {
+    with_conn(pool, endpoint.deleting(), async |conn| {
+        delete_with(conn, endpoint, mode).await
+    })
+    .await
+}
+
+/// [`delete_endpoint`] on one connection, which also lists the pipelines in the way when the
+/// foreign keys refuse.
+async fn delete_with(
+    conn: &mut AsyncPgConnection,
+    endpoint: Endpoint,
+    mode: DeleteMode,
 ) -> Result<(), DbError> {
-    let mut conn = pool.get().await?;
     let deleted = conn
         .transaction::<_, DbError, _>(async move |conn| {
             if mode == DeleteMode::Cascade {
@@ -86,9 +109,7 @@ pub(crate) async fn delete_endpoint(
     match deleted {
         Ok(0) => Err(DbError::NotFound),
         Ok(_) => Ok(()),
-        Err(DbError::ForeignKey(_)) => {
-            Err(DbError::InUse(pipeline_refs(&mut conn, endpoint).await?))
-        }
+        Err(DbError::ForeignKey(_)) => Err(DbError::InUse(pipeline_refs(conn, endpoint).await?)),
         Err(other) => Err(other),
     }
 }

@@ -4,9 +4,9 @@
 //! - [`build_pool`] makes the one pool the service shares, configured by [`PoolSettings`];
 //! - [`migrations`] creates the database if needed and applies the embedded migrations, without
 //!   libpq;
-//! - [`PgSourceRepository`], [`PgDestinationRepository`], [`PgPipelineRepository`],
-//!   [`PgWalMetricRepository`] and [`PgWalObservationRepository`] (the WAL monitor's samples
-//!   and each source's latest probe outcome) implement the domain's repository ports;
+//! - [`PgSourceRepository`], [`PgDestinationRepository`], [`PgPipelineRepository`] and
+//!   [`PgWalHistory`] (the WAL monitor's samples and each source's latest probe outcome)
+//!   implement the domain's repository ports;
 //! - [`SecretCipher`] encrypts source passwords and destination secrets at rest, each bound to
 //!   its table, row and field; [`reencrypt_secrets`] moves stored secrets to the newest key
 //!   (a rotation) or encrypts plaintext left by an older version;
@@ -18,6 +18,7 @@
 //! errors, foreign keys to a vanished source `SourceMissing`, a pool that cannot hand out a
 //! connection `Unavailable`.
 
+mod conn;
 mod connect;
 mod crypto;
 mod destination_config;
@@ -35,8 +36,7 @@ mod schema;
 mod sources;
 mod stored;
 mod stored_reading;
-mod wal_metrics;
-mod wal_observations;
+mod wal_history;
 
 pub use crypto::{CipherError, SecretCipher, SecretField};
 pub use destinations::PgDestinationRepository;
@@ -48,5 +48,4 @@ pub use rotation::{
     RotationReport,
 };
 pub use sources::PgSourceRepository;
-pub use wal_metrics::PgWalMetricRepository;
-pub use wal_observations::PgWalObservationRepository;
+pub use wal_history::PgWalHistory;

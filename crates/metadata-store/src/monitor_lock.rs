@@ -20,7 +20,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rosetta_domain::ports::{MonitorLock, MonitorLockError};
 use tokio::sync::Mutex;
 
-use crate::errors::{Context, DbError};
+use crate::errors::{Context, DbError, Doing};
 use crate::schema::wal_monitor_cycles;
 use crate::DbPool;
 
@@ -155,14 +155,6 @@ async fn claim_cycle(conn: &mut AsyncPgConnection, min_gap: Duration) -> Result<
     Ok(claimed.is_some_and(|c| c.claimed))
 }
 
-fn to_port_error(error: DbError) -> MonitorLockError {
-    match error {
-        DbError::Unavailable(e) => MonitorLockError::Unavailable(e),
-        DbError::Other(e) => MonitorLockError::Unknown(e),
-        other => MonitorLockError::Unknown(anyhow!("unexpected: {other:?}")),
-    }
-}
-
 #[async_trait]
 impl MonitorLock for PgMonitorLock {
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -191,9 +183,8 @@ impl MonitorLock for PgMonitorLock {
                 Ok(None)
             }
         }
-        .await
-        .while_doing("claiming a WAL monitor cycle");
-        let claimed = result.map_err(to_port_error)?;
+        .await;
+        let claimed = result.while_doing(Doing::new("claiming a WAL monitor cycle"))?;
         let began = claimed.is_some();
         *held = claimed;
         tracing::debug!(began, "WAL monitor cycle claim");
@@ -214,15 +205,11 @@ impl MonitorLock for PgMonitorLock {
                 .execute(conn)
                 .await?)
         }
-        .await
-        .while_doing("recording the end of a WAL monitor cycle");
+        .await;
         // Unlock even when the end could not be recorded: the claim must go either way.
-        let unlocked = session
-            .unlock()
-            .await
-            .while_doing("releasing the WAL monitor lock");
-        recorded.map_err(to_port_error)?;
-        unlocked.map_err(to_port_error)
+        let unlocked = session.unlock().await;
+        recorded.while_doing(Doing::new("recording the end of a WAL monitor cycle"))?;
+        Ok(unlocked.while_doing(Doing::new("releasing the WAL monitor lock"))?)
     }
 }
 

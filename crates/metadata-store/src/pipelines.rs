@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rosetta_domain::ports::{PipelineRepository, PipelineRepositoryError};
@@ -14,10 +15,11 @@ use rosetta_domain::{
     PipelineStatus, PipelineUpdate, SourceId,
 };
 
+use crate::conn::with_conn;
 use crate::crypto::SecretCipher;
 use crate::destinations::DestinationRow;
 use crate::endpoints::{pipeline_refs, Endpoint};
-use crate::errors::{is_name_key, Context, DbError};
+use crate::errors::{DbError, Doing, PIPELINE_DESTINATION_KEY, PIPELINE_SOURCE_KEY};
 use crate::schema::{destinations, pipeline_metadata, pipelines, sources};
 use crate::sources::SourceRow;
 use crate::stored::stored;
@@ -176,54 +178,28 @@ async fn apply_metadata_change(
     Ok(())
 }
 
-/// The metadata a new pipeline starts with.
-fn initial_metadata(change: MetadataChange) -> (PipelineMetadataStatus, Option<DateTime<Utc>>) {
-    match change {
-        MetadataChange::Run { started_at } => (PipelineMetadataStatus::Running, Some(started_at)),
-        MetadataChange::Pause | MetadataChange::Unchanged => (PipelineMetadataStatus::Paused, None),
-    }
-}
-
-/// What a write asked for, to name it in errors.
-#[derive(Default)]
-struct Attempt<'a> {
-    id: Option<PipelineId>,
-    name: Option<&'a Name>,
-    source_id: Option<SourceId>,
-    destination_id: Option<DestinationId>,
-}
-
-fn to_port_error(error: DbError, attempt: &Attempt<'_>) -> PipelineRepositoryError {
-    match (error, attempt) {
-        (
-            DbError::Unique(constraint),
-            Attempt {
-                name: Some(name), ..
-            },
-        ) if is_name_key(&constraint) => PipelineRepositoryError::Duplicate((*name).clone()),
-        (DbError::NotFound, Attempt { id: Some(id), .. }) => PipelineRepositoryError::NotFound(*id),
-        (
-            DbError::ForeignKey(constraint),
-            Attempt {
-                source_id: Some(id),
-                ..
-            },
-        ) if constraint == "pipelines_source_id_fkey" => {
-            PipelineRepositoryError::SourceMissing(*id)
-        }
-        (
-            DbError::ForeignKey(constraint),
-            Attempt {
-                destination_id: Some(id),
-                ..
-            },
-        ) if constraint == "pipelines_destination_id_fkey" => {
-            PipelineRepositoryError::DestinationMissing(*id)
-        }
-        (DbError::Unavailable(e), _) => PipelineRepositoryError::Unavailable(e),
-        (DbError::Other(e), _) => PipelineRepositoryError::Unknown(e),
-        (other, _) => PipelineRepositoryError::Unknown(anyhow::anyhow!("unexpected: {other:?}")),
-    }
+/// Which end of a pipeline is missing, the source first, as the foreign key it violates.
+///
+/// A refused insert may name only one end (PostgreSQL checks the foreign keys in an order of its
+/// own) or only a taken name (checked before either), while the API names a missing source
+/// before a missing destination and either before a taken name: asked after the insert failed,
+/// so that a pipeline created between existing ends pays nothing for it.
+async fn missing_end(
+    conn: &mut AsyncPgConnection,
+    source: SourceId,
+    destination: DestinationId,
+) -> Result<Option<DbError>, DbError> {
+    let (source_exists, destination_exists): (bool, bool) = diesel::select((
+        exists(sources::table.find(source.get())),
+        exists(destinations::table.find(destination.get())),
+    ))
+    .get_result(conn)
+    .await?;
+    Ok(match (source_exists, destination_exists) {
+        (false, _) => Some(DbError::ForeignKey(PIPELINE_SOURCE_KEY.to_owned())),
+        (true, false) => Some(DbError::ForeignKey(PIPELINE_DESTINATION_KEY.to_owned())),
+        (true, true) => None,
+    })
 }
 
 fn all_details(
@@ -243,45 +219,50 @@ impl PipelineRepository for PgPipelineRepository {
         &self,
         pipeline: NewPipeline,
     ) -> Result<PipelineDetails, PipelineRepositoryError> {
-        let attempt = Attempt {
-            name: Some(&pipeline.name),
-            source_id: Some(pipeline.source_id),
-            destination_id: Some(pipeline.destination_id),
-            ..Attempt::default()
+        let doing = Doing::new("creating a pipeline")
+            .name(&pipeline.name)
+            .source(pipeline.source_id)
+            .destination(pipeline.destination_id);
+        let insert = PipelineInsert {
+            name: pipeline.name.as_str(),
+            source_id: pipeline.source_id.get(),
+            destination_id: pipeline.destination_id.get(),
+            status: pipeline.status.status().as_str(),
         };
-        let result: Result<PipelineDetails, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            let insert = PipelineInsert {
-                name: pipeline.name.as_str(),
-                source_id: pipeline.source_id.get(),
-                destination_id: pipeline.destination_id.get(),
-                status: pipeline.initial.status.as_str(),
-            };
-            let (status, last_start_at) = initial_metadata(pipeline.initial.metadata);
-            let cipher = &self.cipher;
-            conn.transaction::<_, DbError, _>(async move |conn| {
-                let id: i64 = diesel::insert_into(pipelines::table)
-                    .values(insert)
-                    .returning(pipelines::id)
-                    .get_result(conn)
-                    .await?;
-                diesel::insert_into(pipeline_metadata::table)
-                    .values((
-                        pipeline_metadata::pipeline_id.eq(id),
-                        pipeline_metadata::status.eq(status.as_str()),
-                        pipeline_metadata::last_start_at.eq(last_start_at),
-                    ))
-                    .execute(conn)
-                    .await?;
-                load_details(conn, PipelineId::new(id), cipher)
-                    .await?
-                    .ok_or(DbError::NotFound)
-            })
-            .await
-        }
-        .await
-        .while_doing("creating a pipeline");
-        result.map_err(|e| to_port_error(e, &attempt))
+        let status = pipeline.status.metadata_status();
+        let last_start_at = pipeline.last_start_at();
+        let cipher = &self.cipher;
+        Ok(with_conn(&self.pool, doing, async |conn| {
+            let created = conn
+                .transaction::<_, DbError, _>(async move |conn| {
+                    let id: i64 = diesel::insert_into(pipelines::table)
+                        .values(insert)
+                        .returning(pipelines::id)
+                        .get_result(conn)
+                        .await?;
+                    diesel::insert_into(pipeline_metadata::table)
+                        .values((
+                            pipeline_metadata::pipeline_id.eq(id),
+                            pipeline_metadata::status.eq(status.as_str()),
+                            pipeline_metadata::last_start_at.eq(last_start_at),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    load_details(conn, PipelineId::new(id), cipher)
+                        .await?
+                        .ok_or(DbError::NotFound)
+                })
+                .await;
+            match created {
+                Err(refused @ (DbError::Unique(_) | DbError::ForeignKey(_))) => {
+                    let missing =
+                        missing_end(conn, pipeline.source_id, pipeline.destination_id).await?;
+                    Err(missing.unwrap_or(refused))
+                }
+                other => other,
+            }
+        })
+        .await?)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -289,13 +270,12 @@ impl PipelineRepository for PgPipelineRepository {
         &self,
         id: PipelineId,
     ) -> Result<Option<PipelineDetails>, PipelineRepositoryError> {
-        let result: Result<Option<PipelineDetails>, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            load_details(&mut conn, id, &self.cipher).await
-        }
-        .await
-        .while_doing("reading a pipeline");
-        result.map_err(|e| to_port_error(e, &Attempt::default()))
+        Ok(
+            with_conn(&self.pool, Doing::new("reading a pipeline"), async |conn| {
+                load_details(conn, id, &self.cipher).await
+            })
+            .await?,
+        )
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -304,8 +284,7 @@ impl PipelineRepository for PgPipelineRepository {
         page: PageRequest,
         status: Option<PipelineStatus>,
     ) -> Result<Vec<PipelineDetails>, PipelineRepositoryError> {
-        let result: Result<Vec<DetailsRow>, DbError> = async {
-            let mut conn = self.pool.get().await?;
+        let rows = with_conn(&self.pool, Doing::new("listing pipelines"), async |conn| {
             let mut query = details_query!()
                 .order(pipelines::id)
                 .offset(page.skip())
@@ -314,14 +293,10 @@ impl PipelineRepository for PgPipelineRepository {
             if let Some(status) = status {
                 query = query.filter(pipelines::status.eq(status.as_str()));
             }
-            Ok(query.load(&mut conn).await?)
-        }
-        .await
-        .while_doing("listing pipelines");
-        all_details(
-            result.map_err(|e| to_port_error(e, &Attempt::default()))?,
-            &self.cipher,
-        )
+            Ok(query.load(conn).await?)
+        })
+        .await?;
+        all_details(rows, &self.cipher)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -330,23 +305,21 @@ impl PipelineRepository for PgPipelineRepository {
         id: PipelineId,
         update: PipelineUpdate,
     ) -> Result<PipelineDetails, PipelineRepositoryError> {
-        let attempt = Attempt {
-            id: Some(id),
-            name: update.name.as_ref(),
-            source_id: update.source_id,
-            destination_id: update.destination_id,
+        let doing = Doing::new("updating a pipeline")
+            .pipeline(id)
+            .name(update.name.as_ref())
+            .source(update.source_id)
+            .destination(update.destination_id);
+        let changes = PipelineChanges {
+            name: update.name.as_ref().map(Name::as_str),
+            source_id: update.source_id.map(SourceId::get),
+            destination_id: update.destination_id.map(DestinationId::get),
+            status: update.status.map(|change| change.status.as_str()),
         };
-        let result: Result<PipelineDetails, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            let changes = PipelineChanges {
-                name: update.name.as_ref().map(Name::as_str),
-                source_id: update.source_id.map(SourceId::get),
-                destination_id: update.destination_id.map(DestinationId::get),
-                status: update.status.map(|change| change.status.as_str()),
-            };
-            let metadata = update.status.map(|change| change.metadata);
-            let empty = update.is_empty();
-            let cipher = &self.cipher;
+        let metadata = update.status.map(|change| change.metadata);
+        let empty = update.is_empty();
+        let cipher = &self.cipher;
+        Ok(with_conn(&self.pool, doing, async |conn| {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 if !empty {
                     diesel::update(pipelines::table.find(id.get()))
@@ -363,36 +336,24 @@ impl PipelineRepository for PgPipelineRepository {
                     .ok_or(DbError::NotFound)
             })
             .await
-        }
-        .await
-        .while_doing("updating a pipeline");
-        result.map_err(|e| to_port_error(e, &attempt))
+        })
+        .await?)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
     async fn delete(&self, id: PipelineId) -> Result<(), PipelineRepositoryError> {
-        let result: Result<(), DbError> = async {
-            let mut conn = self.pool.get().await?;
+        let doing = Doing::new("deleting a pipeline").pipeline(id);
+        Ok(with_conn(&self.pool, doing, async |conn| {
             // The metadata row goes with it (ON DELETE CASCADE).
             match diesel::delete(pipelines::table.find(id.get()))
-                .execute(&mut conn)
+                .execute(conn)
                 .await?
             {
                 0 => Err(DbError::NotFound),
                 _ => Ok(()),
             }
-        }
-        .await
-        .while_doing("deleting a pipeline");
-        result.map_err(|e| {
-            to_port_error(
-                e,
-                &Attempt {
-                    id: Some(id),
-                    ..Attempt::default()
-                },
-            )
         })
+        .await?)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -414,12 +375,10 @@ impl PipelineRepository for PgPipelineRepository {
 
 impl PgPipelineRepository {
     async fn using(&self, endpoint: Endpoint) -> Result<Vec<PipelineRef>, PipelineRepositoryError> {
-        let result: Result<Vec<PipelineRef>, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            pipeline_refs(&mut conn, endpoint).await
-        }
-        .await
-        .while_doing("listing the pipelines that use a source or destination");
-        result.map_err(|e| to_port_error(e, &Attempt::default()))
+        let doing = Doing::new("listing the pipelines that use a source or destination");
+        Ok(with_conn(&self.pool, doing, async |conn| {
+            pipeline_refs(conn, endpoint).await
+        })
+        .await?)
     }
 }

@@ -5,16 +5,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rosetta_domain::ports::{SourceRepository, SourceRepositoryError};
 use rosetta_domain::{
     DeleteMode, Name, NewSource, PageRequest, PortNumber, PublicationName, ReplicationId, Secret,
     Source, SourceId, SourceUpdate, SslMode, Text,
 };
 
+use crate::conn::with_conn;
 use crate::crypto::{SecretCipher, SecretField};
 use crate::endpoints::{delete_endpoint, Endpoint};
-use crate::errors::{is_name_key, Context, DbError};
+use crate::errors::{Context, DbError, Doing};
 use crate::row_ids::{next_id, SecretTable};
 use crate::schema::sources;
 use crate::stored::stored;
@@ -67,6 +68,16 @@ pub(crate) struct SourceRow {
 }
 
 impl SourceRow {
+    /// The row of source `id`, if any.
+    async fn find(conn: &mut AsyncPgConnection, id: SourceId) -> Result<Option<Self>, DbError> {
+        Ok(sources::table
+            .find(id.get())
+            .select(Self::as_select())
+            .first(conn)
+            .await
+            .optional()?)
+    }
+
     /// The source this row stores, its password decrypted; a password that does not decrypt
     /// is an error naming the row, never a wrong value.
     pub(crate) fn into_source(self, cipher: &SecretCipher) -> anyhow::Result<Source> {
@@ -169,78 +180,46 @@ impl<'a> SourceChanges<'a> {
     }
 }
 
-fn to_port_error(
-    error: DbError,
-    id: Option<SourceId>,
-    name: Option<&Name>,
-) -> SourceRepositoryError {
-    match (error, id, name) {
-        (DbError::Unique(constraint), _, Some(name)) if is_name_key(&constraint) => {
-            SourceRepositoryError::Duplicate(name.clone())
-        }
-        (DbError::NotFound, Some(id), _) => SourceRepositoryError::NotFound(id),
-        (DbError::InUse(used_by), Some(id), _) => SourceRepositoryError::InUse { id, used_by },
-        (DbError::Unavailable(e), ..) => SourceRepositoryError::Unavailable(e),
-        (DbError::Other(e), ..) => SourceRepositoryError::Unknown(e),
-        (other, ..) => SourceRepositoryError::Unknown(anyhow::anyhow!("unexpected: {other:?}")),
-    }
-}
-
 #[async_trait]
 impl SourceRepository for PgSourceRepository {
     #[tracing::instrument(skip_all, fields(name = %source.name), err(level = "info"))]
     async fn create(&self, source: NewSource) -> Result<Source, SourceRepositoryError> {
-        let result: Result<SourceRow, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            let id = next_id(&mut conn, SecretTable::Sources).await?;
+        let doing = Doing::new("inserting a source").name(&source.name);
+        let row = with_conn(&self.pool, doing, async |conn| {
+            let id = next_id(conn, SecretTable::Sources).await?;
             let password = self.seal(id, source.pg_password.as_ref())?;
-            let row = diesel::insert_into(sources::table)
+            Ok(diesel::insert_into(sources::table)
                 .values(SourceInsert::new(id, &source, password.as_deref()))
                 .returning(SourceRow::as_returning())
-                .get_result(&mut conn)
-                .await?;
-            Ok(row)
-        }
-        .await
-        .while_doing("inserting a source");
-        let row = result.map_err(|e| to_port_error(e, None, Some(&source.name)))?;
+                .get_result(conn)
+                .await?)
+        })
+        .await?;
         self.open(row)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
     async fn get(&self, id: SourceId) -> Result<Option<Source>, SourceRepositoryError> {
-        let result: Result<Option<SourceRow>, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            let row = sources::table
-                .find(id.get())
-                .select(SourceRow::as_select())
-                .first(&mut conn)
-                .await
-                .optional()?;
-            Ok(row)
-        }
-        .await
-        .while_doing("reading a source");
-        let row = result.map_err(|e| to_port_error(e, Some(id), None))?;
+        let doing = Doing::new("reading a source").source(id);
+        let row = with_conn(&self.pool, doing, async |conn| {
+            SourceRow::find(conn, id).await
+        })
+        .await?;
         row.map(|row| self.open(row)).transpose()
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
     async fn list(&self, page: PageRequest) -> Result<Vec<Source>, SourceRepositoryError> {
-        let result: Result<Vec<SourceRow>, DbError> = async {
-            let mut conn = self.pool.get().await?;
-            let rows = sources::table
+        let rows = with_conn(&self.pool, Doing::new("listing sources"), async |conn| {
+            Ok(sources::table
                 .order(sources::id)
                 .offset(page.skip())
                 .limit(page.limit().get().into())
                 .select(SourceRow::as_select())
-                .load(&mut conn)
-                .await?;
-            Ok(rows)
-        }
-        .await
-        .while_doing("listing sources");
-        let rows = result.map_err(|e| to_port_error(e, None, None))?;
+                .load(conn)
+                .await?)
+        })
+        .await?;
         rows.into_iter().map(|row| self.open(row)).collect()
     }
 
@@ -250,40 +229,34 @@ impl SourceRepository for PgSourceRepository {
         id: SourceId,
         update: SourceUpdate,
     ) -> Result<Source, SourceRepositoryError> {
-        let result: Result<SourceRow, DbError> = async {
-            let password = self.seal(id.get(), update.pg_password.as_ref())?;
-            let mut conn = self.pool.get().await?;
-            let query = diesel::update(sources::table.find(id.get()));
+        let doing = Doing::new("updating a source")
+            .source(id)
+            .name(update.name.as_ref());
+        let password = self
+            .seal(id.get(), update.pg_password.as_ref())
+            .while_doing(doing)?;
+        let row = with_conn(&self.pool, doing, async |conn| {
             let row = if update.is_empty() {
                 // Nothing to set: an empty changeset is not valid SQL, so touch nothing.
-                sources::table
-                    .find(id.get())
-                    .select(SourceRow::as_select())
-                    .first(&mut conn)
-                    .await?
+                SourceRow::find(conn, id).await?.ok_or(DbError::NotFound)?
             } else {
-                query
+                diesel::update(sources::table.find(id.get()))
                     .set((
                         SourceChanges::new(&update, password.as_deref()),
                         sources::updated_at.eq(diesel::dsl::now),
                     ))
                     .returning(SourceRow::as_returning())
-                    .get_result(&mut conn)
+                    .get_result(conn)
                     .await?
             };
             Ok(row)
-        }
-        .await
-        .while_doing("updating a source");
-        let row = result.map_err(|e| to_port_error(e, Some(id), update.name.as_ref()))?;
+        })
+        .await?;
         self.open(row)
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
     async fn delete(&self, id: SourceId, mode: DeleteMode) -> Result<(), SourceRepositoryError> {
-        delete_endpoint(&self.pool, Endpoint::Source(id), mode)
-            .await
-            .while_doing("deleting a source")
-            .map_err(|e| to_port_error(e, Some(id), None))
+        Ok(delete_endpoint(&self.pool, Endpoint::Source(id), mode).await?)
     }
 }

@@ -122,12 +122,80 @@ async fn a_pipeline_needs_an_existing_source_and_destination() {
     assert!(
         matches!(error, PipelineRepositoryError::DestinationMissing(id) if id == missing_destination)
     );
+    // Both missing: the source is named, whichever foreign key PostgreSQL checks first.
+    let error = f
+        .pipelines
+        .create(new_pipeline(
+            "p",
+            missing_source,
+            missing_destination,
+            InitialPipelineStatus::Start,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PipelineRepositoryError::SourceMissing(id) if id == missing_source));
     assert!(f
         .pipelines
         .list(PageRequest::default(), None)
         .await
         .unwrap()
         .is_empty());
+    // A missing end is named before a taken name.
+    f.pipelines
+        .create(new_pipeline(
+            "taken",
+            f.source.id,
+            f.destination.id,
+            InitialPipelineStatus::Pause,
+        ))
+        .await
+        .unwrap();
+    for (source, destination, missing) in [
+        (missing_source, f.destination.id, "source"),
+        (f.source.id, missing_destination, "destination"),
+    ] {
+        let error = f
+            .pipelines
+            .create(new_pipeline(
+                "taken",
+                source,
+                destination,
+                InitialPipelineStatus::Start,
+            ))
+            .await
+            .unwrap_err();
+        let named = match error {
+            PipelineRepositoryError::SourceMissing(id) if id == missing_source => "source",
+            PipelineRepositoryError::DestinationMissing(id) if id == missing_destination => {
+                "destination"
+            }
+            other => panic!("expected the missing {missing}, got {other:?}"),
+        };
+        assert_eq!(named, missing);
+    }
+    let error = f
+        .pipelines
+        .create(new_pipeline(
+            "taken",
+            f.source.id,
+            f.destination.id,
+            InitialPipelineStatus::Start,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, PipelineRepositoryError::Duplicate(name) if name.as_str() == "taken"),
+        "{error:?}"
+    );
+    let names: Vec<_> = f
+        .pipelines
+        .list(PageRequest::default(), None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.pipeline.name.to_string())
+        .collect();
+    assert_eq!(names, ["taken"]);
 }
 
 #[tokio::test]

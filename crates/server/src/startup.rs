@@ -18,7 +18,7 @@ use rosetta_http_api::{AppOptions, HealthCheck};
 use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
 use rosetta_metadata_store::{
     build_pool, ping, DbPool, PgDestinationRepository, PgMonitorLock, PgPipelineRepository,
-    PgSourceRepository, PgWalMetricRepository, PgWalObservationRepository,
+    PgSourceRepository, PgWalHistory,
 };
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 
@@ -141,8 +141,7 @@ impl Application {
             sources: Arc::new(PgSourceRepository::new(pool.clone(), cipher.clone())),
             destinations: Arc::new(PgDestinationRepository::new(pool.clone(), cipher.clone())),
             pipelines: Arc::new(PgPipelineRepository::new(pool.clone(), cipher)),
-            wal_metrics: Arc::new(PgWalMetricRepository::new(pool.clone())),
-            wal_observations: Arc::new(PgWalObservationRepository::new(pool.clone())),
+            wal_history: Arc::new(PgWalHistory::new(pool.clone())),
             monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
             wal_probe: Arc::new(PgWalProbe::new(probe_settings(&config.monitor))),
         })

@@ -35,31 +35,6 @@ impl PgWalProbe {
         }
     }
 
-    /// Whether a connection to `source`, opened exactly as a probe opens it, is encrypted, as
-    /// the server sees it in `pg_stat_ssl`. For tests of the TLS modes; not part of the API.
-    ///
-    /// # Errors
-    ///
-    /// As [`WalProbe::probe`].
-    #[doc(hidden)]
-    pub async fn connection_uses_tls(&self, source: &Source) -> Result<bool, WalProbeError> {
-        let host = source.address();
-        self.within_deadline(host.clone(), async {
-            let session = self.open(source, &host).await?;
-            let outcome = session
-                .client
-                .query_typed_one(
-                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-                    &[],
-                )
-                .await;
-            session.close().await;
-            let row = outcome.map_err(|e| crate::error::query(&host, &e))?;
-            Ok(row.try_get(0).map_err(anyhow::Error::from)?)
-        })
-        .await
-    }
-
     /// Runs `work`, abandoning it after the probe timeout. On expiry the future is dropped, and
     /// with it the client, the half-open connection or the connection task (see `Session`),
     /// closing the socket.
@@ -152,6 +127,9 @@ fn connection_config(source: &Source, settings: &ProbeSettings) -> Config {
     }
     config
 }
+
+#[cfg(test)]
+mod tls_tests;
 
 #[cfg(test)]
 mod tests {

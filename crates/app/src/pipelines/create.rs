@@ -24,14 +24,15 @@ impl Rosetta {
         destination_id: DestinationId,
         status: InitialPipelineStatus,
     ) -> Result<PipelineDetails, AppError> {
-        self.find_source(source_id).await?;
-        self.find_destination(destination_id).await?;
-        // The store checks both again (`SourceMissing`, …) should one be deleted meanwhile.
+        // The store refuses a missing end in the same statement that would write the pipeline
+        // (`SourceMissing`, or else `DestinationMissing`): reading both ends first would decrypt
+        // them only to drop them, and could not see one deleted meanwhile anyway.
         let pipeline = NewPipeline {
             name,
             source_id,
             destination_id,
-            initial: status.change(Utc::now()),
+            status,
+            requested_at: Utc::now(),
         };
         Ok(self.pipelines.create(pipeline).await?)
     }
@@ -42,52 +43,54 @@ mod tests {
     use chrono::Utc;
     use rosetta_domain::ports::PipelineRepositoryError;
     use rosetta_domain::{
-        DestinationId, EntityKind, InitialPipelineStatus, MetadataChange, PipelineStatus, SourceId,
-        StatusChange,
+        DestinationId, EntityKind, InitialPipelineStatus, NewPipeline, PipelineDetails,
+        PipelineMetadataStatus, PipelineStatus, SourceId,
     };
 
-    use crate::fixtures::{
-        applied, destination, name, pipeline_details, source, starts_between, Mocks,
-    };
+    use crate::fixtures::{name, pipeline_details, Mocks};
     use crate::AppError;
 
-    /// Source 1 and destination 2 exist.
-    fn mocks_with_source_and_destination() -> Mocks {
+    /// What the store returns for `new`, as the real one would.
+    fn created(new: &NewPipeline) -> PipelineDetails {
+        let mut details = pipeline_details(9, new.status.status());
+        details.metadata.status = new.status.metadata_status();
+        details.metadata.last_start_at = new.last_start_at();
+        details
+    }
+
+    /// Mocks whose sources and destinations must not be read: the store checks both ends.
+    fn mocks() -> Mocks {
         let mut mocks = Mocks::default();
-        mocks
-            .sources
-            .expect_get()
-            .returning(|_| Ok(Some(source(1))));
-        mocks
-            .destinations
-            .expect_get()
-            .returning(|_| Ok(Some(destination(2))));
+        mocks.sources.expect_get().never();
+        mocks.destinations.expect_get().never();
         mocks
     }
 
-    #[tokio::test]
-    async fn a_pipeline_without_its_source_is_refused_naming_the_source() {
-        let mut mocks = Mocks::default();
+    async fn create(
+        mocks: Mocks,
+        status: InitialPipelineStatus,
+    ) -> Result<PipelineDetails, AppError> {
         mocks
-            .sources
-            .expect_get()
-            .withf(|id| *id == SourceId::new(1))
-            .returning(|_| Ok(None));
-        mocks
-            .destinations
-            .expect_get()
-            .returning(|_| Ok(Some(destination(2))));
-        mocks.pipelines.expect_create().never();
-
-        let error = mocks
             .into_rosetta()
             .create_pipeline(
                 name("orders"),
                 SourceId::new(1),
                 DestinationId::new(2),
-                InitialPipelineStatus::Start,
+                status,
             )
-            .await;
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_pipeline_without_its_source_is_refused_naming_the_source() {
+        let mut mocks = mocks();
+        mocks
+            .pipelines
+            .expect_create()
+            .times(1)
+            .returning(|new| Err(PipelineRepositoryError::SourceMissing(new.source_id)));
+
+        let error = create(mocks, InitialPipelineStatus::Start).await;
 
         assert!(matches!(
             error,
@@ -100,27 +103,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_pipeline_without_its_destination_is_refused_naming_the_destination() {
-        let mut mocks = Mocks::default();
-        mocks
-            .sources
-            .expect_get()
-            .returning(|_| Ok(Some(source(1))));
-        mocks
-            .destinations
-            .expect_get()
-            .withf(|id| *id == DestinationId::new(2))
-            .returning(|_| Ok(None));
-        mocks.pipelines.expect_create().never();
+        let mut mocks = mocks();
+        mocks.pipelines.expect_create().times(1).returning(|new| {
+            Err(PipelineRepositoryError::DestinationMissing(
+                new.destination_id,
+            ))
+        });
 
-        let error = mocks
-            .into_rosetta()
-            .create_pipeline(
-                name("orders"),
-                SourceId::new(1),
-                DestinationId::new(2),
-                InitialPipelineStatus::Start,
-            )
-            .await;
+        let error = create(mocks, InitialPipelineStatus::Start).await;
 
         assert!(matches!(
             error,
@@ -132,34 +122,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_pipeline_missing_both_ends_is_refused_naming_the_source_first() {
-        let mut mocks = Mocks::default();
-        mocks.sources.expect_get().returning(|_| Ok(None));
-        mocks.destinations.expect_get().returning(|_| Ok(None));
-        mocks.pipelines.expect_create().never();
-
-        let error = mocks
-            .into_rosetta()
-            .create_pipeline(
-                name("orders"),
-                SourceId::new(1),
-                DestinationId::new(2),
-                InitialPipelineStatus::Start,
-            )
-            .await;
-
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 1
-            })
-        ));
-    }
-
-    #[tokio::test]
     async fn a_pipeline_created_started_runs_from_now() {
-        let mut mocks = mocks_with_source_and_destination();
+        let mut mocks = mocks();
         let before = Utc::now();
         mocks
             .pipelines
@@ -168,118 +132,51 @@ mod tests {
                 new.name == name("orders")
                     && new.source_id == SourceId::new(1)
                     && new.destination_id == DestinationId::new(2)
-                    && starts_between(Some(&new.initial), before, Utc::now())
+                    && new.status == InitialPipelineStatus::Start
+                    && (before..=Utc::now()).contains(&new.requested_at)
             })
             .times(1)
-            .returning(|new| {
-                Ok(applied(
-                    pipeline_details(9, PipelineStatus::Pause),
-                    new.initial,
-                ))
-            });
+            .returning(|new| Ok(created(&new)));
 
-        let created = mocks
-            .into_rosetta()
-            .create_pipeline(
-                name("orders"),
-                SourceId::new(1),
-                DestinationId::new(2),
-                InitialPipelineStatus::Start,
-            )
-            .await;
+        let created = create(mocks, InitialPipelineStatus::Start).await.unwrap();
 
-        assert_eq!(
-            created.ok().map(|details| details.pipeline.status),
-            Some(PipelineStatus::Start)
-        );
+        assert_eq!(created.pipeline.status, PipelineStatus::Start);
+        assert_eq!(created.metadata.status, PipelineMetadataStatus::Running);
     }
 
     #[tokio::test]
     async fn a_pipeline_created_paused_has_paused_metadata() {
-        let mut mocks = mocks_with_source_and_destination();
+        let mut mocks = mocks();
         mocks
             .pipelines
             .expect_create()
             .withf(|new| {
-                new.initial
-                    == StatusChange {
-                        status: PipelineStatus::Pause,
-                        metadata: MetadataChange::Pause,
-                    }
+                new.status == InitialPipelineStatus::Pause && new.last_start_at().is_none()
             })
             .times(1)
-            .returning(|new| {
-                Ok(applied(
-                    pipeline_details(9, PipelineStatus::Start),
-                    new.initial,
-                ))
-            });
+            .returning(|new| Ok(created(&new)));
 
-        let created = mocks
-            .into_rosetta()
-            .create_pipeline(
-                name("orders"),
-                SourceId::new(1),
-                DestinationId::new(2),
-                InitialPipelineStatus::Pause,
-            )
-            .await;
+        let created = create(mocks, InitialPipelineStatus::Pause).await.unwrap();
 
-        assert_eq!(
-            created.ok().map(|details| details.pipeline.status),
-            Some(PipelineStatus::Pause)
-        );
+        assert_eq!(created.pipeline.status, PipelineStatus::Pause);
+        assert_eq!(created.metadata.status, PipelineMetadataStatus::Paused);
+        assert_eq!(created.metadata.last_start_at, None);
     }
 
     #[tokio::test]
     async fn a_pipeline_with_a_taken_name_is_a_duplicate() {
-        let mut mocks = mocks_with_source_and_destination();
+        let mut mocks = mocks();
         mocks
             .pipelines
             .expect_create()
             .returning(|new| Err(PipelineRepositoryError::Duplicate(new.name)));
 
-        let error = mocks
-            .into_rosetta()
-            .create_pipeline(
-                name("orders"),
-                SourceId::new(1),
-                DestinationId::new(2),
-                InitialPipelineStatus::Start,
-            )
-            .await;
+        let error = create(mocks, InitialPipelineStatus::Start).await;
 
         assert!(matches!(
             error,
             Err(AppError::Duplicate { entity: EntityKind::Pipeline, field: "name", ref value })
                 if value == "orders"
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_source_deleted_while_the_pipeline_is_created_is_not_found() {
-        let mut mocks = mocks_with_source_and_destination();
-        mocks
-            .pipelines
-            .expect_create()
-            .returning(|new| Err(PipelineRepositoryError::SourceMissing(new.source_id)));
-
-        let error = mocks
-            .into_rosetta()
-            .create_pipeline(
-                name("orders"),
-                SourceId::new(1),
-                DestinationId::new(2),
-                InitialPipelineStatus::Start,
-            )
-            .await;
-
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 1
-            })
         ));
     }
 }

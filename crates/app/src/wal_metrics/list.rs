@@ -16,7 +16,7 @@ impl Rosetta {
         &self,
         query: WalMetricQuery,
     ) -> Result<Vec<WalMetric>, AppError> {
-        Ok(self.wal_metrics.list(query).await?)
+        Ok(self.wal_history.list(query).await?)
     }
 
     /// The WAL samples summarized per bucket of `bucket` width (min, max, average, last and
@@ -31,14 +31,14 @@ impl Rosetta {
         query: WalMetricQuery,
         bucket: WalBucket,
     ) -> Result<Vec<WalSeriesPoint>, AppError> {
-        Ok(self.wal_metrics.series(query, bucket).await?)
+        Ok(self.wal_history.series(query, bucket).await?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use anyhow::anyhow;
-    use rosetta_domain::ports::WalMetricRepositoryError;
+    use rosetta_domain::ports::WalHistoryError;
     use rosetta_domain::{Limit, SourceId, WalMetric, WalMetricId, WalMetricQuery};
 
     use crate::fixtures::{long_ago, Mocks};
@@ -63,7 +63,7 @@ mod tests {
         let returned = metric.clone();
         let mut mocks = Mocks::default();
         mocks
-            .wal_metrics
+            .wal_history
             .expect_list()
             .withf(|given| *given == query())
             .times(1)
@@ -88,7 +88,7 @@ mod tests {
         let returned = point.clone();
         let mut mocks = Mocks::default();
         mocks
-            .wal_metrics
+            .wal_history
             .expect_series()
             .withf(|given, bucket| *given == query() && *bucket == WalBucket::Hour)
             .times(1)
@@ -106,9 +106,9 @@ mod tests {
     async fn listing_wal_metrics_while_the_store_is_down_is_unavailable() {
         let mut mocks = Mocks::default();
         mocks
-            .wal_metrics
+            .wal_history
             .expect_list()
-            .returning(|_| Err(WalMetricRepositoryError::Unavailable(anyhow!("refused"))));
+            .returning(|_| Err(WalHistoryError::Unavailable(anyhow!("refused"))));
 
         let error = mocks.into_rosetta().list_wal_metrics(query()).await;
 

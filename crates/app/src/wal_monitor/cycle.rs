@@ -126,7 +126,7 @@ impl WalMonitor {
         let Some(cutoff) = retention_cutoff(Utc::now(), self.settings.retention) else {
             return 0;
         };
-        match self.rosetta.wal_observations.prune(cutoff).await {
+        match self.rosetta.wal_history.prune(cutoff).await {
             Ok(pruned) => pruned,
             Err(error) => {
                 tracing::warn!(error = ?error, "cannot prune old wal samples");
@@ -183,7 +183,7 @@ mod tests {
 
     use anyhow::anyhow;
     use rosetta_domain::ports::{
-        MonitorLockError, SourceRepositoryError, WalObservationRepositoryError, WalProbeError,
+        MonitorLockError, SourceRepositoryError, WalHistoryError, WalProbeError,
     };
     use rosetta_domain::SourceId;
 
@@ -206,7 +206,7 @@ mod tests {
         let recorded = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&recorded);
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_success()
             .returning(move |_, _| {
                 counter.fetch_add(1, Ordering::SeqCst);
@@ -306,7 +306,7 @@ mod tests {
         let recorded = Arc::new(std::sync::Mutex::new(Vec::new()));
         let into = Arc::clone(&recorded);
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_success()
             .times(2)
             .returning(move |id, _| {
@@ -314,7 +314,7 @@ mod tests {
                 Ok(())
             });
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_failure()
             .withf(|id, _, _| *id == SourceId::new(2))
             .times(1)
@@ -348,7 +348,7 @@ mod tests {
             .times(1)
             .returning(|_| Ok(false));
         mocks.monitor_lock.expect_finish_cycle().never();
-        mocks.wal_observations.expect_prune().never();
+        mocks.wal_history.expect_prune().never();
         mocks.sources.expect_list().never();
         mocks.wal_probe.expect_probe().never();
         let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
@@ -400,7 +400,7 @@ mod tests {
             .expect_finish_cycle()
             .times(1)
             .returning(finished);
-        mocks.wal_observations.expect_prune().returning(|_| Ok(0));
+        mocks.wal_history.expect_prune().returning(|_| Ok(0));
         mocks
             .sources
             .expect_list()
@@ -443,7 +443,7 @@ mod tests {
             .expect_finish_cycle()
             .times(1)
             .returning(|| Err(MonitorLockError::Unknown(anyhow!("lost the claim"))));
-        mocks.wal_observations.expect_prune().returning(|_| Ok(0));
+        mocks.wal_history.expect_prune().returning(|_| Ok(0));
         mocks.sources.expect_list().returning(|_| Ok(Vec::new()));
         let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
 
@@ -455,10 +455,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn samples_older_than_the_retention_are_pruned() {
         let mut mocks = claimed_cycle(Vec::new());
-        mocks.wal_observations.checkpoint();
+        mocks.wal_history.checkpoint();
         let retention = Duration::from_secs(7 * 24 * 60 * 60);
         mocks
-            .wal_observations
+            .wal_history
             .expect_prune()
             .withf(move |cutoff| {
                 let expected = Utc::now() - TimeDelta::from_std(retention).unwrap();
@@ -481,16 +481,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_failed_prune_does_not_stop_the_probes() {
         let mut mocks = claimed_cycle(sources(1));
-        mocks.wal_observations.checkpoint();
+        mocks.wal_history.checkpoint();
         mocks
-            .wal_observations
+            .wal_history
             .expect_prune()
             .times(1)
-            .returning(|_| {
-                Err(WalObservationRepositoryError::Unavailable(anyhow!(
-                    "refused"
-                )))
-            });
+            .returning(|_| Err(WalHistoryError::Unavailable(anyhow!("refused"))));
         mocks
             .wal_probe
             .expect_probe()
@@ -516,7 +512,7 @@ mod tests {
             .monitor_lock
             .expect_finish_cycle()
             .returning(|| Ok(()));
-        mocks.wal_observations.expect_prune().returning(|_| Ok(0));
+        mocks.wal_history.expect_prune().returning(|_| Ok(0));
         mocks
             .sources
             .expect_list()

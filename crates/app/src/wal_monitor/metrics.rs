@@ -250,7 +250,7 @@ mod tests {
             .monitor_lock
             .expect_finish_cycle()
             .returning(|| Ok(()));
-        mocks.wal_observations.expect_prune().returning(|_| Ok(0));
+        mocks.wal_history.expect_prune().returning(|_| Ok(0));
         mocks.sources.expect_list().returning(|_| Ok(sources(2)));
         mocks.wal_probe.expect_probe().returning(|source| {
             if source.id == SourceId::new(1) {
@@ -260,14 +260,14 @@ mod tests {
             }
         });
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_success()
             .returning(|_, _| Ok(()));
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_failure()
             .returning(|_, _, _| Ok(Some(long_ago())));
-        mocks.wal_observations.expect_status().never();
+        mocks.wal_history.expect_status().never();
         mocks
     }
 

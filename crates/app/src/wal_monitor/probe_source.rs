@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use chrono::Utc;
-use rosetta_domain::ports::{WalObservationRepositoryError, WalProbeError};
+use rosetta_domain::ports::{WalHistoryError, WalProbeError};
 use rosetta_domain::{Source, WalReading};
 use tokio::time::Instant;
 
@@ -22,7 +22,7 @@ impl WalMonitor {
     /// Probes `source` and records the reading or the last failure. The cycle that spawned it
     /// ends at `deadline`; no retry is started that could not finish by then.
     pub(super) async fn probe_and_record(&self, source: Source, deadline: Instant) -> Outcome {
-        let observations = &self.rosetta.wal_observations;
+        let observations = &self.rosetta.wal_history;
         match self.probe_with_retries(&source, deadline).await {
             Ok(reading) => {
                 metrics::probe_succeeded(&source, &reading);
@@ -111,10 +111,10 @@ fn fits_before(deadline: Instant, backoff: Duration, probe_timeout: Duration) ->
         .is_some_and(|end| end <= deadline)
 }
 
-fn outcome_of(recorded: Result<(), WalObservationRepositoryError>, probed: Outcome) -> Outcome {
+fn outcome_of(recorded: Result<(), WalHistoryError>, probed: Outcome) -> Outcome {
     match recorded {
         Ok(()) => probed,
-        Err(WalObservationRepositoryError::SourceMissing(_)) => {
+        Err(WalHistoryError::SourceMissing(_)) => {
             tracing::debug!("the source was deleted while it was probed");
             probed
         }
@@ -188,12 +188,12 @@ mod tests {
             }
         });
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_success()
             .withf(|id, reading| *id == SourceId::new(1) && *reading == wal_reading())
             .times(1)
             .returning(|_, _| Ok(()));
-        mocks.wal_observations.expect_record_failure().never();
+        mocks.wal_history.expect_record_failure().never();
         let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
         let start = Instant::now();
 
@@ -207,9 +207,9 @@ mod tests {
     async fn a_probe_always_failing_is_tried_once_plus_each_retry_and_its_last_failure_kept() {
         let mut mocks = claimed_cycle(sources(1));
         let calls = scripted(&mut mocks, 4, |call| Err(refused(call)));
-        mocks.wal_observations.expect_record_success().never();
+        mocks.wal_history.expect_record_success().never();
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_failure()
             .withf(|id, _, error| {
                 *id == SourceId::new(1)
@@ -237,7 +237,7 @@ mod tests {
             })
         });
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_failure()
             .withf(|_, _, error| error == "probe of db.internal:5432 abandoned after 30s")
             .times(1)
@@ -253,7 +253,7 @@ mod tests {
     async fn a_probe_outliving_its_timeout_is_abandoned_and_not_retried() {
         let mut mocks = claimed_cycle(sources(1));
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_failure()
             .withf(|_, _, error| error == "probe of db.internal:5432 abandoned after 30s")
             .times(1)
@@ -276,7 +276,7 @@ mod tests {
         let mut mocks = claimed_cycle(sources(1));
         scripted(&mut mocks, 1, |call| Err(refused(call)));
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_failure()
             .times(1)
             .returning(|_, _, _| Ok(None));
@@ -298,7 +298,7 @@ mod tests {
         // 0 + 2 + 30 and 2 + 4 + 30 fit in 40 s; 6 + 8 + 30 does not.
         let calls = scripted(&mut mocks, 3, |call| Err(refused(call)));
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_failure()
             .withf(|_, _, error| error.ends_with("(attempt 3)"))
             .times(1)
@@ -321,10 +321,10 @@ mod tests {
         let mut mocks = claimed_cycle(sources(1));
         scripted(&mut mocks, 1, |_| Ok(wal_reading()));
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_success()
             .times(1)
-            .returning(|id, _| Err(WalObservationRepositoryError::SourceMissing(id)));
+            .returning(|id, _| Err(WalHistoryError::SourceMissing(id)));
         let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
 
         let report = monitor.run_cycle().await.unwrap();
@@ -337,10 +337,10 @@ mod tests {
         let mut mocks = claimed_cycle(sources(1));
         scripted(&mut mocks, 1, |_| Ok(wal_reading()));
         mocks
-            .wal_observations
+            .wal_history
             .expect_record_success()
             .times(1)
-            .returning(|_, _| Err(WalObservationRepositoryError::Unavailable(anyhow!("down"))));
+            .returning(|_, _| Err(WalHistoryError::Unavailable(anyhow!("down"))));
         let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
 
         let report = monitor.run_cycle().await.unwrap();

@@ -17,7 +17,7 @@ impl Rosetta {
         // The store answers `None` for unknown sources too; only the catalogue tells them
         // apart from sources not probed yet.
         self.find_source(id).await?;
-        let status = self.wal_observations.status(id).await?;
+        let status = self.wal_history.status(id).await?;
         let verdict = WalVerdict::assess(status.as_ref(), self.wal_thresholds);
         Ok(SourceWalReport {
             source_id: id,
@@ -30,7 +30,7 @@ impl Rosetta {
 #[cfg(test)]
 mod tests {
     use anyhow::anyhow;
-    use rosetta_domain::ports::WalObservationRepositoryError;
+    use rosetta_domain::ports::WalHistoryError;
     use rosetta_domain::{
         EntityKind, ProbeStatus, ReasonCode, Severity, SlotReading, SlotType, SourceId,
         WalThresholds,
@@ -74,7 +74,7 @@ mod tests {
             .withf(|id| *id == SourceId::new(3))
             .returning(|_| Ok(Some(source(3))));
         mocks
-            .wal_observations
+            .wal_history
             .expect_status()
             .withf(|id| *id == SourceId::new(3))
             .times(1)
@@ -136,7 +136,7 @@ mod tests {
     async fn the_report_of_a_missing_source_is_not_found() {
         let mut mocks = Mocks::default();
         mocks.sources.expect_get().returning(|_| Ok(None));
-        mocks.wal_observations.expect_status().never();
+        mocks.wal_history.expect_status().never();
 
         let error = mocks
             .into_rosetta()
@@ -159,11 +159,10 @@ mod tests {
             .sources
             .expect_get()
             .returning(|_| Ok(Some(source(3))));
-        mocks.wal_observations.expect_status().returning(|_| {
-            Err(WalObservationRepositoryError::Unavailable(anyhow!(
-                "refused"
-            )))
-        });
+        mocks
+            .wal_history
+            .expect_status()
+            .returning(|_| Err(WalHistoryError::Unavailable(anyhow!("refused"))));
 
         let error = mocks
             .into_rosetta()

@@ -29,7 +29,7 @@ pub fn claimed_cycle(listed: Vec<Source>) -> Mocks {
         .monitor_lock
         .expect_finish_cycle()
         .returning(|| Ok(()));
-    mocks.wal_observations.expect_prune().returning(|_| Ok(0));
+    mocks.wal_history.expect_prune().returning(|_| Ok(0));
     mocks
         .sources
         .expect_list()

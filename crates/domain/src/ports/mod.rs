@@ -7,16 +7,14 @@ mod destination_repository;
 mod monitor_lock;
 mod pipeline_repository;
 mod source_repository;
-mod wal_metric_repository;
-mod wal_observation_repository;
+mod wal_history;
 mod wal_probe;
 
 pub use destination_repository::{DestinationRepository, DestinationRepositoryError};
 pub use monitor_lock::{MonitorLock, MonitorLockError};
 pub use pipeline_repository::{PipelineRepository, PipelineRepositoryError};
 pub use source_repository::{SourceRepository, SourceRepositoryError};
-pub use wal_metric_repository::{WalMetricRepository, WalMetricRepositoryError};
-pub use wal_observation_repository::{WalObservationRepository, WalObservationRepositoryError};
+pub use wal_history::{WalHistory, WalHistoryError};
 pub use wal_probe::{WalProbe, WalProbeError};
 
 #[cfg(any(test, feature = "mocks"))]
@@ -28,8 +26,6 @@ pub use pipeline_repository::MockPipelineRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use source_repository::MockSourceRepository;
 #[cfg(any(test, feature = "mocks"))]
-pub use wal_metric_repository::MockWalMetricRepository;
-#[cfg(any(test, feature = "mocks"))]
-pub use wal_observation_repository::MockWalObservationRepository;
+pub use wal_history::MockWalHistory;
 #[cfg(any(test, feature = "mocks"))]
 pub use wal_probe::MockWalProbe;

@@ -12,6 +12,7 @@ mod sources;
 
 use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
+use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::crypto::{CipherError, SecretCipher};
@@ -99,6 +100,12 @@ impl From<DbError> for RotationError {
     }
 }
 
+impl From<PoolError> for RotationError {
+    fn from(error: PoolError) -> Self {
+        DbError::from(error).into()
+    }
+}
+
 impl From<diesel::result::Error> for RotationError {
     fn from(error: diesel::result::Error) -> Self {
         Self::Database(error.into())
@@ -174,10 +181,7 @@ pub async fn reencrypt_secrets(
     let batch_size = i64::from(options.batch_size.max(1));
     let mut report = RotationReport::default();
     let mut batches = 0_u32;
-    let mut conn = pool
-        .get()
-        .await
-        .map_err(|e| RotationError::from(DbError::from(e)))?;
+    let mut conn = pool.get().await?;
     'tables: for table in [Table::Sources, Table::Destinations] {
         let mut after = 0_i64;
         loop {
@@ -215,10 +219,7 @@ pub async fn reencrypt_secrets(
 ///
 /// When the database fails.
 pub async fn count_plaintext_secrets(pool: &DbPool) -> Result<u64, RotationError> {
-    let mut conn = pool
-        .get()
-        .await
-        .map_err(|e| RotationError::from(DbError::from(e)))?;
+    let mut conn = pool.get().await?;
     count_selected(&mut conn, &format!("{}%", SecretCipher::encrypted_prefix())).await
 }
 

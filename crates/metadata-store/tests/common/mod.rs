@@ -87,7 +87,8 @@ pub fn new_pipeline(
         name: name(pipeline_name),
         source_id,
         destination_id,
-        initial: status.change(chrono::Utc::now()),
+        status,
+        requested_at: chrono::Utc::now(),
     }
 }
 

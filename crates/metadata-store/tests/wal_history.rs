@@ -1,4 +1,5 @@
-//! The WAL monitor's observation store against a real PostgreSQL.
+//! The WAL history against a real PostgreSQL: what the WAL monitor writes after each probe, and
+//! the samples and series the API reads back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -7,14 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use common::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use rosetta_domain::ports::{
-    SourceRepository, WalObservationRepository, WalObservationRepositoryError,
-};
+use rosetta_domain::ports::{SourceRepository, WalHistory, WalHistoryError};
 use rosetta_domain::{
-    DeleteMode, ProbeStatus, RolePrivileges, SlotReading, SlotType, SourceId, WalDirectory,
-    WalReading,
+    DeleteMode, Limit, ProbeStatus, RolePrivileges, SlotReading, SlotType, SourceId, WalDirectory,
+    WalMetricQuery, WalReading,
 };
-use rosetta_metadata_store::{DbPool, PgSourceRepository, PgWalObservationRepository};
+use rosetta_metadata_store::{DbPool, PgSourceRepository, PgWalHistory};
 use rosetta_test_support::TestDb;
 
 /// Now, to the microsecond PostgreSQL keeps, so that stored times compare equal.
@@ -151,7 +150,7 @@ async fn a_successful_probe_reads_back_whole_with_a_wal_sample_and_one_sample_pe
     let db = TestDb::new().await;
     let pool = db.pool();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool.clone());
+    let store = PgWalHistory::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
 
     let first_at = now() - Duration::minutes(1);
@@ -226,7 +225,7 @@ async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them
     let db = TestDb::new().await;
     let pool = db.pool();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool);
+    let store = PgWalHistory::new(pool);
     let source = sources.create(new_source("orders")).await.unwrap().id;
     let start = now() - Duration::minutes(10);
 
@@ -305,7 +304,7 @@ async fn probes_of_a_missing_or_deleted_source_are_refused_and_leave_nothing() {
     let db = TestDb::new().await;
     let pool = db.pool();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool.clone());
+    let store = PgWalHistory::new(pool.clone());
     let deleted = sources.create(new_source("gone")).await.unwrap().id;
     sources.delete(deleted, DeleteMode::Restrict).await.unwrap();
 
@@ -313,7 +312,7 @@ async fn probes_of_a_missing_or_deleted_source_are_refused_and_leave_nothing() {
         let probe = reading(now(), 1, vec![logical_slot("rosetta_7", 1)]);
         let error = store.record_success(source, &probe).await.unwrap_err();
         assert!(
-            matches!(error, WalObservationRepositoryError::SourceMissing(id) if id == source),
+            matches!(error, WalHistoryError::SourceMissing(id) if id == source),
             "{error:?}"
         );
         let error = store
@@ -321,7 +320,7 @@ async fn probes_of_a_missing_or_deleted_source_are_refused_and_leave_nothing() {
             .await
             .unwrap_err();
         assert!(
-            matches!(error, WalObservationRepositoryError::SourceMissing(id) if id == source),
+            matches!(error, WalHistoryError::SourceMissing(id) if id == source),
             "{error:?}"
         );
         for table in ["wal_metrics", "wal_slot_samples", "source_probe_status"] {
@@ -335,7 +334,7 @@ async fn a_probe_whose_slot_samples_fail_keeps_neither_its_wal_sample_nor_its_st
     let db = TestDb::new().await;
     let pool = db.pool();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool.clone());
+    let store = PgWalHistory::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
     // Only the slot samples can fail: the other two writes would succeed on their own.
     let mut conn = pool.get().await.unwrap();
@@ -353,10 +352,7 @@ async fn a_probe_whose_slot_samples_fail_keeps_neither_its_wal_sample_nor_its_st
         vec![logical_slot("fine", 1), logical_slot("doomed", 1)],
     );
     let error = store.record_success(source, &probe).await.unwrap_err();
-    assert!(
-        matches!(error, WalObservationRepositoryError::Unknown(_)),
-        "{error:?}"
-    );
+    assert!(matches!(error, WalHistoryError::Unknown(_)), "{error:?}");
     for table in ["wal_metrics", "wal_slot_samples", "source_probe_status"] {
         assert_eq!(rows(&pool, table, source).await, 0, "{table}");
     }
@@ -368,7 +364,7 @@ async fn pruning_deletes_only_older_samples_of_both_tables_and_counts_them() {
     let db = TestDb::new().await;
     let pool = db.pool();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool.clone());
+    let store = PgWalHistory::new(pool.clone());
     let a = sources.create(new_source("a")).await.unwrap().id;
     let b = sources.create(new_source("b")).await.unwrap().id;
     let now = now();
@@ -419,7 +415,7 @@ async fn an_unprobed_or_unknown_source_has_no_status() {
     let db = TestDb::new().await;
     let pool = db.pool();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool);
+    let store = PgWalHistory::new(pool);
     let source = sources.create(new_source("orders")).await.unwrap().id;
     assert_eq!(store.status(source).await.unwrap(), None);
     assert_eq!(store.status(SourceId::new(31_337)).await.unwrap(), None);
@@ -430,7 +426,7 @@ async fn a_malformed_stored_reading_is_an_error_not_a_panic() {
     let db = TestDb::new().await;
     let pool = db.pool();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool.clone());
+    let store = PgWalHistory::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
     store
         .record_success(source, &reading(now(), 1, vec![physical_slot("s")]))
@@ -445,10 +441,7 @@ async fn a_malformed_stored_reading_is_an_error_not_a_panic() {
     .unwrap();
     drop(conn);
     let error = store.status(source).await.unwrap_err();
-    assert!(
-        matches!(error, WalObservationRepositoryError::Unknown(_)),
-        "{error:?}"
-    );
+    assert!(matches!(error, WalHistoryError::Unknown(_)), "{error:?}");
     assert!(format!("{error:#}").contains("slot_type"), "{error:#}");
 }
 
@@ -470,7 +463,7 @@ async fn probe_outcomes_are_kept_by_statements_prepared_once_per_connection() {
     };
     let pool = build_pool(db.url(), &settings).unwrap();
     let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalObservationRepository::new(pool.clone());
+    let store = PgWalHistory::new(pool.clone());
     let source = sources.create(new_source("orders")).await.unwrap().id;
     for slots in 0..3 {
         let slots = (0..slots)
@@ -502,4 +495,148 @@ async fn probe_outcomes_are_kept_by_statements_prepared_once_per_connection() {
     assert_eq!(kept("INSERT INTO source_probe_status"), 1);
     assert_eq!(wal_samples(&pool, source).await.len(), 3);
     assert_eq!(slot_samples(&pool, source).await.len(), 3);
+}
+
+/// Keeps a WAL sample of `source` as the monitor does: a successful probe, without slots.
+async fn sample(history: &PgWalHistory, source: SourceId, size_bytes: i64, at: DateTime<Utc>) {
+    history
+        .record_success(source, &reading(at, size_bytes, Vec::new()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn samples_list_newest_first_per_source_within_the_limit() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
+    let history = PgWalHistory::new(pool);
+    let a = sources.create(new_source("a")).await.unwrap().id;
+    let b = sources.create(new_source("b")).await.unwrap().id;
+    let start = Utc::now() - Duration::hours(1);
+    for minute in 0..5 {
+        for (source, size) in [(a, 1000), (b, 2000)] {
+            sample(
+                &history,
+                source,
+                size + minute,
+                start + Duration::minutes(minute),
+            )
+            .await;
+        }
+    }
+    let query = WalMetricQuery {
+        source_id: Some(a),
+        limit: Limit::new(3).unwrap(),
+        ..WalMetricQuery::default()
+    };
+    let sizes: Vec<_> = history
+        .list(query)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.size_bytes)
+        .collect();
+    assert_eq!(sizes, [1004, 1003, 1002]);
+    let everything = history.list(WalMetricQuery::default()).await.unwrap();
+    assert_eq!(everything.len(), 10);
+    assert!(everything
+        .windows(2)
+        .all(|w| w[0].recorded_at >= w[1].recorded_at));
+}
+
+#[tokio::test]
+async fn old_samples_are_pruned_and_samples_go_with_their_source() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
+    let history = PgWalHistory::new(pool);
+    let source = sources.create(new_source("a")).await.unwrap().id;
+    let now = Utc::now();
+    for days in [40, 31, 1, 0] {
+        sample(&history, source, days, now - Duration::days(days)).await;
+    }
+    let deleted = history.prune(now - Duration::days(30)).await.unwrap();
+    assert_eq!(deleted, 2);
+    let left: Vec<_> = history
+        .list(WalMetricQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.size_bytes)
+        .collect();
+    assert_eq!(left, [0, 1]);
+    sources.delete(source, DeleteMode::Restrict).await.unwrap();
+    assert!(history
+        .list(WalMetricQuery::default())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_series_summarizes_each_bucket_in_sql_within_the_time_range() {
+    use rosetta_domain::WalBucket;
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let sources = PgSourceRepository::new(pool.clone(), cipher());
+    let history = PgWalHistory::new(pool);
+    let a = sources.create(new_source("a")).await.unwrap().id;
+    let b = sources.create(new_source("b")).await.unwrap().id;
+    // Three 5-minute buckets from 10:00 UTC, samples every minute; b's samples must not count.
+    let start = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 1, 10, 0, 0).unwrap();
+    for minute in 0..15 {
+        let at = start + Duration::minutes(minute);
+        sample(&history, a, 1000 + minute * 10, at).await;
+        sample(&history, b, 1, at).await;
+    }
+    let query = WalMetricQuery {
+        source_id: Some(a),
+        ..WalMetricQuery::default()
+    };
+    let series = history.series(query, WalBucket::FiveMinutes).await.unwrap();
+    let starts: Vec<_> = series.iter().map(|p| p.bucket_start).collect();
+    assert_eq!(
+        starts,
+        [
+            start + Duration::minutes(10),
+            start + Duration::minutes(5),
+            start
+        ]
+    );
+    let newest = &series[0];
+    assert_eq!(
+        (
+            newest.min_bytes,
+            newest.max_bytes,
+            newest.last_bytes,
+            newest.samples
+        ),
+        (1100, 1140, 1140, 5)
+    );
+    assert!((newest.avg_bytes - 1120.0).abs() < 1e-9);
+
+    let ranged = WalMetricQuery {
+        source_id: Some(a),
+        from: Some(start + Duration::minutes(5)),
+        to: Some(start + Duration::minutes(7)),
+        limit: Limit::new(10).unwrap(),
+    };
+    let series = history.series(ranged, WalBucket::Hour).await.unwrap();
+    assert_eq!(series.len(), 1);
+    assert_eq!(
+        (series[0].min_bytes, series[0].max_bytes, series[0].samples),
+        (1050, 1060, 2)
+    );
+    let listed = history.list(ranged).await.unwrap();
+    let sizes: Vec<_> = listed.iter().map(|m| m.size_bytes).collect();
+    assert_eq!(sizes, [1060, 1050]);
+    let one = WalMetricQuery {
+        limit: Limit::new(1).unwrap(),
+        ..query
+    };
+    assert_eq!(
+        history.series(one, WalBucket::Minute).await.unwrap().len(),
+        1
+    );
 }

@@ -1,14 +1,16 @@
-//! The store of what the WAL monitor observes: samples of each successful probe (WAL position and
-//! slots) and the latest probe outcome of each source.
+//! The WAL history of sources: what the WAL monitor writes after each probe (a WAL sample, slot
+//! samples, the source's latest outcome) and what the API reads back (samples and series).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::{ProbeStatus, SourceId, WalReading};
+use crate::{
+    ProbeStatus, SourceId, WalBucket, WalMetric, WalMetricQuery, WalReading, WalSeriesPoint,
+};
 
-/// What can go wrong in a [`WalObservationRepository`].
+/// What can go wrong in a [`WalHistory`].
 #[derive(Debug, thiserror::Error)]
-pub enum WalObservationRepositoryError {
+pub enum WalHistoryError {
     /// The probed source does not exist (it may have just been deleted).
     #[error("source {0} not found")]
     SourceMissing(SourceId),
@@ -20,10 +22,10 @@ pub enum WalObservationRepositoryError {
     Unknown(#[from] anyhow::Error),
 }
 
-/// The store of what the WAL monitor observes.
+/// The WAL history of sources: written by the WAL monitor, read by the API.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait WalObservationRepository: Send + Sync {
+pub trait WalHistory: Send + Sync {
     /// Keeps a successful probe, all or nothing: a WAL sample (`position_bytes` at `read_at`),
     /// one sample per slot, and the source's latest outcome (success, failures reset to 0,
     /// `last_reading` replaced).
@@ -35,7 +37,7 @@ pub trait WalObservationRepository: Send + Sync {
         &self,
         source_id: SourceId,
         reading: &WalReading,
-    ) -> Result<(), WalObservationRepositoryError>;
+    ) -> Result<(), WalHistoryError>;
 
     /// Keeps a failed probe as the source's latest outcome: `error` (a message without
     /// secrets), one more consecutive failure; the last successful reading stays. Returns when
@@ -49,7 +51,7 @@ pub trait WalObservationRepository: Send + Sync {
         source_id: SourceId,
         failed_at: DateTime<Utc>,
         error: &str,
-    ) -> Result<Option<DateTime<Utc>>, WalObservationRepositoryError>;
+    ) -> Result<Option<DateTime<Utc>>, WalHistoryError>;
 
     /// The latest probe outcome of a source; `None` before its first probe (or when the source
     /// does not exist).
@@ -57,15 +59,31 @@ pub trait WalObservationRepository: Send + Sync {
     /// # Errors
     ///
     /// `Unavailable`, `Unknown`.
-    async fn status(
-        &self,
-        source_id: SourceId,
-    ) -> Result<Option<ProbeStatus>, WalObservationRepositoryError>;
+    async fn status(&self, source_id: SourceId) -> Result<Option<ProbeStatus>, WalHistoryError>;
 
     /// Deletes the WAL and slot samples recorded before `cutoff` and says how many went.
     ///
     /// # Errors
     ///
     /// `Unavailable`, `Unknown`.
-    async fn prune(&self, cutoff: DateTime<Utc>) -> Result<u64, WalObservationRepositoryError>;
+    async fn prune(&self, cutoff: DateTime<Utc>) -> Result<u64, WalHistoryError>;
+
+    /// WAL samples, newest first (by time, then by id).
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn list(&self, query: WalMetricQuery) -> Result<Vec<WalMetric>, WalHistoryError>;
+
+    /// The WAL samples summarized per bucket (min, max, average, last, count), newest bucket
+    /// first, at most `query.limit` buckets, computed by the store.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn series(
+        &self,
+        query: WalMetricQuery,
+        bucket: WalBucket,
+    ) -> Result<Vec<WalSeriesPoint>, WalHistoryError>;
 }
