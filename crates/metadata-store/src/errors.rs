@@ -368,11 +368,6 @@ mod tests {
         );
         assert!(matches!(error, WalHistoryError::SourceMissing(id) if id.get() == 9));
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn the_servers_own_interventions_are_unavailability_and_nothing_else_is() {
