@@ -84,6 +84,7 @@ mod wal_monitor;
 #[cfg(test)]
 mod fixtures;
 
+pub use destinations::{ConfigPatch, DestinationPatch, ReadAgainstStoredType};
 pub use error::AppError;
 pub use pipelines::PipelineUpdateRequest;
 pub use wal_monitor::{CycleReport, MonitorSettings, WalMonitor};

@@ -88,6 +88,16 @@ pub struct PostgresConfig {
     pub password: Option<Secret>,
 }
 
+impl PostgresConfig {
+    /// The schema written to when a configuration names none.
+    pub const DEFAULT_SCHEMA: &'static str = "public";
+
+    /// [`PostgresConfig::DEFAULT_SCHEMA`], as the value a configuration holds.
+    pub fn default_schema() -> Text {
+        Text::known_valid(Self::DEFAULT_SCHEMA)
+    }
+}
+
 /// A destination's type together with its configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DestinationConfig {
@@ -176,6 +186,14 @@ mod tests {
             schema: text("public"),
             password: password.map(|p| Secret::parse(p).unwrap_or_else(|e| panic!("{e}"))),
         })
+    }
+
+    #[test]
+    fn the_default_schema_is_valid_text() {
+        assert_eq!(
+            Text::parse(PostgresConfig::DEFAULT_SCHEMA),
+            Ok(PostgresConfig::default_schema())
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub use pipeline::{
 pub use probe::{RolePrivileges, SlotReading, SlotType, WalDirectory, WalReading};
 pub use source::{slot_name, NewSource, Source, SourceUpdate};
 pub use values::{
-    DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId, Secret,
-    SslMode, Text,
+    Charset, DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId,
+    Secret, SslMode, Text, MAX_TEXT_CHARS, MIN_TEXT_CHARS,
 };
 pub use wal::{WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};

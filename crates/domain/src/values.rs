@@ -4,12 +4,15 @@ use std::fmt;
 
 use crate::InvalidValue;
 
+/// The shortest name, host, database, user or publication the catalogue stores, in characters.
+pub const MIN_TEXT_CHARS: usize = 1;
+
 /// The longest name, host, database, user or publication the catalogue stores, in characters.
 pub const MAX_TEXT_CHARS: usize = 255;
 
 fn check_length(value: &str) -> Result<(), InvalidValue> {
     let chars = value.chars().count();
-    if chars == 0 {
+    if chars < MIN_TEXT_CHARS {
         return Err(InvalidValue::new("too_short", "must not be empty"));
     }
     if chars > MAX_TEXT_CHARS {
@@ -36,12 +39,60 @@ fn check_charset(
     }
 }
 
+/// The characters a kind of name may hold: ASCII letters and digits, and a few others.
+///
+/// The check of a name and every description of it (its error message, the pattern an API
+/// documents) derive from this one value, so that they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charset {
+    extra: &'static [char],
+}
+
+impl Charset {
+    /// ASCII letters and digits, and the characters of `extra`.
+    pub const fn alphanumeric_and(extra: &'static [char]) -> Self {
+        Self { extra }
+    }
+
+    /// The characters allowed besides ASCII letters and digits.
+    pub const fn extra(self) -> &'static [char] {
+        self.extra
+    }
+
+    /// Whether `c` is allowed.
+    pub fn allows(self, c: char) -> bool {
+        c.is_ascii_alphanumeric() || self.extra.contains(&c)
+    }
+
+    /// How messages name it: `letters, digits, '_' and '-'`.
+    pub fn describe(self) -> String {
+        let mut parts = vec!["letters".to_owned(), "digits".to_owned()];
+        parts.extend(self.extra.iter().map(|c| format!("'{c}'")));
+        let last = parts.pop().unwrap_or_default();
+        format!("{} and {last}", parts.join(", "))
+    }
+
+    fn check(self, value: &str) -> Result<(), InvalidValue> {
+        if value.chars().all(|c| self.allows(c)) {
+            Ok(())
+        } else {
+            Err(InvalidValue::new(
+                "invalid_characters",
+                format!("may only contain {}", self.describe()),
+            ))
+        }
+    }
+}
+
 /// The name of a source, destination or pipeline: 1–255 characters of `[A-Za-z0-9_-]`, kept
 /// lower-cased so that `Orders` and `orders` are the same name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Name(String);
 
 impl Name {
+    /// The characters a name may hold: `[A-Za-z0-9_-]`.
+    pub const CHARSET: Charset = Charset::alphanumeric_and(&['_', '-']);
+
     /// Validates and lower-cases a name.
     ///
     /// # Errors
@@ -67,11 +118,7 @@ impl Name {
 
     fn check(value: &str) -> Result<(), InvalidValue> {
         check_length(value)?;
-        check_charset(
-            value,
-            |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
-            "letters, digits, '_' and '-'",
-        )
+        Self::CHARSET.check(value)
     }
 
     /// The lower-cased name.
@@ -96,6 +143,9 @@ impl fmt::Display for Name {
 pub struct PublicationName(String);
 
 impl PublicationName {
+    /// The characters a publication name may hold: `[A-Za-z0-9_]`.
+    pub const CHARSET: Charset = Charset::alphanumeric_and(&['_']);
+
     /// Validates a publication name.
     ///
     /// # Errors
@@ -112,11 +162,7 @@ impl PublicationName {
     /// As [`PublicationName::parse`].
     pub fn parse_owned(value: String) -> Result<Self, InvalidValue> {
         check_length(&value)?;
-        check_charset(
-            &value,
-            |c| c.is_ascii_alphanumeric() || c == '_',
-            "letters, digits and '_'",
-        )?;
+        Self::CHARSET.check(&value)?;
         Ok(Self(value))
     }
 
@@ -161,6 +207,12 @@ impl Text {
         check_length(&value)?;
         check_charset(&value, |c| c != '\0', "characters other than NUL")?;
         Ok(Self(value))
+    }
+
+    /// Text the domain itself defines (a default), which a test shows to be valid.
+    pub(crate) fn known_valid(value: &'static str) -> Self {
+        debug_assert!(Self::parse(value).is_ok(), "{value:?} is not valid text");
+        Self(value.to_owned())
     }
 
     /// The text.
@@ -229,6 +281,12 @@ impl PortNumber {
     /// PostgreSQL's default port.
     pub const POSTGRES_DEFAULT: Self = Self(5432);
 
+    /// The smallest port.
+    pub const MIN: u16 = 1;
+
+    /// The largest port.
+    pub const MAX: u16 = u16::MAX;
+
     /// Validates a port number.
     ///
     /// # Errors
@@ -236,10 +294,14 @@ impl PortNumber {
     /// [`InvalidValue`] when the number is outside 1–65535.
     pub fn new(value: i64) -> Result<Self, InvalidValue> {
         match u16::try_from(value) {
-            Ok(port) if port >= 1 => Ok(Self(port)),
+            Ok(port) if (Self::MIN..=Self::MAX).contains(&port) => Ok(Self(port)),
             _ => Err(InvalidValue::new(
                 "out_of_range",
-                format!("must be between 1 and 65535, got {value}"),
+                format!(
+                    "must be between {} and {}, got {value}",
+                    Self::MIN,
+                    Self::MAX
+                ),
             )),
         }
     }
@@ -261,18 +323,21 @@ impl Default for PortNumber {
 pub struct ReplicationId(i64);
 
 impl ReplicationId {
+    /// The smallest replication id.
+    pub const MIN: i64 = 0;
+
     /// Validates a replication id.
     ///
     /// # Errors
     ///
     /// [`InvalidValue`] when the number is negative.
     pub fn new(value: i64) -> Result<Self, InvalidValue> {
-        if value >= 0 {
+        if value >= Self::MIN {
             Ok(Self(value))
         } else {
             Err(InvalidValue::new(
                 "out_of_range",
-                format!("must be 0 or more, got {value}"),
+                format!("must be {} or more, got {value}", Self::MIN),
             ))
         }
     }
@@ -288,6 +353,9 @@ impl ReplicationId {
 pub struct Limit(u16);
 
 impl Limit {
+    /// The smallest page.
+    pub const MIN: u16 = 1;
+
     /// The largest page.
     pub const MAX: u16 = 1000;
 
@@ -298,10 +366,14 @@ impl Limit {
     /// [`InvalidValue`] when it is outside 1–1000.
     pub fn new(value: i64) -> Result<Self, InvalidValue> {
         match u16::try_from(value) {
-            Ok(limit) if (1..=Self::MAX).contains(&limit) => Ok(Self(limit)),
+            Ok(limit) if (Self::MIN..=Self::MAX).contains(&limit) => Ok(Self(limit)),
             _ => Err(InvalidValue::new(
                 "out_of_range",
-                format!("must be between 1 and {}, got {value}", Self::MAX),
+                format!(
+                    "must be between {} and {}, got {value}",
+                    Self::MIN,
+                    Self::MAX
+                ),
             )),
         }
     }
@@ -326,16 +398,19 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// The fewest rows a page may skip.
+    pub const MIN_SKIP: i64 = 0;
+
     /// Validates a page request.
     ///
     /// # Errors
     ///
     /// [`InvalidValue`] when `skip` is negative.
     pub fn new(skip: i64, limit: Limit) -> Result<Self, InvalidValue> {
-        if skip < 0 {
+        if skip < Self::MIN_SKIP {
             return Err(InvalidValue::new(
                 "out_of_range",
-                format!("must be 0 or more, got {skip}"),
+                format!("must be {} or more, got {skip}", Self::MIN_SKIP),
             ));
         }
         Ok(Self { skip, limit })
@@ -384,6 +459,23 @@ mod tests {
         assert_eq!(
             Name::parse(&"a".repeat(256)).map_err(|e| e.rule()),
             Err("too_long")
+        );
+    }
+
+    #[test]
+    fn charsets_describe_themselves_as_their_errors_say() {
+        assert_eq!(Name::CHARSET.describe(), "letters, digits, '_' and '-'");
+        assert_eq!(
+            PublicationName::CHARSET.describe(),
+            "letters, digits and '_'"
+        );
+        assert_eq!(
+            Name::parse("a b").map_err(|e| e.message().to_owned()),
+            Err("may only contain letters, digits, '_' and '-'".to_owned())
+        );
+        assert_eq!(
+            PublicationName::parse("a-b").map_err(|e| e.message().to_owned()),
+            Err("may only contain letters, digits and '_'".to_owned())
         );
     }
 

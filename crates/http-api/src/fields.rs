@@ -241,16 +241,6 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A field that must be present, read by `read`.
-    pub fn required<T>(
-        &mut self,
-        name: &str,
-        read: impl FnOnce(&mut Self) -> Option<T>,
-    ) -> Option<T> {
-        let value = read(self);
-        self.require(name, value)
-    }
-
     /// Makes a missing field an error; passes a present one through.
     pub fn require<T>(&mut self, name: &str, value: Option<T>) -> Option<T> {
         if value.is_none() && !self.has(name) {
@@ -259,13 +249,9 @@ impl<'a> Fields<'a> {
         value
     }
 
-    /// Refuses every field not in `known`.
-    pub fn deny_unknown(&mut self, known: &[&str]) {
-        let mut unknown: Vec<String> = self
-            .names()
-            .into_iter()
-            .filter(|n| !known.contains(&n.as_str()))
-            .collect();
+    /// Refuses every field that `known` does not know.
+    pub fn deny_unknown(&mut self, known: impl Fn(&str) -> bool) {
+        let mut unknown: Vec<String> = self.names().into_iter().filter(|n| !known(n)).collect();
         unknown.sort();
         for name in unknown {
             self.fail(&name, "extra_forbidden", "Extra inputs are not permitted");
@@ -286,8 +272,8 @@ impl<'a> Fields<'a> {
         })
     }
 
-    /// The errors found so far, taken out.
-    pub fn into_errors(self) -> Vec<FieldError> {
-        self.errors
+    /// The errors found so far, taken out: the fields read on report none of them.
+    pub fn take_errors(&mut self) -> Vec<FieldError> {
+        std::mem::take(&mut self.errors)
     }
 }

@@ -6,12 +6,14 @@ mod create;
 mod response;
 mod update;
 
-pub use config::{DestinationConfigBody, PostgresConfigBody, SnowflakeConfigBody};
-pub use create::{CreateDestinationBody, LegacySnowflakeDestinationBody, TypedDestinationBody};
+pub use config::{DestinationConfigBody, PostgresConfigBody, SnowflakeConfigBody, UncheckedConfig};
+pub use create::{
+    CreateDestinationBody, LegacyPrefix, LegacySnowflakeDestinationBody, TypedDestinationBody,
+};
 pub use response::{
     DestinationConfigResponse, DestinationResponse, PostgresConfigResponse, SnowflakeConfigResponse,
 };
-pub use update::{DestinationPatch, UpdateDestinationBody};
+pub use update::UpdateDestinationBody;
 
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;

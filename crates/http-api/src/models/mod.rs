@@ -27,6 +27,8 @@ macro_rules! nesting_component {
     };
 }
 
+pub(crate) use nesting_component;
+
 pub mod destinations;
 pub mod health;
 pub mod params;
@@ -35,8 +37,3 @@ pub mod source_wal;
 pub mod sources;
 pub mod timestamp;
 pub mod wal_metrics;
-
-/// The pattern of names of sources, destinations and pipelines.
-pub(crate) const NAME_PATTERN: &str = "^[A-Za-z0-9_-]{1,255}$";
-/// The pattern of publication names.
-pub(crate) const PUBLICATION_PATTERN: &str = "^[A-Za-z0-9_]{1,255}$";

@@ -1,9 +1,7 @@
 //! Pipeline bodies: create, update, the list query, and the response with the pipeline's
 //! source, destination and runtime metadata (none of them holding a secret).
 
-use std::collections::HashMap;
-
-use apistos::schemars::JsonSchema;
+use apistos::schemars::{JsonSchema, Schema, SchemaGenerator};
 use apistos::ApiComponent;
 use rosetta_app::PipelineUpdateRequest;
 use rosetta_domain::{
@@ -11,16 +9,14 @@ use rosetta_domain::{
     PipelineMetadata, PipelineMetadataStatus, PipelineStatus, SourceId,
 };
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::destinations::DestinationResponse;
-use super::params::{read_id, read_page};
+use super::params::PageQuery;
 use super::sources::SourceResponse;
-use super::NAME_PATTERN;
-use crate::error::FieldError;
-use crate::extract::{FromBody, FromParams};
-use crate::fields::{Fields, Origin};
+use crate::fields::Fields;
 use crate::models::timestamp::Timestamp;
+use crate::request::{request_part, RequestValue};
 
 /// What a pipeline has been asked to do: replicate (`START`), stop and keep its position
 /// (`PAUSE`), or copy everything again from scratch (`REFRESH`).
@@ -90,21 +86,32 @@ fn initial_status(value: &str) -> Result<InitialPipelineStatus, InvalidValue> {
     }
 }
 
-/// A source connected to a destination.
-#[derive(JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct CreatePipelineBody {
-    /// Unique name: 1–255 of `[A-Za-z0-9_-]`, stored lower-cased.
-    #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN), example = &"orders-to-dw")]
-    pub name: String,
-    /// The source to replicate from; it must exist.
-    #[schemars(range(min = 1), example = 1)]
-    pub source_id: i64,
-    /// The destination to deliver to; it must exist.
-    #[schemars(range(min = 1), example = 1)]
-    pub destination_id: i64,
-    /// `START` (the default): running from now; `PAUSE`: created paused.
-    pub status: Option<InitialPipelineStatusName>,
+/// A creation status: `START` or `PAUSE` (`REFRESH` only applies to an existing pipeline).
+impl RequestValue for InitialPipelineStatus {
+    fn read(fields: &mut Fields<'_>, name: &str) -> Option<Self> {
+        fields.parse_str(name, initial_status)
+    }
+
+    fn schema(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<InitialPipelineStatusName>()
+    }
+}
+
+request_part! {
+    /// A source connected to a destination.
+    body struct CreatePipelineBody => NewPipelineRequest {
+        /// Unique name: 1–255 of `[A-Za-z0-9_-]`, stored lower-cased.
+        #[schemars(example = &"orders-to-dw")]
+        required name: Name,
+        /// The source to replicate from; it must exist.
+        #[schemars(example = 1)]
+        required source_id: SourceId,
+        /// The destination to deliver to; it must exist.
+        #[schemars(example = 1)]
+        required destination_id: DestinationId,
+        /// `START` (the default): running from now; `PAUSE`: created paused.
+        default status: InitialPipelineStatus,
+    }
 }
 
 /// A valid create body.
@@ -120,83 +127,33 @@ pub struct NewPipelineRequest {
     pub status: InitialPipelineStatus,
 }
 
-impl FromBody for CreatePipelineBody {
-    type Output = NewPipelineRequest;
-
-    fn from_body(object: &Map<String, Value>) -> Result<NewPipelineRequest, Vec<FieldError>> {
-        let mut f = Fields::json(object);
-        let name = f.required("name", |f| f.parse_str("name", Name::parse));
-        let source_id = f.required("source_id", |f| read_id(f, "source_id"));
-        let destination_id = f.required("destination_id", |f| read_id(f, "destination_id"));
-        let status = f.parse_str("status", initial_status);
-        f.finish(|| {
-            Some(NewPipelineRequest {
-                name: name?,
-                source_id: SourceId::new(source_id?),
-                destination_id: DestinationId::new(destination_id?),
-                status: status.unwrap_or_default(),
-            })
-        })
+request_part! {
+    /// A partial update of a pipeline: omitted fields keep their value. A status change has the
+    /// side effects of the matching action (`start`, `pause`, `refresh`); asking for the current
+    /// status changes nothing.
+    body struct UpdatePipelineBody => PipelineUpdateRequest {
+        /// New unique name.
+        #[schemars(example = &"orders-to-dw")]
+        optional name: Name,
+        /// New source; it must exist.
+        #[schemars(example = 2)]
+        optional source_id: SourceId,
+        /// New destination; it must exist.
+        #[schemars(example = 2)]
+        optional destination_id: DestinationId,
+        /// The status wanted.
+        optional status: PipelineStatus,
     }
 }
 
-/// A partial update of a pipeline: omitted fields keep their value. A status change has the
-/// side effects of the matching action (`start`, `pause`, `refresh`); asking for the current
-/// status changes nothing.
-#[derive(JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct UpdatePipelineBody {
-    /// New unique name.
-    #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN), example = &"orders-to-dw")]
-    pub name: Option<String>,
-    /// New source; it must exist.
-    #[schemars(range(min = 1), example = 2)]
-    pub source_id: Option<i64>,
-    /// New destination; it must exist.
-    #[schemars(range(min = 1), example = 2)]
-    pub destination_id: Option<i64>,
-    /// The status wanted.
-    pub status: Option<PipelineStatusName>,
-}
-
-impl FromBody for UpdatePipelineBody {
-    type Output = PipelineUpdateRequest;
-
-    fn from_body(object: &Map<String, Value>) -> Result<PipelineUpdateRequest, Vec<FieldError>> {
-        let mut f = Fields::json(object);
-        let update = PipelineUpdateRequest {
-            name: f.parse_str("name", Name::parse),
-            source_id: read_id(&mut f, "source_id").map(SourceId::new),
-            destination_id: read_id(&mut f, "destination_id").map(DestinationId::new),
-            status: f.parse_enum("status"),
-        };
-        f.finish(|| Some(update))
-    }
-}
-
-/// A page of pipelines ordered by id, optionally only those in one status.
-#[derive(JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct PipelineListQuery {
-    /// Rows to skip, 0 or more (default 0).
-    #[schemars(range(min = 0), example = 0)]
-    pub skip: Option<i64>,
-    /// Rows to return, 1–1000 (default 100).
-    #[schemars(range(min = 1, max = 1000), example = 100)]
-    pub limit: Option<i64>,
-    /// Only pipelines in this status.
-    pub status: Option<PipelineStatusName>,
-}
-
-impl FromParams for PipelineListQuery {
-    type Output = (PageRequest, Option<PipelineStatus>);
-
-    fn from_params(params: &HashMap<String, String>) -> Result<Self::Output, Vec<FieldError>> {
-        let mut fields = Fields::text(Origin::Query, params);
-        let page = read_page(&mut fields);
-        let status = fields.parse_enum("status");
-        fields.finish(|| Some((page?, status)))
-    }
+request_part! {
+    /// A page of pipelines ordered by id, optionally only those in one status.
+    query struct PipelineListQuery => (PageRequest, Option<PipelineStatus>) {
+        /// The page.
+        flatten page: PageQuery,
+        /// Only pipelines in this status.
+        optional status: PipelineStatus,
+    } with |_| Some((page?, status))
 }
 
 /// The runtime state of a pipeline.

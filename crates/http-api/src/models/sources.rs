@@ -7,130 +7,67 @@ use rosetta_domain::{
     SslMode, Text,
 };
 use serde::Serialize;
-use serde_json::{Map, Value};
 
-use super::{NAME_PATTERN, PUBLICATION_PATTERN};
-use crate::error::FieldError;
-use crate::extract::FromBody;
-use crate::fields::Fields;
 use crate::models::timestamp::Timestamp;
+use crate::request::request_part;
 
-/// A PostgreSQL database to replicate from.
-#[derive(JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct CreateSourceBody {
-    /// Unique name: 1–255 of `[A-Za-z0-9_-]`, stored lower-cased.
-    #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN), example = &"orders-eu")]
-    pub name: String,
-    /// Host name or address of the server.
-    #[schemars(length(min = 1, max = 255), example = &"db.example.com")]
-    pub pg_host: String,
-    /// Port of the server, 1–65535 (default 5432).
-    #[schemars(range(min = 1, max = 65535), example = 5432)]
-    pub pg_port: Option<i64>,
-    /// Database to replicate from.
-    #[schemars(length(min = 1, max = 255), example = &"shop")]
-    pub pg_database: String,
-    /// Role that connects.
-    #[schemars(length(min = 1, max = 255), example = &"replicator")]
-    pub pg_username: String,
-    /// Password of that role. Write-only: never returned.
-    #[schemars(length(min = 1, max = 255), example = &"s3cret")]
-    pub pg_password: Option<String>,
-    /// Publication whose tables are replicated: 1–255 of `[A-Za-z0-9_]`.
-    #[schemars(length(min = 1, max = 255), pattern(PUBLICATION_PATTERN), example = &"shop_pub")]
-    pub publication_name: String,
-    /// Identifies the replication slot, 0 or more.
-    #[schemars(range(min = 0), example = 1)]
-    pub replication_id: i64,
-    /// How connections to the server use TLS (default `prefer`).
-    pub ssl_mode: Option<SslModeName>,
-}
-
-impl FromBody for CreateSourceBody {
-    type Output = NewSource;
-
-    fn from_body(object: &Map<String, Value>) -> Result<NewSource, Vec<FieldError>> {
-        let mut f = Fields::json(object);
-        let name = f.required("name", |f| f.parse_str("name", Name::parse));
-        let pg_host = f.required("pg_host", |f| f.parse_str("pg_host", Text::parse));
-        let pg_port = f.parse_int("pg_port", PortNumber::new);
-        let pg_database = f.required("pg_database", |f| f.parse_str("pg_database", Text::parse));
-        let pg_username = f.required("pg_username", |f| f.parse_str("pg_username", Text::parse));
-        let pg_password = f.parse_str("pg_password", Secret::parse);
-        let publication_name = f.required("publication_name", |f| {
-            f.parse_str("publication_name", PublicationName::parse)
-        });
-        let replication_id = f.required("replication_id", |f| {
-            f.parse_int("replication_id", ReplicationId::new)
-        });
-        let ssl_mode = f.parse_enum::<SslMode>("ssl_mode");
-        f.finish(|| {
-            Some(NewSource {
-                name: name?,
-                pg_host: pg_host?,
-                pg_port: pg_port.unwrap_or_default(),
-                pg_database: pg_database?,
-                pg_username: pg_username?,
-                pg_password,
-                publication_name: publication_name?,
-                replication_id: replication_id?,
-                ssl_mode: ssl_mode.unwrap_or_default(),
-            })
-        })
+request_part! {
+    /// A PostgreSQL database to replicate from.
+    body struct CreateSourceBody => NewSource {
+        /// Unique name: 1–255 of `[A-Za-z0-9_-]`, stored lower-cased.
+        #[schemars(example = &"orders-eu")]
+        required name: Name,
+        /// Host name or address of the server.
+        #[schemars(example = &"db.example.com")]
+        required pg_host: Text,
+        /// Port of the server, 1–65535 (default 5432).
+        #[schemars(example = 5432)]
+        default pg_port: PortNumber,
+        /// Database to replicate from.
+        #[schemars(example = &"shop")]
+        required pg_database: Text,
+        /// Role that connects.
+        #[schemars(example = &"replicator")]
+        required pg_username: Text,
+        /// Password of that role. Write-only: never returned.
+        #[schemars(example = &"s3cret")]
+        optional pg_password: Secret,
+        /// Publication whose tables are replicated: 1–255 of `[A-Za-z0-9_]`.
+        #[schemars(example = &"shop_pub")]
+        required publication_name: PublicationName,
+        /// Identifies the replication slot, 0 or more.
+        #[schemars(example = 1)]
+        required replication_id: ReplicationId,
+        /// How connections to the server use TLS (default `prefer`).
+        default ssl_mode: SslMode,
     }
 }
 
-/// A partial update of a source: every field is optional; omitted fields (the password too)
-/// keep their value.
-#[derive(JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct UpdateSourceBody {
-    /// New unique name.
-    #[schemars(length(min = 1, max = 255), pattern(NAME_PATTERN), example = &"orders-eu")]
-    pub name: Option<String>,
-    /// New host.
-    #[schemars(length(min = 1, max = 255), example = &"replica.example.com")]
-    pub pg_host: Option<String>,
-    /// New port, 1–65535.
-    #[schemars(range(min = 1, max = 65535), example = 5432)]
-    pub pg_port: Option<i64>,
-    /// New database.
-    #[schemars(length(min = 1, max = 255))]
-    pub pg_database: Option<String>,
-    /// New role.
-    #[schemars(length(min = 1, max = 255))]
-    pub pg_username: Option<String>,
-    /// New password (write-only).
-    #[schemars(length(min = 1, max = 255))]
-    pub pg_password: Option<String>,
-    /// New publication.
-    #[schemars(length(min = 1, max = 255), pattern(PUBLICATION_PATTERN))]
-    pub publication_name: Option<String>,
-    /// New replication id, 0 or more.
-    #[schemars(range(min = 0))]
-    pub replication_id: Option<i64>,
-    /// New TLS mode.
-    pub ssl_mode: Option<SslModeName>,
-}
-
-impl FromBody for UpdateSourceBody {
-    type Output = SourceUpdate;
-
-    fn from_body(object: &Map<String, Value>) -> Result<SourceUpdate, Vec<FieldError>> {
-        let mut f = Fields::json(object);
-        let update = SourceUpdate {
-            name: f.parse_str("name", Name::parse),
-            pg_host: f.parse_str("pg_host", Text::parse),
-            pg_port: f.parse_int("pg_port", PortNumber::new),
-            pg_database: f.parse_str("pg_database", Text::parse),
-            pg_username: f.parse_str("pg_username", Text::parse),
-            pg_password: f.parse_str("pg_password", Secret::parse),
-            publication_name: f.parse_str("publication_name", PublicationName::parse),
-            replication_id: f.parse_int("replication_id", ReplicationId::new),
-            ssl_mode: f.parse_enum::<SslMode>("ssl_mode"),
-        };
-        f.finish(|| Some(update))
+request_part! {
+    /// A partial update of a source: every field is optional; omitted fields (the password too)
+    /// keep their value.
+    body struct UpdateSourceBody => SourceUpdate {
+        /// New unique name.
+        #[schemars(example = &"orders-eu")]
+        optional name: Name,
+        /// New host.
+        #[schemars(example = &"replica.example.com")]
+        optional pg_host: Text,
+        /// New port, 1–65535.
+        #[schemars(example = 5432)]
+        optional pg_port: PortNumber,
+        /// New database.
+        optional pg_database: Text,
+        /// New role.
+        optional pg_username: Text,
+        /// New password (write-only).
+        optional pg_password: Secret,
+        /// New publication.
+        optional publication_name: PublicationName,
+        /// New replication id, 0 or more.
+        optional replication_id: ReplicationId,
+        /// New TLS mode.
+        optional ssl_mode: SslMode,
     }
 }
 

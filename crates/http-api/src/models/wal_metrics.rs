@@ -1,17 +1,13 @@
 //! WAL metric bodies: the list query and one sample with its size in bytes, MiB and GiB.
 
-use std::collections::HashMap;
-
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
+use chrono::{DateTime, Utc};
 use rosetta_domain::{Limit, SourceId, WalBucket, WalMetric, WalMetricQuery, WalSeriesPoint};
 use serde::Serialize;
 
-use super::params::read_id;
-use crate::error::FieldError;
-use crate::extract::FromParams;
-use crate::fields::{Fields, Origin};
 use crate::models::timestamp::Timestamp;
+use crate::request::request_part;
 
 /// The bucket widths of a series.
 #[derive(JsonSchema)]
@@ -31,26 +27,41 @@ pub enum WalBucketName {
     OneDay,
 }
 
-/// Which samples to list, newest first, or how to summarize them.
-#[derive(JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct WalMetricsQuery {
-    /// Only this source's samples (every source's when omitted).
-    #[schemars(range(min = 1), example = 1)]
-    pub source_id: Option<i64>,
-    /// Samples to return, 1–1000 (default 100); with `bucket`, buckets to return.
-    #[schemars(range(min = 1, max = 1000), example = 100)]
-    pub limit: Option<i64>,
-    /// Only samples recorded at or after this moment (RFC 3339).
-    #[schemars(example = &"2026-11-26T00:00:00Z")]
-    pub from: Option<chrono::DateTime<chrono::Utc>>,
-    /// Only samples recorded before this moment (RFC 3339).
-    #[schemars(example = &"2026-11-27T00:00:00Z")]
-    pub to: Option<chrono::DateTime<chrono::Utc>>,
-    /// Summarize the samples per bucket of this width instead of listing them: the answer is
-    /// then a list of buckets (`bucket_start`, `min_bytes`, `max_bytes`, `avg_bytes`,
-    /// `last_bytes`, `samples`), newest first, computed by the database.
-    pub bucket: Option<WalBucketName>,
+request_part! {
+    /// Which samples to list, newest first, or how to summarize them.
+    query struct WalMetricsQuery => WalMetricsRequest {
+        /// Only this source's samples (every source's when omitted).
+        #[schemars(example = 1)]
+        optional source_id: SourceId,
+        /// Samples to return, 1–1000 (default 100); with `bucket`, buckets to return.
+        #[schemars(example = 100)]
+        default limit: Limit,
+        /// Only samples recorded at or after this moment (RFC 3339).
+        #[schemars(example = &"2026-11-26T00:00:00Z")]
+        optional from: DateTime<Utc>,
+        /// Only samples recorded before this moment (RFC 3339).
+        #[schemars(example = &"2026-11-27T00:00:00Z")]
+        optional to: DateTime<Utc>,
+        /// Summarize the samples per bucket of this width instead of listing them: the answer is
+        /// then a list of buckets (`bucket_start`, `min_bytes`, `max_bytes`, `avg_bytes`,
+        /// `last_bytes`, `samples`), newest first, computed by the database.
+        optional bucket: WalBucket,
+    } with |f| {
+        if let (Some(from), Some(to)) = (from, to) {
+            if from >= to {
+                f.fail("to", "value_out_of_range", "must be later than from");
+            }
+        }
+        Some(WalMetricsRequest {
+            query: WalMetricQuery {
+                source_id,
+                from,
+                to,
+                limit,
+            },
+            bucket,
+        })
+    }
 }
 
 /// A validated WAL metrics query: the samples wanted, and the bucket width when summarized.
@@ -59,50 +70,6 @@ pub struct WalMetricsRequest {
     pub query: WalMetricQuery,
     /// The bucket width, when a series is asked for.
     pub bucket: Option<WalBucket>,
-}
-
-fn read_moment(fields: &mut Fields<'_>, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    let raw = fields.string(name)?;
-    match chrono::DateTime::parse_from_rfc3339(raw.trim()) {
-        Ok(moment) => Some(moment.with_timezone(&chrono::Utc)),
-        Err(_) => {
-            fields.fail(
-                name,
-                "datetime_parsing",
-                "Input should be an RFC 3339 date-time, such as 2026-11-26T00:00:00Z",
-            );
-            None
-        }
-    }
-}
-
-impl FromParams for WalMetricsQuery {
-    type Output = WalMetricsRequest;
-
-    fn from_params(params: &HashMap<String, String>) -> Result<WalMetricsRequest, Vec<FieldError>> {
-        let mut fields = Fields::text(Origin::Query, params);
-        let source_id = read_id(&mut fields, "source_id").map(SourceId::new);
-        let limit = fields.parse_int("limit", Limit::new).unwrap_or_default();
-        let from = read_moment(&mut fields, "from");
-        let to = read_moment(&mut fields, "to");
-        let bucket = fields.parse_enum::<WalBucket>("bucket");
-        if let (Some(from), Some(to)) = (from, to) {
-            if from >= to {
-                fields.fail("to", "value_out_of_range", "must be later than from");
-            }
-        }
-        fields.finish(|| {
-            Some(WalMetricsRequest {
-                query: WalMetricQuery {
-                    source_id,
-                    from,
-                    to,
-                    limit,
-                },
-                bucket,
-            })
-        })
-    }
 }
 
 /// The samples of one bucket of a WAL series.

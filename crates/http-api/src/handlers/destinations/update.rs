@@ -36,16 +36,6 @@ pub async fn update_destination(
     body: ValidJson<UpdateDestinationBody>,
 ) -> Result<Json<DestinationResponse>, ApiError> {
     let id = DestinationId::new(id.into_inner());
-    let patch = body.into_inner();
-    let stored_type = if patch.needs_stored_type() {
-        let stored = rosetta.get_destination(id).await?;
-        Some(stored.config.destination_type())
-    } else {
-        None
-    };
-    let update = patch
-        .into_update(stored_type)
-        .map_err(ApiError::Validation)?;
-    let destination = rosetta.update_destination(id, update).await?;
+    let destination = rosetta.update_destination(id, body.into_inner()).await?;
     Ok(Json(DestinationResponse::from(destination)))
 }
