@@ -80,7 +80,7 @@ fn serve_help_describes_every_setting_without_showing_values() {
     );
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for variable in rosetta_server::cli::Settings::VARIABLES {
+    for variable in rosetta_server::cli::Settings::variables() {
         assert!(
             help.contains(&format!("[env: {variable}")),
             "{variable}: {help}"
