@@ -15,7 +15,7 @@ use rosetta_app::MonitorSettings;
 use rosetta_domain::WalThresholds;
 use rosetta_metadata_store::migrations::DatabaseTarget;
 use rosetta_metadata_store::PoolSettings;
-use rosetta_settings::{Boolean, Errors, Invalid, List, OneOf, Parse, SettingsGroup, Whole};
+use rosetta_settings::{Boolean, Errors, Invalid, List, OneOf, Parse, Raw, SettingsGroup, Whole};
 
 pub use crate::keys::KeySpec;
 use crate::keys::{parse_keys, KeyText};
@@ -34,8 +34,9 @@ rosetta_settings::settings! {
             env "DATABASE_URL", rule Parse::new(database_url, String::clone);
         /// The metadata pool.
         pub pool: PoolSettings = group;
-        /// Address to listen on: an IP address or localhost.
-        pub host: String = "0.0.0.0".to_owned(),
+        /// Address to listen on: an IP address or localhost. Any but a loopback address needs
+        /// API_KEYS, or ALLOW_UNAUTHENTICATED.
+        pub host: String = "127.0.0.1".to_owned(),
             env "HOST", rule Parse::new(host, String::clone);
         /// Port to listen on; 0 picks a free one.
         pub port: u16 = 8000, env "PORT", rule Whole::within(0, u16::MAX);
@@ -70,12 +71,16 @@ rosetta_settings::settings! {
         /// directory.
         pub data_dir: PathBuf = PathBuf::from("data"), env "ROSETTA_DATA_DIR", flag "data-dir",
             rule Parse::new(|raw| Ok(PathBuf::from(raw)), |dir| dir.display().to_string());
-        /// Comma-separated bearer keys required on /api/v1; without them the API is open.
-        /// Prefer the variable.
+        /// Comma-separated bearer keys required on /api/v1. Without them the API is open, so
+        /// serve listens on a loopback HOST only, unless ALLOW_UNAUTHENTICATED. Prefer the
+        /// variable.
         pub api_keys: Vec<String> = Vec::new(),
             env "API_KEYS", rule Parse::new(api_keys, |keys| count(keys));
         /// Whether /metrics needs an API key too (requires API_KEYS).
         pub metrics_require_auth: bool = false, env "METRICS_REQUIRE_AUTH", rule Boolean;
+        /// Whether serve may listen on a HOST other than loopback without API_KEYS, serving an
+        /// API that anyone who can reach it may change.
+        pub allow_unauthenticated: bool = false, env "ALLOW_UNAUTHENTICATED", rule Boolean;
     }
     check = Config::check;
 }
@@ -108,6 +113,7 @@ impl fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("api_keys", &format_args!("{} key(s)", self.api_keys.len()))
             .field("metrics_require_auth", &self.metrics_require_auth)
+            .field("allow_unauthenticated", &self.allow_unauthenticated)
             .finish()
     }
 }
@@ -129,6 +135,24 @@ impl Config {
         Self::load(vars).map_err(ConfigErrors)
     }
 
+    /// Reads the configuration of `serve`: that of [`Config::from_vars`], and an API without
+    /// keys only on a loopback address, unless `ALLOW_UNAUTHENTICATED` says an open API is
+    /// wanted.
+    ///
+    /// # Errors
+    ///
+    /// Every invalid setting, as [`Config::from_vars`], and the open API.
+    pub fn for_serve(vars: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
+        let mut errors = Errors::default();
+        let config = Self::read(&Raw::new(vars), &mut errors);
+        config.check_listener(&mut errors);
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(errors.into_messages()))
+        }
+    }
+
     /// The rules between settings, for every command. A setting already reported as invalid
     /// is not reported again.
     fn check(&self, errors: &mut Errors) {
@@ -144,6 +168,25 @@ impl Config {
         }
         if self.metrics_require_auth && self.no_api_keys(errors) {
             errors.add("METRICS_REQUIRE_AUTH", "needs API_KEYS to be set");
+        }
+    }
+
+    /// An API without keys is served on a loopback address only, unless asked for.
+    fn check_listener(&self, errors: &mut Errors) {
+        if self.no_api_keys(errors)
+            && !self.allow_unauthenticated
+            && !errors.reported("HOST")
+            && !is_loopback(&self.host)
+        {
+            errors.add(
+                "HOST",
+                format!(
+                    "{} is not a loopback address and API_KEYS is not set, so anyone who can \
+                     reach it could change the catalogue: set API_KEYS, or \
+                     ALLOW_UNAUTHENTICATED=true to serve an open API",
+                    self.host
+                ),
+            );
         }
     }
 
@@ -167,6 +210,11 @@ impl std::error::Error for ConfigErrors {}
 
 fn one_per_cpu() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Whether `host` (a valid `HOST`) only accepts connections from this machine.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// How a list of secrets is shown: by count only.
@@ -253,12 +301,12 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_the_first_implementation() {
+    fn defaults_match_the_first_implementation_but_listen_on_loopback() {
         let config = Config::from_vars(&HashMap::new()).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.pool, PoolSettings::default());
         assert_eq!(config.pool.max_connections(), 30);
-        assert_eq!((config.host.as_str(), config.port), ("0.0.0.0", 8000));
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8000));
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(config.cors_origins.is_empty());
     }
@@ -469,5 +517,60 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(shown.contains("db:5433/meta"), "{shown}");
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn serve_without_api_keys_listens_on_loopback_by_default() {
+        let config = Config::for_serve(&HashMap::new()).unwrap();
+        assert_eq!(config.host, "127.0.0.1");
+        assert!(config.api_keys.is_empty());
+        for host in ["localhost", "127.0.0.2", "::1"] {
+            let config = Config::for_serve(&vars(&[("HOST", host)])).unwrap();
+            assert_eq!(config.host, host);
+        }
+    }
+
+    #[test]
+    fn serve_refuses_another_address_without_api_keys() {
+        for host in ["0.0.0.0", "::", "10.1.2.3"] {
+            let errors = Config::for_serve(&vars(&[("HOST", host)])).unwrap_err();
+            assert_eq!(names(&errors), ["HOST"], "{errors}");
+            let text = errors.to_string();
+            for named in [host, "API_KEYS", "ALLOW_UNAUTHENTICATED=true"] {
+                assert!(text.contains(named), "{named}: {text}");
+            }
+        }
+        // Reported with every other problem, at once.
+        let errors =
+            Config::for_serve(&vars(&[("HOST", "0.0.0.0"), ("PORT", "http")])).unwrap_err();
+        assert_eq!(names(&errors), ["PORT", "HOST"]);
+        // Commands that do not listen take the same HOST (the container image sets it).
+        assert!(Config::from_vars(&vars(&[("HOST", "0.0.0.0")])).is_ok());
+    }
+
+    #[test]
+    fn an_open_api_on_another_address_must_be_asked_for() {
+        let config = Config::for_serve(&vars(&[
+            ("HOST", "0.0.0.0"),
+            ("ALLOW_UNAUTHENTICATED", "true"),
+        ]))
+        .unwrap();
+        assert!(config.allow_unauthenticated);
+        assert!(config.api_keys.is_empty());
+        assert!(!Config::default().allow_unauthenticated);
+    }
+
+    #[test]
+    fn with_api_keys_serve_listens_where_it_is_told() {
+        let keys = ("API_KEYS", "first-key-0123456789");
+        let config = Config::for_serve(&vars(&[("HOST", "0.0.0.0"), keys])).unwrap();
+        assert_eq!(config.host, "0.0.0.0");
+        // The default stays loopback: a deployment says where to listen.
+        let config = Config::for_serve(&vars(&[keys])).unwrap();
+        assert_eq!(config.host, "127.0.0.1");
+        // Invalid keys are reported as such, not as an open API as well.
+        let errors =
+            Config::for_serve(&vars(&[("HOST", "0.0.0.0"), ("API_KEYS", "short")])).unwrap_err();
+        assert_eq!(names(&errors), ["API_KEYS"]);
     }
 }

@@ -53,9 +53,11 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let config = match &cli.command {
-        Command::Serve(settings)
-        | Command::Migrate(settings)
-        | Command::RotateKeys { settings, .. } => Config::from_vars(&settings.vars()),
+        // Only serve listens: its API must not be open to the network by accident.
+        Command::Serve(settings) => Config::for_serve(&settings.vars()),
+        Command::Migrate(settings) | Command::RotateKeys { settings, .. } => {
+            Config::from_vars(&settings.vars())
+        }
         Command::Openapi => Config::from_vars(&Default::default()),
     };
     let config = match config {
