@@ -16,6 +16,8 @@ It checks that the pieces agree with each other and with the service:
   is valid PromQL (checked by promtool, as recording rules);
 - Compose: logical WAL, health-gated start, production settings from deploy/.env, each ${VAR}
   documented in .env.example, deploy/.env ignored by git;
+- wherever the service listens on every address (HOST=0.0.0.0: the image, Compose, the
+  ConfigMap), API_KEYS are required and ALLOW_UNAUTHENTICATED is never set;
 - the Dockerfile: its builder stage runs scripts/build-release.sh (the build CI runs), its
   runtime stage is non-root with a health check and the data directory; the build context
   (Dockerfile.dockerignore) holds what the build reads;
@@ -227,6 +229,11 @@ def check_kubernetes(settings):
     check(not set(data) & {"DATABASE_URL", "ROSETTA_ENCRYPTION_KEYS", "API_KEYS"},
           "deploy/k8s: secrets belong in the Secret, not the ConfigMap")
     check(data.get("APP_ENV") == "production", "ConfigMap: APP_ENV=production")
+    # The Service reaches the pods on their own address, and serve refuses a HOST other than
+    # loopback without API_KEYS (an API open to the network).
+    check(data.get("HOST") == "0.0.0.0", "ConfigMap: HOST=0.0.0.0 (the Service reaches the pod on its address)")
+    check("API_KEYS" in secret_data and "ALLOW_UNAUTHENTICATED" not in data,
+          "deploy/k8s: HOST=0.0.0.0 goes with API_KEYS in the Secret, never ALLOW_UNAUTHENTICATED")
     check(data.get("LOG_FORMAT") == "json", "ConfigMap: LOG_FORMAT=json")
     check(all(isinstance(v, str) for v in data.values()), "ConfigMap: every value must be a string")
 
@@ -422,6 +429,10 @@ def check_compose(settings):
     for key in env:
         check(key in settings, f"compose: {key} is not a setting of docs/configuration.md")
     check(env.get("APP_ENV") == "production", "compose: APP_ENV=production")
+    # The published port reaches the container on its address; serve refuses that without
+    # API_KEYS (required below).
+    check(env.get("HOST") == "0.0.0.0", "compose: HOST=0.0.0.0 (the published port reaches the container on its address)")
+    check("ALLOW_UNAUTHENTICATED" not in env, "compose: the API is protected by API_KEYS, never ALLOW_UNAUTHENTICATED")
     for secret in ("ROSETTA_ENCRYPTION_KEYS", "API_KEYS"):
         check(re.fullmatch(r"\$\{%s:\?[^}]+\}" % secret, env.get(secret, "")),
               f"compose: {secret} must come from deploy/.env, required")
@@ -492,6 +503,10 @@ def check_dockerfile():
     check(words.get("EXPOSE") == "8000", "Dockerfile: EXPOSE 8000")
     check(words.get("STOPSIGNAL") == "SIGTERM", "Dockerfile: STOPSIGNAL SIGTERM")
     check("ROSETTA_DATA_DIR=/var/lib/rosetta" in words.get("ENV", ""), "Dockerfile: ROSETTA_DATA_DIR=/var/lib/rosetta")
+    # Reachable through a published port; serve then needs API_KEYS, given at run time.
+    check("HOST=0.0.0.0" in words.get("ENV", ""), "Dockerfile: HOST=0.0.0.0")
+    check("API_KEYS" not in words.get("ENV", "") and "ALLOW_UNAUTHENTICATED" not in words.get("ENV", ""),
+          "Dockerfile: API_KEYS come at run time, and the image never allows an open API")
     check("install -d -o 10001 -g 10001" in words.get("RUN", "") or any(
         "install -d -o 10001 -g 10001" in r for w, r in ins if w == "RUN"), "Dockerfile: /var/lib/rosetta owned by 10001")
     check(any(w == "COPY" and r.startswith("--from=builder") for w, r in ins), "Dockerfile: COPY --from=builder")

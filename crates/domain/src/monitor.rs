@@ -2,6 +2,7 @@
 //! the health verdict of a source's WAL and replication slots.
 
 use chrono::{DateTime, Utc};
+use rosetta_settings::{Errors, Whole};
 
 use crate::{SlotReading, SourceId, WalReading};
 
@@ -29,20 +30,30 @@ impl ProbeStatus {
     }
 }
 
-/// The sizes of retained WAL above which a slot is a warning or critical.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WalThresholds {
-    /// Retained bytes above which a slot is a warning (1 GiB by default).
-    pub warn_bytes: i64,
-    /// Retained bytes above which a slot is critical (5 GiB by default).
-    pub critical_bytes: i64,
+rosetta_settings::settings! {
+    /// The sizes of retained WAL above which a slot is a warning or critical.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct WalThresholds {
+        /// Retained WAL in bytes above which a slot is a warning.
+        pub warn_bytes: i64 = 1 << 30, env "WAL_SLOT_WARN_BYTES", rule Whole::at_least(1);
+        /// Retained WAL in bytes above which a slot is critical; larger than WAL_SLOT_WARN_BYTES.
+        pub critical_bytes: i64 = 5 << 30,
+            env "WAL_SLOT_CRITICAL_BYTES", rule Whole::at_least(1);
+    }
+    check = WalThresholds::check_order;
 }
 
-impl Default for WalThresholds {
-    fn default() -> Self {
-        Self {
-            warn_bytes: 1 << 30,
-            critical_bytes: 5 << 30,
+impl WalThresholds {
+    /// A critical slot must be worse than a warning one.
+    fn check_order(&self, errors: &mut Errors) {
+        if self.critical_bytes <= self.warn_bytes {
+            errors.add(
+                "WAL_SLOT_CRITICAL_BYTES",
+                format!(
+                    "must be larger than WAL_SLOT_WARN_BYTES ({}), got '{}'",
+                    self.warn_bytes, self.critical_bytes
+                ),
+            );
         }
     }
 }

@@ -8,6 +8,7 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
+use rosetta_settings::{Boolean, Seconds, Whole};
 
 use crate::connect::establish_for_pool;
 
@@ -17,34 +18,25 @@ pub const PRE_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// The pool every repository shares.
 pub type DbPool = Pool<AsyncPgConnection>;
 
-/// How the pool behaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolSettings {
-    /// Connections the pool is sized for (`DB_POOL_SIZE`, 20).
-    pub size: usize,
-    /// Extra connections it may open under load (`DB_MAX_OVERFLOW`, 10): at most
-    /// `size + max_overflow` are open at once.
-    pub max_overflow: usize,
-    /// How long a caller waits for a connection, and how long opening one may take
-    /// (`DB_POOL_TIMEOUT`, 30 s). Past it the caller gets an "unavailable" error.
-    pub timeout: Duration,
-    /// Verify a connection with a query before handing it out (`DB_POOL_PRE_PING`, true).
-    /// A connection used within the last [`PRE_PING_AFTER_IDLE`] is known to work and is
-    /// handed out without the extra round trip.
-    pub pre_ping: bool,
-    /// Retire connections older than this (`DB_POOL_RECYCLE`, 3600 s).
-    pub recycle: Duration,
-}
-
-impl Default for PoolSettings {
-    fn default() -> Self {
-        Self {
-            size: 20,
-            max_overflow: 10,
-            timeout: Duration::from_secs(30),
-            pre_ping: true,
-            recycle: Duration::from_secs(3600),
-        }
+rosetta_settings::settings! {
+    /// How the pool behaves.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct PoolSettings {
+        /// Connections the metadata pool is sized for.
+        pub size: usize = 20, env "DB_POOL_SIZE", rule Whole::within(1, 10_000);
+        /// Extra connections the metadata pool may open under load: at most DB_POOL_SIZE +
+        /// DB_MAX_OVERFLOW are open at once.
+        pub max_overflow: usize = 10, env "DB_MAX_OVERFLOW", rule Whole::within(0, 10_000);
+        /// Seconds a caller waits for a pooled connection, and opening one may take; past it
+        /// the caller gets an "unavailable" error.
+        pub timeout: Duration = Duration::from_secs(30),
+            env "DB_POOL_TIMEOUT", rule Seconds::within(1, Seconds::YEAR);
+        /// Verify a pooled connection with a query before handing it out; one used within the
+        /// last second is known to work and is handed out without the extra round trip.
+        pub pre_ping: bool = true, env "DB_POOL_PRE_PING", rule Boolean;
+        /// Seconds after which a pooled connection is retired instead of reused.
+        pub recycle: Duration = Duration::from_secs(3600),
+            env "DB_POOL_RECYCLE", rule Seconds::within(1, Seconds::YEAR);
     }
 }
 

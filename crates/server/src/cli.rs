@@ -1,11 +1,15 @@
 //! The command line: subcommands, and one flag per setting, each falling back to its
-//! environment variable. Flags and variables are read as text here and checked together by
-//! [`Config::from_vars`](crate::config::Config::from_vars), so every invalid setting is reported
+//! environment variable, built from the settings' declarations. Flags and variables are read as
+//! text here and checked together by [`Config::from_vars`], so every invalid setting is reported
 //! at once, whichever way it came.
 
 use std::collections::HashMap;
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use rosetta_settings::SettingsGroup as _;
+
+use crate::config::Config;
 
 /// The control plane for PostgreSQL change-data-capture pipelines.
 ///
@@ -40,94 +44,70 @@ pub enum Command {
     Openapi,
 }
 
-/// Declares the settings once: the flag (its doc is the help text), the variable it falls back
-/// to, and the list of names the documentation is checked against.
-macro_rules! settings {
-    ($( $(#[doc = $doc:literal])+ $field:ident => $var:literal, )+) => {
-        /// Every setting, as a flag falling back to its environment variable. No value is
-        /// shown in `--help`, as some are secrets.
-        #[derive(Args, Clone, Default)]
-        pub struct Settings {
-            $(
-                $(#[doc = $doc])+
-                #[arg(long, env = $var, value_name = "VALUE", hide_env_values = true)]
-                pub $field: Option<String>,
-            )+
-        }
-
-        impl Settings {
-            /// The name of every setting's variable, in the order of `--help`.
-            pub const VARIABLES: &'static [&'static str] = &[$($var),+];
-
-            /// The settings given, by variable name, for
-            /// [`Config::from_vars`](crate::config::Config::from_vars).
-            pub fn vars(&self) -> HashMap<String, String> {
-                let mut vars = HashMap::new();
-                $(
-                    if let Some(value) = &self.$field {
-                        vars.insert($var.to_owned(), value.clone());
-                    }
-                )+
-                vars
-            }
-        }
-    };
+/// Every setting, as a flag falling back to its environment variable, kept as the text given.
+///
+/// The flags are built from the declarations ([`Config`]'s settings, its crates' included): one
+/// per setting, named after its variable, with its doc and default as help. No value is shown
+/// in `--help`, as some are secrets; for the same reason there is no `Debug`.
+#[derive(Clone, Default)]
+pub struct Settings {
+    given: HashMap<String, String>,
 }
 
-settings! {
-    /// The metadata database, postgres://user:password@host:port/database (default
-    /// postgres://postgres@127.0.0.1:5432/rosetta).
-    database_url => "DATABASE_URL",
-    /// Connections the metadata pool is sized for, 1-10000 (default 20).
-    db_pool_size => "DB_POOL_SIZE",
-    /// Extra connections under load, 0-10000 (default 10).
-    db_max_overflow => "DB_MAX_OVERFLOW",
-    /// Seconds to wait for a pooled connection (default 30).
-    db_pool_timeout => "DB_POOL_TIMEOUT",
-    /// Check an idle pooled connection before use: true or false (default true).
-    db_pool_pre_ping => "DB_POOL_PRE_PING",
-    /// Seconds after which a pooled connection is retired (default 3600).
-    db_pool_recycle => "DB_POOL_RECYCLE",
-    /// Address to listen on: an IP address or localhost (default 0.0.0.0).
-    host => "HOST",
-    /// Port to listen on; 0 picks a free one (default 8000).
-    port => "PORT",
-    /// Threads serving HTTP, 1-1024 (default: one per CPU).
-    http_workers => "HTTP_WORKERS",
-    /// A level (error, warn, info, debug, trace) or a tracing filter (default info).
-    log_level => "LOG_LEVEL",
-    /// text or json (default text).
-    log_format => "LOG_FORMAT",
-    /// Comma-separated origins allowed to call the API from a browser; * for any (default none).
-    cors_origins => "CORS_ORIGINS",
-    /// Whether this instance runs the WAL monitor: true or false (default true).
-    wal_monitor_enabled => "WAL_MONITOR_ENABLED",
-    /// Seconds between WAL monitor cycles (default 300).
-    wal_monitor_interval_seconds => "WAL_MONITOR_INTERVAL_SECONDS",
-    /// Probes running at once, 1-1024 (default 16).
-    wal_monitor_concurrency => "WAL_MONITOR_CONCURRENCY",
-    /// Retries of a failed probe within a cycle, 0-10 (default 3).
-    wal_monitor_max_retries => "WAL_MONITOR_MAX_RETRIES",
-    /// Seconds one probe may take before it is abandoned (default 30).
-    wal_monitor_timeout_seconds => "WAL_MONITOR_TIMEOUT_SECONDS",
-    /// Days WAL and slot samples are kept, 1-3650 (default 30).
-    wal_metrics_retention_days => "WAL_METRICS_RETENTION_DAYS",
-    /// Retained WAL in bytes above which a slot is a warning (default 1073741824).
-    wal_slot_warn_bytes => "WAL_SLOT_WARN_BYTES",
-    /// Retained WAL in bytes above which a slot is critical (default 5368709120).
-    wal_slot_critical_bytes => "WAL_SLOT_CRITICAL_BYTES",
-    /// development or production; production requires encryption keys (default development).
-    app_env => "APP_ENV",
-    /// Keys encrypting secrets at rest, id:base64key,...; prefer the variable, as flags show
-    /// in process lists (default: a generated key file, in development only).
-    encryption_keys => "ROSETTA_ENCRYPTION_KEYS",
-    /// Where serve keeps what it generates, such as the key file (default data).
-    data_dir => "ROSETTA_DATA_DIR",
-    /// Comma-separated bearer keys required on /api/v1; prefer the variable (default: none, the
-    /// API is open).
-    api_keys => "API_KEYS",
-    /// Whether /metrics needs an API key too: true or false (default false).
-    metrics_require_auth => "METRICS_REQUIRE_AUTH",
+impl Settings {
+    /// The name of every setting's variable, in the order of `--help`.
+    pub fn variables() -> Vec<&'static str> {
+        Config::settings().iter().map(|s| s.env).collect()
+    }
+
+    /// The settings given, by variable name, for
+    /// [`Config::from_vars`](crate::config::Config::from_vars).
+    pub fn vars(&self) -> HashMap<String, String> {
+        self.given.clone()
+    }
+}
+
+impl FromArgMatches for Settings {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut settings = Self::default();
+        settings.update_from_arg_matches(matches)?;
+        Ok(settings)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for setting in Config::settings() {
+            let given = matches
+                .try_get_one::<String>(setting.env)
+                .map_err(|e| clap::Error::raw(ErrorKind::ArgumentConflict, e))?;
+            if let Some(value) = given {
+                self.given.insert(setting.env.to_owned(), value.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Args for Settings {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        Config::settings()
+            .into_iter()
+            .fold(command, |command, setting| {
+                command.arg(
+                    Arg::new(setting.env)
+                        .long(setting.flag.clone())
+                        .env(setting.env)
+                        .value_name("VALUE")
+                        .hide_env_values(true)
+                        .action(ArgAction::Set)
+                        .value_parser(value_parser!(String))
+                        .help(setting.help_line()),
+                )
+            })
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
 #[cfg(test)]
@@ -145,28 +125,43 @@ mod tests {
     }
 
     #[test]
-    fn every_setting_has_a_flag_naming_its_variable_in_serve_help() {
+    fn every_setting_has_a_flag_naming_its_variable_and_default_in_serve_help() {
         let help = serve_help();
-        for variable in Settings::VARIABLES {
-            assert!(
-                help.contains(&format!("[env: {variable}")),
-                "{variable}: {help}"
-            );
+        for setting in Config::settings() {
+            let variable = setting.env;
+            // The flags keep the names they had before they were built from the declarations.
             let flag = format!("--{}", variable.to_ascii_lowercase().replace('_', "-"));
             let flag = flag
                 .replace("--rosetta-encryption-keys", "--encryption-keys")
                 .replace("--rosetta-data-dir", "--data-dir");
-            assert!(help.contains(&flag), "{flag}: {help}");
+            assert_eq!(format!("--{}", setting.flag), flag);
+            // The flag's entry, up to the next flag.
+            let entry = help
+                .split("\n      --")
+                .find(|entry| entry.starts_with(&format!("{} <VALUE>", &flag[2..])))
+                .unwrap_or_else(|| panic!("{flag}: {help}"));
+            assert!(entry.contains(&format!("[env: {variable}")), "{entry}");
+            assert!(
+                entry.contains(&format!("[default: {}]", setting.default)),
+                "{entry}"
+            );
         }
     }
 
     #[test]
-    fn every_setting_is_documented_in_the_configuration_guide() {
+    fn every_setting_is_documented_in_the_configuration_guide_with_its_default() {
         let guide = include_str!("../../../docs/configuration.md");
-        for variable in Settings::VARIABLES {
+        for setting in Config::settings() {
+            let variable = setting.env;
+            let row = guide
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{variable}` |")))
+                .unwrap_or_else(|| panic!("{variable} is not documented"));
+            let default = row.split('|').nth(2).unwrap_or_default();
             assert!(
-                guide.contains(&format!("`{variable}`")),
-                "{variable} is not documented"
+                default.contains(&setting.default),
+                "{variable}: the guide says {default:?}, the declaration {:?}",
+                setting.default
             );
         }
     }

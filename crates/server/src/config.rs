@@ -1,118 +1,97 @@
-//! The service's configuration: read from the settings given (flags, the environment, an
-//! optional `.env`; see `cli.rs`), every value checked, every problem reported at once.
+//! The service's configuration: every setting of the binary and of the crates it assembles,
+//! read from the settings given (flags, the environment, an optional `.env`; see `cli.rs`),
+//! every value checked, every problem reported at once.
+//!
+//! Each crate declares its own settings with `rosetta_settings::settings!` (the pool, the WAL
+//! monitor, the WAL thresholds); [`Config`] declares those of the binary the same way and nests
+//! the others, so a setting is written down once, where it is used.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::time::Duration;
 
+use rosetta_app::MonitorSettings;
+use rosetta_domain::WalThresholds;
 use rosetta_metadata_store::migrations::DatabaseTarget;
 use rosetta_metadata_store::PoolSettings;
+use rosetta_settings::{Boolean, Errors, Invalid, List, OneOf, Parse, Raw, SettingsGroup, Whole};
 
+pub use crate::keys::KeySpec;
+use crate::keys::{parse_keys, KeyText};
 use crate::telemetry::LogFormat;
 
 /// The metadata database used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/rosetta";
 
-/// Everything `rosetta` reads from its environment.
-#[derive(Clone)]
-pub struct Config {
-    /// `DATABASE_URL`: the metadata database (it may hold a password: never log it whole).
-    pub database_url: String,
-    /// `DB_POOL_*`: the metadata pool.
-    pub pool: PoolSettings,
-    /// `HOST`: the address `serve` listens on.
-    pub host: String,
-    /// `PORT`: the port `serve` listens on (0 picks a free one).
-    pub port: u16,
-    /// `LOG_LEVEL`: a `tracing` filter such as `info` or `rosetta=debug,info`.
-    pub log_level: String,
-    /// `LOG_FORMAT`: `text` or `json`.
-    pub log_format: LogFormat,
-    /// `CORS_ORIGINS`: origins allowed to call the API from a browser (`*` for any).
-    pub cors_origins: Vec<String>,
-    /// `HTTP_WORKERS`: threads serving HTTP (default: one per CPU).
-    pub http_workers: usize,
-    /// `WAL_MONITOR_*`, `WAL_METRICS_RETENTION_DAYS`, `WAL_SLOT_*_BYTES`: the WAL monitor.
-    pub monitor: MonitorConfig,
-    /// `APP_ENV`: `development` (the default) or `production`, where nothing is generated for
-    /// the operator (an encryption key must be given).
-    pub app_env: AppEnv,
-    /// `ROSETTA_ENCRYPTION_KEYS`: the keys that encrypt secrets at rest, `id:base64key,…`;
-    /// new writes use the highest id. Empty when not set.
-    pub encryption_keys: Vec<KeySpec>,
-    /// `ROSETTA_DATA_DIR`: where `serve` keeps what it generates (the key file when no key is
-    /// configured); `data` by default, relative to the working directory.
-    pub data_dir: PathBuf,
-    /// `API_KEYS`: bearer keys accepted on `/api/v1`; the API is open when empty.
-    pub api_keys: Vec<String>,
-    /// `METRICS_REQUIRE_AUTH`: whether `/metrics` needs an API key too (false).
-    pub metrics_require_auth: bool,
+rosetta_settings::settings! {
+    /// Everything `rosetta` reads from its environment. `Debug` shows no secret.
+    #[derive(Clone)]
+    pub struct Config {
+        /// The metadata database, postgres://user:password@host:port/database.
+        // It may hold a password: log `database_target()`, never the URL.
+        pub database_url: String = DEFAULT_DATABASE_URL.to_owned(),
+            env "DATABASE_URL", rule Parse::new(database_url, String::clone);
+        /// The metadata pool.
+        pub pool: PoolSettings = group;
+        /// Address to listen on: an IP address or localhost. Any but a loopback address needs
+        /// API_KEYS, or ALLOW_UNAUTHENTICATED.
+        pub host: String = "127.0.0.1".to_owned(),
+            env "HOST", rule Parse::new(host, String::clone);
+        /// Port to listen on; 0 picks a free one.
+        pub port: u16 = 8000, env "PORT", rule Whole::within(0, u16::MAX);
+        /// Threads serving HTTP.
+        pub http_workers: usize = one_per_cpu(),
+            env "HTTP_WORKERS", rule Whole::within(1, 1024), shown "one per CPU";
+        /// A level (error, warn, info, debug, trace) or a tracing filter such as
+        /// rosetta_http_api=debug,info.
+        pub log_level: String = "info".to_owned(),
+            env "LOG_LEVEL", rule Parse::new(log_level, String::clone);
+        /// Log lines as text, or as one JSON object per line.
+        pub log_format: LogFormat = LogFormat::Text, env "LOG_FORMAT",
+            rule OneOf::new(&[("text", LogFormat::Text), ("json", LogFormat::Json)]);
+        /// Comma-separated origins allowed to call the API from a browser; * for any.
+        pub cors_origins: Vec<String> = Vec::new(), env "CORS_ORIGINS", rule List;
+        /// Whether this instance schedules WAL monitor cycles.
+        pub wal_monitor_enabled: bool = true, env "WAL_MONITOR_ENABLED", rule Boolean;
+        /// How the WAL monitor runs its cycles (and bounds each probe).
+        pub monitor: MonitorSettings = group;
+        /// What the WAL monitor judges slots by.
+        pub wal_thresholds: WalThresholds = group;
+        /// Where it runs: in production, nothing is generated for the operator (an encryption
+        /// key must be given).
+        pub app_env: AppEnv = AppEnv::Development, env "APP_ENV",
+            rule OneOf::new(&[("development", AppEnv::Development), ("production", AppEnv::Production)]);
+        /// Keys encrypting secrets at rest, id:base64key,...; new writes use the highest id.
+        /// Without them, serve generates a key file, in development only. Prefer the variable:
+        /// flags show in process lists.
+        pub encryption_keys: Vec<KeySpec> = Vec::new(), env "ROSETTA_ENCRYPTION_KEYS",
+            flag "encryption-keys", rule Parse::new(encryption_keys, |keys| count(keys));
+        /// Where serve keeps what it generates, such as the key file, relative to the working
+        /// directory.
+        pub data_dir: PathBuf = PathBuf::from("data"), env "ROSETTA_DATA_DIR", flag "data-dir",
+            rule Parse::new(|raw| Ok(PathBuf::from(raw)), |dir| dir.display().to_string());
+        /// Comma-separated bearer keys required on /api/v1. Without them the API is open, so
+        /// serve listens on a loopback HOST only, unless ALLOW_UNAUTHENTICATED. Prefer the
+        /// variable.
+        pub api_keys: Vec<String> = Vec::new(),
+            env "API_KEYS", rule Parse::new(api_keys, |keys| count(keys));
+        /// Whether /metrics needs an API key too (requires API_KEYS).
+        pub metrics_require_auth: bool = false, env "METRICS_REQUIRE_AUTH", rule Boolean;
+        /// Whether serve may listen on a HOST other than loopback without API_KEYS, serving an
+        /// API that anyone who can reach it may change.
+        pub allow_unauthenticated: bool = false, env "ALLOW_UNAUTHENTICATED", rule Boolean;
+    }
+    check = Config::check;
 }
 
 /// The environment the service runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
     /// A developer's machine or a test: missing keys are generated.
-    #[default]
     Development,
     /// Production: nothing is generated; every key must be configured.
     Production,
-}
-
-/// One encryption key of `ROSETTA_ENCRYPTION_KEYS`: its id and its 32 bytes. `Debug` shows the
-/// id only.
-#[derive(Clone, PartialEq, Eq)]
-pub struct KeySpec {
-    /// The key's id (1 or more), stored beside every value it encrypts.
-    pub id: u32,
-    /// The key (AES-256-GCM).
-    pub key: [u8; 32],
-}
-
-impl fmt::Debug for KeySpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeySpec")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The WAL monitor's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MonitorConfig {
-    /// `WAL_MONITOR_ENABLED` (true): whether this instance schedules monitor cycles.
-    pub enabled: bool,
-    /// `WAL_MONITOR_INTERVAL_SECONDS` (300): time between cycles.
-    pub interval: Duration,
-    /// `WAL_MONITOR_CONCURRENCY` (16): probes running at once.
-    pub concurrency: usize,
-    /// `WAL_MONITOR_MAX_RETRIES` (3): retries of a failed probe within a cycle.
-    pub max_retries: u32,
-    /// `WAL_MONITOR_TIMEOUT_SECONDS` (30): how long one probe may take.
-    pub timeout: Duration,
-    /// `WAL_METRICS_RETENTION_DAYS` (30): how long samples are kept.
-    pub retention_days: u32,
-    /// `WAL_SLOT_WARN_BYTES` (1 GiB): retained WAL above which a slot is a warning.
-    pub slot_warn_bytes: i64,
-    /// `WAL_SLOT_CRITICAL_BYTES` (5 GiB): retained WAL above which a slot is critical.
-    pub slot_critical_bytes: i64,
-}
-
-impl Default for MonitorConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            interval: Duration::from_secs(300),
-            concurrency: 16,
-            max_retries: 3,
-            timeout: Duration::from_secs(30),
-            retention_days: 30,
-            slot_warn_bytes: 1 << 30,
-            slot_critical_bytes: 5 << 30,
-        }
-    }
 }
 
 impl fmt::Debug for Config {
@@ -122,16 +101,19 @@ impl fmt::Debug for Config {
             .field("pool", &self.pool)
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("http_workers", &self.http_workers)
             .field("log_level", &self.log_level)
             .field("log_format", &self.log_format)
             .field("cors_origins", &self.cors_origins)
-            .field("http_workers", &self.http_workers)
+            .field("wal_monitor_enabled", &self.wal_monitor_enabled)
             .field("monitor", &self.monitor)
+            .field("wal_thresholds", &self.wal_thresholds)
             .field("app_env", &self.app_env)
             .field("encryption_keys", &self.encryption_keys)
             .field("data_dir", &self.data_dir)
             .field("api_keys", &format_args!("{} key(s)", self.api_keys.len()))
             .field("metrics_require_auth", &self.metrics_require_auth)
+            .field("allow_unauthenticated", &self.allow_unauthenticated)
             .finish()
     }
 }
@@ -144,120 +126,73 @@ impl Config {
             .unwrap_or_else(|_| "an invalid DATABASE_URL".to_owned())
     }
 
-    /// Reads the configuration from a set of variables.
+    /// Reads the configuration of any command from a set of variables.
     ///
     /// # Errors
     ///
     /// Every invalid setting, each with its name and the rule it broke.
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
-        let mut reader = Reader {
-            vars,
-            errors: Vec::new(),
-        };
-        let database_url = reader.database_url();
-        let defaults = PoolSettings::default();
-        let pool = PoolSettings {
-            size: reader.number("DB_POOL_SIZE", defaults.size, 1, 10_000),
-            max_overflow: reader.number("DB_MAX_OVERFLOW", defaults.max_overflow, 0, 10_000),
-            timeout: reader.seconds("DB_POOL_TIMEOUT", defaults.timeout),
-            pre_ping: reader.boolean("DB_POOL_PRE_PING", defaults.pre_ping),
-            recycle: reader.seconds("DB_POOL_RECYCLE", defaults.recycle),
-        };
-        let host = reader.get("HOST").unwrap_or("0.0.0.0").to_owned();
-        if host.parse::<std::net::IpAddr>().is_err() && host != "localhost" {
-            reader.errors.push(format!(
-                "HOST: must be an IP address or localhost, got '{host}'"
-            ));
+        Self::load(vars).map_err(ConfigErrors)
+    }
+
+    /// Reads the configuration of `serve`: that of [`Config::from_vars`], and an API without
+    /// keys only on a loopback address, unless `ALLOW_UNAUTHENTICATED` says an open API is
+    /// wanted.
+    ///
+    /// # Errors
+    ///
+    /// Every invalid setting, as [`Config::from_vars`], and the open API.
+    pub fn for_serve(vars: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
+        let mut errors = Errors::default();
+        let config = Self::read(&Raw::new(vars), &mut errors);
+        config.check_listener(&mut errors);
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(errors.into_messages()))
         }
-        let port = reader.number("PORT", 8000_u16, 0, u16::MAX);
-        let log_level = reader
-            .get("LOG_LEVEL")
-            .unwrap_or("info")
-            .to_ascii_lowercase();
-        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-            reader.errors.push(format!(
-                "LOG_LEVEL: must be a level (error, warn, info, debug, trace) or a tracing filter, got '{log_level}'"
-            ));
-        }
-        let log_format = match reader
-            .get("LOG_FORMAT")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
+    }
+
+    /// The rules between settings, for every command. A setting already reported as invalid
+    /// is not reported again.
+    fn check(&self, errors: &mut Errors) {
+        const KEYS: &str = "ROSETTA_ENCRYPTION_KEYS";
+        if self.app_env == AppEnv::Production
+            && self.encryption_keys.is_empty()
+            && !errors.reported(KEYS)
         {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                reader
-                    .errors
-                    .push(format!("LOG_FORMAT: must be text or json, got '{other}'"));
-                LogFormat::Text
-            }
-        };
-        let cors_origins = reader
-            .get("CORS_ORIGINS")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|o| !o.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let http_workers = reader.number("HTTP_WORKERS", cpus, 1, 1024);
-        let monitor = reader.monitor();
-        let app_env = match reader
-            .get("APP_ENV")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("development") => AppEnv::Development,
-            Some("production") => AppEnv::Production,
-            Some(other) => {
-                reader.errors.push(format!(
-                    "APP_ENV: must be development or production, got '{other}'"
-                ));
-                AppEnv::Development
-            }
-        };
-        let encryption_keys = reader.encryption_keys();
-        if app_env == AppEnv::Production
-            && encryption_keys.is_empty()
-            && reader.get("ROSETTA_ENCRYPTION_KEYS").is_none()
-        {
-            reader.errors.push(
-                "ROSETTA_ENCRYPTION_KEYS: required when APP_ENV is production (id:base64key, a 32-byte key)"
-                    .to_owned(),
+            errors.add(
+                KEYS,
+                "required when APP_ENV is production (id:base64key, a 32-byte key)",
             );
         }
-        let data_dir = PathBuf::from(reader.get("ROSETTA_DATA_DIR").unwrap_or("data"));
-        let api_keys = reader.api_keys();
-        let metrics_require_auth = reader.boolean("METRICS_REQUIRE_AUTH", false);
-        if metrics_require_auth && api_keys.is_empty() && reader.get("API_KEYS").is_none() {
-            reader
-                .errors
-                .push("METRICS_REQUIRE_AUTH: needs API_KEYS to be set".to_owned());
+        if self.metrics_require_auth && self.no_api_keys(errors) {
+            errors.add("METRICS_REQUIRE_AUTH", "needs API_KEYS to be set");
         }
-        if reader.errors.is_empty() {
-            Ok(Self {
-                http_workers,
-                monitor,
-                app_env,
-                encryption_keys,
-                data_dir,
-                api_keys,
-                metrics_require_auth,
-                database_url,
-                pool,
-                host,
-                port,
-                log_level,
-                log_format,
-                cors_origins,
-            })
-        } else {
-            Err(ConfigErrors(reader.errors))
+    }
+
+    /// An API without keys is served on a loopback address only, unless asked for.
+    fn check_listener(&self, errors: &mut Errors) {
+        if self.no_api_keys(errors)
+            && !self.allow_unauthenticated
+            && !errors.reported("HOST")
+            && !is_loopback(&self.host)
+        {
+            errors.add(
+                "HOST",
+                format!(
+                    "{} is not a loopback address and API_KEYS is not set, so anyone who can \
+                     reach it could change the catalogue: set API_KEYS, or \
+                     ALLOW_UNAUTHENTICATED=true to serve an open API",
+                    self.host
+                ),
+            );
         }
+    }
+
+    /// Whether the API is open: no key given (a key given but invalid is reported already).
+    fn no_api_keys(&self, errors: &Errors) -> bool {
+        self.api_keys.is_empty() && !errors.reported("API_KEYS")
     }
 }
 
@@ -273,160 +208,80 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
-struct Reader<'a> {
-    vars: &'a HashMap<String, String>,
-    errors: Vec<String>,
+fn one_per_cpu() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-impl Reader<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.vars
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-    }
+/// Whether `host` (a valid `HOST`) only accepts connections from this machine.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
 
-    fn database_url(&mut self) -> String {
-        let url = self
-            .get("DATABASE_URL")
-            .unwrap_or(DEFAULT_DATABASE_URL)
-            .to_owned();
-        if let Err(e) = DatabaseTarget::parse(&url) {
-            self.errors.push(format!("DATABASE_URL: {e}"));
-        }
-        url
+/// How a list of secrets is shown: by count only.
+fn count<T>(values: &[T]) -> String {
+    match values.len() {
+        0 => "none".to_owned(),
+        n => format!("{n} key(s)"),
     }
+}
 
-    fn number<T>(&mut self, name: &str, default: T, min: T, max: T) -> T
-    where
-        T: FromStr + PartialOrd + fmt::Display + Copy,
-    {
-        let Some(raw) = self.get(name) else {
-            return default;
-        };
-        match raw.parse::<T>() {
-            Ok(value) if value >= min && value <= max => value,
-            _ => {
-                self.errors.push(format!(
-                    "{name}: must be a whole number from {min} to {max}, got '{raw}'"
-                ));
-                default
-            }
-        }
+fn database_url(raw: &str) -> Result<String, Invalid> {
+    match DatabaseTarget::parse(raw) {
+        Ok(_) => Ok(raw.to_owned()),
+        Err(e) => Err(e.to_string().into()),
     }
+}
 
-    fn seconds(&mut self, name: &str, default: Duration) -> Duration {
-        let seconds = self.number(name, default.as_secs(), 1, 86_400 * 365);
-        Duration::from_secs(seconds)
+fn host(raw: &str) -> Result<String, Invalid> {
+    if raw == "localhost" || raw.parse::<IpAddr>().is_ok() {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!("must be an IP address or localhost, got '{raw}'").into())
     }
+}
 
-    fn monitor(&mut self) -> MonitorConfig {
-        let defaults = MonitorConfig::default();
-        let config = MonitorConfig {
-            enabled: self.boolean("WAL_MONITOR_ENABLED", defaults.enabled),
-            interval: self.seconds("WAL_MONITOR_INTERVAL_SECONDS", defaults.interval),
-            concurrency: self.number("WAL_MONITOR_CONCURRENCY", defaults.concurrency, 1, 1024),
-            max_retries: self.number("WAL_MONITOR_MAX_RETRIES", defaults.max_retries, 0, 10),
-            timeout: self.seconds("WAL_MONITOR_TIMEOUT_SECONDS", defaults.timeout),
-            retention_days: self.number(
-                "WAL_METRICS_RETENTION_DAYS",
-                defaults.retention_days,
-                1,
-                3650,
-            ),
-            slot_warn_bytes: self.number(
-                "WAL_SLOT_WARN_BYTES",
-                defaults.slot_warn_bytes,
-                1,
-                i64::MAX,
-            ),
-            slot_critical_bytes: self.number(
-                "WAL_SLOT_CRITICAL_BYTES",
-                defaults.slot_critical_bytes,
-                1,
-                i64::MAX,
-            ),
-        };
-        if config.slot_critical_bytes <= config.slot_warn_bytes {
-            self.errors.push(format!(
-                "WAL_SLOT_CRITICAL_BYTES: must be larger than WAL_SLOT_WARN_BYTES ({}), got '{}'",
-                config.slot_warn_bytes, config.slot_critical_bytes
+fn log_level(raw: &str) -> Result<String, Invalid> {
+    let level = raw.to_ascii_lowercase();
+    if tracing_subscriber::EnvFilter::try_new(&level).is_ok() {
+        Ok(level)
+    } else {
+        Err(format!(
+            "must be a level (error, warn, info, debug, trace) or a tracing filter, got '{level}'"
+        )
+        .into())
+    }
+}
+
+/// `ROSETTA_ENCRYPTION_KEYS`: errors name the entry by position and never quote a key.
+fn encryption_keys(raw: &str) -> Result<Vec<KeySpec>, Invalid> {
+    parse_keys(raw, KeyText::Variable).map_err(Invalid::many)
+}
+
+/// `API_KEYS`: comma-separated bearer keys. Errors name the key by position, never quote it.
+fn api_keys(raw: &str) -> Result<Vec<String>, Invalid> {
+    let mut keys = Vec::new();
+    let mut problems = Vec::new();
+    for (index, key) in raw.split(',').map(str::trim).enumerate() {
+        if key.len() >= 16 && key.bytes().all(|b| b.is_ascii_graphic()) {
+            keys.push(key.to_owned());
+        } else {
+            problems.push(format!(
+                "key {} must be at least 16 visible ASCII characters without spaces",
+                index + 1
             ));
         }
-        config
     }
-
-    /// `ROSETTA_ENCRYPTION_KEYS`: `id:base64key` entries, comma-separated. Errors name the
-    /// entry by position and never quote a key.
-    fn encryption_keys(&mut self) -> Vec<KeySpec> {
-        use base64::Engine as _;
-        const NAME: &str = "ROSETTA_ENCRYPTION_KEYS";
-        let Some(raw) = self.get(NAME).map(str::to_owned) else {
-            return Vec::new();
-        };
-        let mut keys: Vec<KeySpec> = Vec::new();
-        for (index, entry) in raw.split(',').map(str::trim).enumerate() {
-            let position = index + 1;
-            let parsed = entry.split_once(':').and_then(|(id, key)| {
-                let id = id.trim().parse::<u32>().ok().filter(|id| *id >= 1)?;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(key.trim())
-                    .ok()?;
-                let key: [u8; 32] = bytes.try_into().ok()?;
-                Some(KeySpec { id, key })
-            });
-            match parsed {
-                Some(spec) if keys.iter().any(|k| k.id == spec.id) => self.errors.push(format!(
-                    "{NAME}: entry {position} repeats key id {}",
-                    spec.id
-                )),
-                Some(spec) => keys.push(spec),
-                None => self.errors.push(format!(
-                    "{NAME}: entry {position} must be id:base64key, with an id of 1 or more and a base64 key of 32 bytes (openssl rand -base64 32)"
-                )),
-            }
-        }
-        keys.sort_by_key(|k| k.id);
-        keys
-    }
-
-    /// `API_KEYS`: comma-separated bearer keys. Errors name the key by position, never quote it.
-    fn api_keys(&mut self) -> Vec<String> {
-        let Some(raw) = self.get("API_KEYS").map(str::to_owned) else {
-            return Vec::new();
-        };
-        let mut keys = Vec::new();
-        for (index, key) in raw.split(',').map(str::trim).enumerate() {
-            if key.len() >= 16 && key.bytes().all(|b| b.is_ascii_graphic()) {
-                keys.push(key.to_owned());
-            } else {
-                self.errors.push(format!(
-                    "API_KEYS: key {} must be at least 16 visible ASCII characters without spaces",
-                    index + 1
-                ));
-            }
-        }
-        keys
-    }
-
-    fn boolean(&mut self, name: &str, default: bool) -> bool {
-        let Some(raw) = self.get(name) else {
-            return default;
-        };
-        match raw.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => true,
-            "false" | "0" | "no" | "off" => false,
-            _ => {
-                self.errors
-                    .push(format!("{name}: must be true or false, got '{raw}'"));
-                default
-            }
-        }
+    if problems.is_empty() {
+        Ok(keys)
+    } else {
+        Err(Invalid::many(problems))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
@@ -436,13 +291,22 @@ mod tests {
             .collect()
     }
 
+    /// The names of the settings reported, in order.
+    fn names(errors: &ConfigErrors) -> Vec<&str> {
+        errors
+            .0
+            .iter()
+            .map(|e| e.split(':').next().unwrap_or_default())
+            .collect()
+    }
+
     #[test]
-    fn defaults_match_the_first_implementation() {
+    fn defaults_match_the_first_implementation_but_listen_on_loopback() {
         let config = Config::from_vars(&HashMap::new()).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.pool, PoolSettings::default());
         assert_eq!(config.pool.max_connections(), 30);
-        assert_eq!((config.host.as_str(), config.port), ("0.0.0.0", 8000));
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 8000));
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(config.cors_origins.is_empty());
     }
@@ -481,11 +345,7 @@ mod tests {
             ("LOG_FORMAT", "xml"),
         ]))
         .unwrap_err();
-        let names: Vec<_> = errors
-            .0
-            .iter()
-            .map(|e| e.split(':').next().unwrap_or_default())
-            .collect();
+        let names = names(&errors);
         assert_eq!(
             names,
             [
@@ -504,15 +364,16 @@ mod tests {
     #[test]
     fn the_wal_monitor_defaults_follow_the_issue() {
         let config = Config::from_vars(&HashMap::new()).unwrap();
-        assert_eq!(config.monitor, MonitorConfig::default());
-        assert!(config.monitor.enabled);
+        assert_eq!(config.monitor, MonitorSettings::default());
+        assert_eq!(config.wal_thresholds, WalThresholds::default());
+        assert!(config.wal_monitor_enabled);
         assert_eq!(config.monitor.interval, Duration::from_secs(300));
         assert_eq!(config.monitor.concurrency, 16);
         assert_eq!(config.monitor.max_retries, 3);
-        assert_eq!(config.monitor.timeout, Duration::from_secs(30));
-        assert_eq!(config.monitor.retention_days, 30);
-        assert_eq!(config.monitor.slot_warn_bytes, 1_073_741_824);
-        assert_eq!(config.monitor.slot_critical_bytes, 5_368_709_120);
+        assert_eq!(config.monitor.probe_timeout, Duration::from_secs(30));
+        assert_eq!(config.monitor.retention, Duration::from_secs(30 * 86_400));
+        assert_eq!(config.wal_thresholds.warn_bytes, 1_073_741_824);
+        assert_eq!(config.wal_thresholds.critical_bytes, 5_368_709_120);
     }
 
     #[test]
@@ -528,17 +389,22 @@ mod tests {
             ("WAL_SLOT_CRITICAL_BYTES", "200"),
         ]))
         .unwrap();
+        assert!(!config.wal_monitor_enabled);
         assert_eq!(
             config.monitor,
-            MonitorConfig {
-                enabled: false,
+            MonitorSettings {
                 interval: Duration::from_secs(1),
                 concurrency: 4,
                 max_retries: 0,
-                timeout: Duration::from_secs(5),
-                retention_days: 7,
-                slot_warn_bytes: 100,
-                slot_critical_bytes: 200,
+                probe_timeout: Duration::from_secs(5),
+                retention: Duration::from_secs(7 * 86_400),
+            }
+        );
+        assert_eq!(
+            config.wal_thresholds,
+            WalThresholds {
+                warn_bytes: 100,
+                critical_bytes: 200,
             }
         );
         let errors = Config::from_vars(&vars(&[
@@ -552,11 +418,7 @@ mod tests {
             ("WAL_SLOT_CRITICAL_BYTES", "400"),
         ]))
         .unwrap_err();
-        let names: Vec<_> = errors
-            .0
-            .iter()
-            .map(|e| e.split(':').next().unwrap_or_default())
-            .collect();
+        let names = names(&errors);
         assert_eq!(
             names,
             [
@@ -636,11 +498,7 @@ mod tests {
             ("METRICS_REQUIRE_AUTH", "true"),
         ]))
         .unwrap_err();
-        let names: Vec<_> = errors
-            .0
-            .iter()
-            .map(|e| e.split(':').next().unwrap_or_default())
-            .collect();
+        let names = names(&errors);
         assert_eq!(names, ["ROSETTA_ENCRYPTION_KEYS", "METRICS_REQUIRE_AUTH"]);
         let development = Config::from_vars(&HashMap::new()).unwrap();
         assert_eq!(development.app_env, AppEnv::Development);
@@ -659,5 +517,60 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(shown.contains("db:5433/meta"), "{shown}");
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn serve_without_api_keys_listens_on_loopback_by_default() {
+        let config = Config::for_serve(&HashMap::new()).unwrap();
+        assert_eq!(config.host, "127.0.0.1");
+        assert!(config.api_keys.is_empty());
+        for host in ["localhost", "127.0.0.2", "::1"] {
+            let config = Config::for_serve(&vars(&[("HOST", host)])).unwrap();
+            assert_eq!(config.host, host);
+        }
+    }
+
+    #[test]
+    fn serve_refuses_another_address_without_api_keys() {
+        for host in ["0.0.0.0", "::", "10.1.2.3"] {
+            let errors = Config::for_serve(&vars(&[("HOST", host)])).unwrap_err();
+            assert_eq!(names(&errors), ["HOST"], "{errors}");
+            let text = errors.to_string();
+            for named in [host, "API_KEYS", "ALLOW_UNAUTHENTICATED=true"] {
+                assert!(text.contains(named), "{named}: {text}");
+            }
+        }
+        // Reported with every other problem, at once.
+        let errors =
+            Config::for_serve(&vars(&[("HOST", "0.0.0.0"), ("PORT", "http")])).unwrap_err();
+        assert_eq!(names(&errors), ["PORT", "HOST"]);
+        // Commands that do not listen take the same HOST (the container image sets it).
+        assert!(Config::from_vars(&vars(&[("HOST", "0.0.0.0")])).is_ok());
+    }
+
+    #[test]
+    fn an_open_api_on_another_address_must_be_asked_for() {
+        let config = Config::for_serve(&vars(&[
+            ("HOST", "0.0.0.0"),
+            ("ALLOW_UNAUTHENTICATED", "true"),
+        ]))
+        .unwrap();
+        assert!(config.allow_unauthenticated);
+        assert!(config.api_keys.is_empty());
+        assert!(!Config::default().allow_unauthenticated);
+    }
+
+    #[test]
+    fn with_api_keys_serve_listens_where_it_is_told() {
+        let keys = ("API_KEYS", "first-key-0123456789");
+        let config = Config::for_serve(&vars(&[("HOST", "0.0.0.0"), keys])).unwrap();
+        assert_eq!(config.host, "0.0.0.0");
+        // The default stays loopback: a deployment says where to listen.
+        let config = Config::for_serve(&vars(&[keys])).unwrap();
+        assert_eq!(config.host, "127.0.0.1");
+        // Invalid keys are reported as such, not as an open API as well.
+        let errors =
+            Config::for_serve(&vars(&[("HOST", "0.0.0.0"), ("API_KEYS", "short")])).unwrap_err();
+        assert_eq!(names(&errors), ["API_KEYS"]);
     }
 }

@@ -1,5 +1,6 @@
 //! The keys that encrypt secrets at rest: those of `ROSETTA_ENCRYPTION_KEYS`, or, in
-//! development only, a key file `rosetta` makes for itself in the data directory.
+//! development only, a key file `rosetta` makes for itself in the data directory; both are read
+//! by [`parse_keys`].
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -125,8 +126,7 @@ fn create_key_file(dir: &Path, path: &Path) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Reads a key file: `id:base64key` entries, one a line or comma-separated, as in
-/// `ROSETTA_ENCRYPTION_KEYS`.
+/// Reads a key file: `id:base64key` entries, as in `ROSETTA_ENCRYPTION_KEYS`, also one a line.
 fn read_key_file(path: &Path) -> anyhow::Result<SecretCipher> {
     let shown = path.display();
     let mode = fs::metadata(path)
@@ -141,25 +141,119 @@ fn read_key_file(path: &Path) -> anyhow::Result<SecretCipher> {
     }
     let contents =
         fs::read_to_string(path).with_context(|| format!("cannot read the key file {shown}"))?;
-    let mut keys = Vec::new();
-    let entries = contents
-        .split([',', '\n'])
-        .map(str::trim)
-        .filter(|e| !e.is_empty() && !e.starts_with('#'));
-    for (index, entry) in entries.enumerate() {
-        keys.push(parse_entry(entry).ok_or_else(|| {
-            anyhow!(
-                "the key file {shown}: entry {} must be id:base64key, with an id of 1 or more and a base64 key of 32 bytes",
-                index + 1
-            )
-        })?);
-    }
-    SecretCipher::new(keys).with_context(|| format!("the key file {shown}"))
+    let keys = parse_keys(&contents, KeyText::File)
+        .map_err(|problems| anyhow!("the key file {shown}: {}", problems.join("; ")))?;
+    SecretCipher::new(keys.iter().map(|k| (k.id, k.key)))
+        .with_context(|| format!("the key file {shown}"))
 }
 
-fn parse_entry(entry: &str) -> Option<(u32, [u8; 32])> {
+/// One encryption key: its id and its 32 bytes. `Debug` shows the id only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    /// The key's id (1 or more), stored beside every value it encrypts.
+    pub id: u32,
+    /// The key (AES-256-GCM).
+    pub key: [u8; 32],
+}
+
+impl fmt::Debug for KeySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySpec")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a list of keys is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyText {
+    /// `ROSETTA_ENCRYPTION_KEYS`: comma-separated entries, each counted, blank ones too.
+    Variable,
+    /// The key file: entries separated by commas or line breaks; blank lines and lines
+    /// starting with `#` are skipped.
+    File,
+}
+
+/// Reads `id:base64key` entries, sorted by id: each id 1 or more and given once, each key 32
+/// bytes of standard base64.
+///
+/// # Errors
+///
+/// One message per bad entry, naming it by position (`entry 2 …`) and never quoting it.
+pub fn parse_keys(text: &str, from: KeyText) -> Result<Vec<KeySpec>, Vec<String>> {
+    let entries: Vec<&str> = match from {
+        KeyText::Variable => text.split(',').map(str::trim).collect(),
+        KeyText::File => text
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty() && !e.starts_with('#'))
+            .collect(),
+    };
+    let mut keys: Vec<KeySpec> = Vec::new();
+    let mut problems = Vec::new();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let position = index + 1;
+        match parse_entry(entry) {
+            Some(spec) if keys.iter().any(|k| k.id == spec.id) => {
+                problems.push(format!("entry {position} repeats key id {}", spec.id));
+            }
+            Some(spec) => keys.push(spec),
+            None => problems.push(format!(
+                "entry {position} must be id:base64key, with an id of 1 or more and a base64 key of 32 bytes (openssl rand -base64 32)"
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    keys.sort_by_key(|k| k.id);
+    Ok(keys)
+}
+
+fn parse_entry(entry: &str) -> Option<KeySpec> {
     let (id, key) = entry.split_once(':')?;
     let id = id.trim().parse::<u32>().ok().filter(|id| *id >= 1)?;
     let key = STANDARD.decode(key.trim()).ok()?.try_into().ok()?;
-    Some((id, key))
+    Some(KeySpec { id, key })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: &str = "1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    const TWO: &str = "2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+
+    #[test]
+    fn the_variable_and_the_file_take_the_same_entries() {
+        let from_variable = parse_keys(&format!("{TWO}, {ONE}"), KeyText::Variable).unwrap();
+        let from_file = parse_keys(&format!("# rotated\n{TWO}\n\n{ONE}\n"), KeyText::File).unwrap();
+        assert_eq!(from_variable, from_file);
+        assert_eq!(
+            from_variable.iter().map(|k| k.id).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(from_variable[0].key, [1_u8; 32]);
+    }
+
+    #[test]
+    fn bad_entries_are_named_by_position_and_never_quoted() {
+        let problems = parse_keys(
+            &format!("{ONE},,0:AQEB,{ONE},short-secret"),
+            KeyText::Variable,
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(
+            problems[0].starts_with("entry 2 must be id:base64key"),
+            "{problems:?}"
+        );
+        assert!(problems[1].starts_with("entry 3 must be"), "{problems:?}");
+        assert_eq!(problems[2], "entry 4 repeats key id 1");
+        assert!(problems[3].starts_with("entry 5 must be"), "{problems:?}");
+        assert!(!problems.join(" ").contains("short-secret"));
+        // In a file, blank entries and comments are not entries: the bad one is the second.
+        let problems = parse_keys(&format!("# keys\n{ONE}\n\nsecret"), KeyText::File).unwrap_err();
+        assert!(problems[0].starts_with("entry 2 must be"), "{problems:?}");
+    }
 }

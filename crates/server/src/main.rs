@@ -52,13 +52,15 @@ fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
-    let settings = match &cli.command {
-        Command::Serve(settings)
-        | Command::Migrate(settings)
-        | Command::RotateKeys { settings, .. } => settings.clone(),
-        Command::Openapi => Default::default(),
+    let config = match &cli.command {
+        // Only serve listens: its API must not be open to the network by accident.
+        Command::Serve(settings) => Config::for_serve(&settings.vars()),
+        Command::Migrate(settings) | Command::RotateKeys { settings, .. } => {
+            Config::from_vars(&settings.vars())
+        }
+        Command::Openapi => Config::from_vars(&Default::default()),
     };
-    let config = match Config::from_vars(&settings.vars()) {
+    let config = match config {
         Ok(config) => config,
         Err(errors) => {
             eprintln!("rosetta: error: {errors}");

@@ -8,11 +8,9 @@ use std::time::Duration;
 use metrics::{describe_gauge, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use metrics_util::MetricKindMask;
-use rosetta_app::WalMonitor;
+use rosetta_app::{MonitorSettings, WalMonitor};
 use rosetta_http_api::metrics::{MetricsRenderer, HTTP_DURATION_BUCKETS, HTTP_REQUEST_DURATION};
 use rosetta_metadata_store::DbPool;
-
-use crate::config::MonitorConfig;
 
 /// Connections the metadata pool holds, in use or idle.
 pub const DB_POOL_SIZE: &str = "rosetta_db_pool_size";
@@ -41,22 +39,17 @@ static RECORDER: OnceLock<Result<PrometheusHandle, MetricsError>> = OnceLock::ne
 /// # Errors
 ///
 /// [`MetricsError::Install`], on every call, when the first installation failed.
-pub fn install(monitor: &MonitorConfig) -> Result<PrometheusHandle, MetricsError> {
+pub fn install(monitor: &MonitorSettings) -> Result<PrometheusHandle, MetricsError> {
     RECORDER.get_or_init(|| build(monitor)).clone()
 }
 
-/// How long a gauge that nobody sets any more stays in the output: a slot dropped or a source
-/// deleted disappears after two missed cycles and a probe timeout, while a gauge the monitor
-/// sets every cycle never lapses.
-fn gauge_idle_timeout(monitor: &MonitorConfig) -> Duration {
-    monitor.interval * 2 + monitor.timeout
-}
-
-fn build(monitor: &MonitorConfig) -> Result<PrometheusHandle, MetricsError> {
+fn build(monitor: &MonitorSettings) -> Result<PrometheusHandle, MetricsError> {
     let install_error =
         |error: metrics_exporter_prometheus::BuildError| MetricsError::Install(error.to_string());
-    let mut builder = PrometheusBuilder::new()
-        .idle_timeout(MetricKindMask::GAUGE, Some(gauge_idle_timeout(monitor)));
+    // A gauge that nobody sets any more (a slot dropped, a source deleted) leaves the output
+    // once the monitor would count as stuck, while a gauge it sets every cycle never lapses.
+    let mut builder =
+        PrometheusBuilder::new().idle_timeout(MetricKindMask::GAUGE, Some(monitor.stale_after()));
     // Buckets make these true Prometheus histograms (aggregatable across instances) rather
     // than the exporter's default summaries.
     let histograms = [(HTTP_REQUEST_DURATION, HTTP_DURATION_BUCKETS)]

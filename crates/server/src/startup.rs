@@ -11,8 +11,7 @@ use actix_web::HttpServer;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
-use rosetta_app::{MonitorSettings, Ports, Rosetta};
-use rosetta_domain::WalThresholds;
+use rosetta_app::{Ports, Rosetta};
 use rosetta_http_api::auth::ApiKeys;
 use rosetta_http_api::{AppOptions, HealthCheck};
 use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
@@ -22,7 +21,7 @@ use rosetta_metadata_store::{
 };
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 
-use crate::config::{Config, MonitorConfig};
+use crate::config::Config;
 use crate::monitor::{MonitorState, Scheduler};
 
 /// How long in-flight requests may take to finish once a stop is asked for.
@@ -84,27 +83,6 @@ fn cors(origins: &[String]) -> Cors {
         .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
-/// The probe's bounds: the whole probe within `WAL_MONITOR_TIMEOUT_SECONDS`, each step within
-/// at most 10 seconds of it.
-fn probe_settings(monitor: &MonitorConfig) -> ProbeSettings {
-    let step = monitor.timeout.min(Duration::from_secs(10));
-    ProbeSettings {
-        connect_timeout: step,
-        statement_timeout: step,
-        probe_timeout: monitor.timeout,
-    }
-}
-
-fn monitor_settings(monitor: &MonitorConfig) -> MonitorSettings {
-    MonitorSettings {
-        interval: monitor.interval,
-        concurrency: monitor.concurrency,
-        max_retries: monitor.max_retries,
-        probe_timeout: monitor.timeout,
-        retention: Duration::from_secs(u64::from(monitor.retention_days) * 86_400),
-    }
-}
-
 /// A built, listening, not yet running service.
 pub struct Application {
     server: Server,
@@ -137,36 +115,35 @@ impl Application {
                 "encrypted secrets stored in plaintext by an older version"
             );
         }
+        // The monitor's probe timeout bounds every probe, the API's checks included.
+        let probe = ProbeSettings::within(config.monitor.probe_timeout);
         let rosetta = Rosetta::new(Ports {
             sources: Arc::new(PgSourceRepository::new(pool.clone(), cipher.clone())),
             destinations: Arc::new(PgDestinationRepository::new(pool.clone(), cipher.clone())),
             pipelines: Arc::new(PgPipelineRepository::new(pool.clone(), cipher)),
             wal_history: Arc::new(PgWalHistory::new(pool.clone())),
             monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
-            wal_probe: Arc::new(PgWalProbe::new(probe_settings(&config.monitor))),
+            wal_probe: Arc::new(PgWalProbe::new(probe)),
         })
-        .with_wal_thresholds(WalThresholds {
-            warn_bytes: config.monitor.slot_warn_bytes,
-            critical_bytes: config.monitor.slot_critical_bytes,
-        });
+        .with_wal_thresholds(config.wal_thresholds);
         // Before the monitor starts, so that its first cycle is recorded.
         let recorder = crate::metrics::install(&config.monitor)?;
         if config.api_keys.is_empty() {
             tracing::warn!("API_KEYS is not set: the API is open to anyone who can reach it");
         }
-        let scheduler = config.monitor.enabled.then(|| {
+        let scheduler = config.wal_monitor_enabled.then(|| {
             tracing::info!(
                 interval_seconds = config.monitor.interval.as_secs(),
                 concurrency = config.monitor.concurrency,
                 "starting the WAL monitor"
             );
-            Scheduler::start(rosetta.wal_monitor(monitor_settings(&config.monitor)))
+            Scheduler::start(rosetta.wal_monitor(config.monitor))
         });
         let health: Arc<dyn HealthCheck> = Arc::new(ServiceHealth {
             pool: pool.clone(),
             in_flight: Mutex::new(None),
             monitor: scheduler.as_ref().map(Scheduler::state),
-            monitor_stale_after: config.monitor.interval * 2 + config.monitor.timeout,
+            monitor_stale_after: config.monitor.stale_after(),
         });
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;

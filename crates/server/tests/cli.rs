@@ -17,6 +17,9 @@ fn rosetta(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
+/// A configured key, so that no run writes a key file.
+const ENCRYPTION_KEYS: &str = "1:KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -80,11 +83,42 @@ fn serve_help_describes_every_setting_without_showing_values() {
     );
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for variable in rosetta_server::cli::Settings::VARIABLES {
+    for variable in rosetta_server::cli::Settings::variables() {
         assert!(
             help.contains(&format!("[env: {variable}")),
             "{variable}: {help}"
         );
     }
     assert!(!help.contains("a-secret-api-key"), "{help}");
+}
+
+#[test]
+fn serve_refuses_an_open_api_on_the_network_unless_asked() {
+    let unreachable = ("DATABASE_URL", "postgres://127.0.0.1:1/none");
+    let output = rosetta(&["serve"], &[("HOST", "0.0.0.0"), unreachable]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for named in ["HOST: 0.0.0.0", "API_KEYS", "ALLOW_UNAUTHENTICATED=true"] {
+        assert!(err.contains(named), "{named}: {err}");
+    }
+    // Asked for, or with keys, it goes on to the database (and fails there, with status 1).
+    for extra in [
+        ("ALLOW_UNAUTHENTICATED", "true"),
+        ("API_KEYS", "a-good-api-key-0123456789"),
+    ] {
+        let output = rosetta(
+            &["serve"],
+            &[
+                ("HOST", "0.0.0.0"),
+                unreachable,
+                extra,
+                ("ROSETTA_ENCRYPTION_KEYS", ENCRYPTION_KEYS),
+            ],
+        );
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    }
+    // Commands that do not listen take the image's HOST=0.0.0.0 without keys.
+    let output = rosetta(&["migrate"], &[("HOST", "0.0.0.0"), unreachable]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rosetta_domain::SourceId;
+use rosetta_settings::{Days, Seconds, Whole};
 use tokio::sync::Semaphore;
 
 use crate::Rosetta;
@@ -25,31 +26,34 @@ mod report;
 #[cfg(test)]
 mod testing;
 
-/// How the WAL monitor runs its cycles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MonitorSettings {
-    /// Time between two cycles (5 minutes by default). A cycle never waits longer than this for
-    /// its probes, and retries only when they fit in it.
-    pub interval: Duration,
-    /// How many sources are probed at once, at most (16 by default; 0 counts as 1).
-    pub concurrency: usize,
-    /// How many times a failed probe is tried again within one cycle (3 by default).
-    pub max_retries: u32,
-    /// How long one probe may take (30 s by default); the probe adapter enforces it too.
-    pub probe_timeout: Duration,
-    /// How long WAL and slot samples are kept (30 days by default).
-    pub retention: Duration,
+rosetta_settings::settings! {
+    /// How the WAL monitor runs its cycles.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct MonitorSettings {
+        /// Seconds between two WAL monitor cycles. A cycle never waits longer than this for its
+        /// probes, and retries only when they fit in it.
+        pub interval: Duration = Duration::from_secs(300),
+            env "WAL_MONITOR_INTERVAL_SECONDS", rule Seconds::within(1, Seconds::YEAR);
+        /// Probes running at once, so at most this many connections to sources.
+        pub concurrency: usize = 16,
+            env "WAL_MONITOR_CONCURRENCY", rule Whole::within(1, 1024);
+        /// Retries of a failed probe within a cycle.
+        pub max_retries: u32 = 3, env "WAL_MONITOR_MAX_RETRIES", rule Whole::within(0, 10);
+        /// Seconds one probe may take before it is abandoned; the probe adapter is built with
+        /// the same bound.
+        pub probe_timeout: Duration = Duration::from_secs(30),
+            env "WAL_MONITOR_TIMEOUT_SECONDS", rule Seconds::within(1, Seconds::YEAR);
+        /// Days WAL and slot samples are kept.
+        pub retention: Duration = Duration::from_secs(30 * 86_400),
+            env "WAL_METRICS_RETENTION_DAYS", rule Days::within(1, 3650);
+    }
 }
 
-impl Default for MonitorSettings {
-    fn default() -> Self {
-        Self {
-            interval: Duration::from_secs(300),
-            concurrency: 16,
-            max_retries: 3,
-            probe_timeout: Duration::from_secs(30),
-            retention: Duration::from_secs(30 * 24 * 60 * 60),
-        }
+impl MonitorSettings {
+    /// How long after its last finished cycle a monitor counts as stuck: a cycle ends within its
+    /// interval, so two missed intervals and a probe mean that none is coming.
+    pub fn stale_after(&self) -> Duration {
+        self.interval * 2 + self.probe_timeout
     }
 }
 
