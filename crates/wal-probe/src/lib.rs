@@ -14,11 +14,13 @@
 //! abandoned and its connection dropped, so nothing keeps running on the source.
 //!
 //! ```no_run
+//! use std::time::Duration;
+//!
 //! use rosetta_domain::ports::WalProbe;
 //! use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 //!
 //! # async fn example(source: rosetta_domain::Source) {
-//! let probe = PgWalProbe::new(ProbeSettings::default());
+//! let probe = PgWalProbe::new(ProbeSettings::within(Duration::from_secs(30)));
 //! match probe.probe(&source).await {
 //!     Ok(reading) => println!("WAL at {} bytes", reading.position_bytes),
 //!     Err(error) => eprintln!("{error}"),

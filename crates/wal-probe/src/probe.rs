@@ -70,12 +70,6 @@ impl PgWalProbe {
     }
 }
 
-impl Default for PgWalProbe {
-    fn default() -> Self {
-        Self::new(ProbeSettings::default())
-    }
-}
-
 #[async_trait]
 impl WalProbe for PgWalProbe {
     #[tracing::instrument(
@@ -186,7 +180,7 @@ mod tests {
 
     #[test]
     fn the_connection_asks_for_tls_as_the_source_says() {
-        let settings = ProbeSettings::default();
+        let settings = ProbeSettings::within(Duration::from_secs(30));
         for (mode, expected) in [
             (SslMode::Disable, DriverSslMode::Disable),
             (SslMode::Prefer, DriverSslMode::Prefer),
@@ -205,9 +199,9 @@ mod tests {
     }
 
     #[test]
-    fn the_default_probe_gives_up_after_thirty_seconds() {
-        let probe = PgWalProbe::default();
-        assert_eq!(probe.settings.probe_timeout, Duration::from_secs(30));
+    fn a_probe_gives_up_at_its_deadline_and_has_its_tls_connectors() {
+        let probe = PgWalProbe::new(ProbeSettings::within(Duration::from_secs(7)));
+        assert_eq!(probe.settings.probe_timeout, Duration::from_secs(7));
         assert!(probe.tls.is_ok());
     }
 

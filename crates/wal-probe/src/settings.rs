@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use rosetta_app::MonitorSettings;
-
 /// The longest a probe waits for one step (connecting, a statement), however long the whole
 /// probe may take.
 const MAX_STEP: Duration = Duration::from_secs(10);
@@ -11,8 +9,9 @@ const MAX_STEP: Duration = Duration::from_secs(10);
 /// How long a probe may take. Each bound protects the source or the caller from a different
 /// kind of stall.
 ///
-/// They all follow from one setting, the monitor's `WAL_MONITOR_TIMEOUT_SECONDS`
-/// ([`MonitorSettings::probe_timeout`]), through [`ProbeSettings::within`].
+/// They all follow from the whole probe's deadline, through [`ProbeSettings::within`]: in the
+/// service that is the monitor's `WAL_MONITOR_TIMEOUT_SECONDS`, whose default the monitor's
+/// settings own, so the probe has no default of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeSettings {
     /// How long opening the TCP connection may take.
@@ -37,13 +36,6 @@ impl ProbeSettings {
     }
 }
 
-impl Default for ProbeSettings {
-    /// Bounded by the monitor's default probe timeout.
-    fn default() -> Self {
-        Self::within(MonitorSettings::default().probe_timeout)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,14 +49,5 @@ mod tests {
         let short = ProbeSettings::within(Duration::from_secs(4));
         assert_eq!(short.connect_timeout, Duration::from_secs(4));
         assert_eq!(short.statement_timeout, Duration::from_secs(4));
-    }
-
-    #[test]
-    fn the_default_follows_the_monitor_default() {
-        let monitor = MonitorSettings::default();
-        assert_eq!(
-            ProbeSettings::default(),
-            ProbeSettings::within(monitor.probe_timeout)
-        );
     }
 }

@@ -22,7 +22,7 @@ async fn the_publication_exists_only_while_it_is_there() {
         publication_name: PublicationName::parse(&unique_name("no_publication")).unwrap(),
         ..local_source()
     };
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
 
     assert!(probe.probe(&present).await.unwrap().publication_exists);
     assert!(!probe.probe(&absent).await.unwrap().publication_exists);
@@ -38,7 +38,7 @@ async fn a_role_without_pg_monitor_gets_everything_but_the_wal_directory() {
         pg_username: Text::parse(&role).unwrap(),
         ..local_source()
     };
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
 
     let reading = probe.probe(&source).await.unwrap();
 

@@ -14,7 +14,7 @@ use tokio::{io::AsyncReadExt, net::TcpListener};
 
 #[tokio::test]
 async fn the_probe_reads_a_plausible_position_from_the_local_primary() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
 
     let reading = probe.probe(&local_source()).await.unwrap();
 
@@ -40,7 +40,7 @@ async fn the_probe_reads_a_plausible_position_from_the_local_primary() {
 
 #[tokio::test]
 async fn a_superuser_sees_the_wal_directory_and_its_own_privileges() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
 
     let reading = probe.probe(&local_source()).await.unwrap();
 
@@ -55,7 +55,7 @@ async fn a_superuser_sees_the_wal_directory_and_its_own_privileges() {
 
 #[tokio::test]
 async fn the_position_moves_after_wal_is_generated() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let source = local_source();
 
     let first = probe.probe(&source).await.unwrap();
@@ -74,7 +74,7 @@ async fn a_closed_port_fails_with_a_connect_error_naming_host_and_port() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
 
     let error = probe
         .probe(&source("127.0.0.1", port, "postgres"))
@@ -98,7 +98,7 @@ async fn a_server_that_never_answers_is_abandoned_at_the_probe_timeout() {
     let probe = PgWalProbe::new(ProbeSettings {
         connect_timeout: Duration::from_secs(10),
         probe_timeout: Duration::from_millis(500),
-        ..ProbeSettings::default()
+        ..ProbeSettings::within(common::PROBE_TIMEOUT)
     });
     let source = source("127.0.0.1", port, "postgres");
 
@@ -128,7 +128,7 @@ async fn a_server_that_never_answers_is_abandoned_at_the_probe_timeout() {
 
 #[tokio::test]
 async fn a_wrong_database_name_fails_with_the_servers_reason() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let source = source(&local_host(), local_port(), "rosetta_no_such_database");
 
     let error = probe.probe(&source).await.unwrap_err();
@@ -148,7 +148,7 @@ async fn a_wrong_database_name_fails_with_the_servers_reason() {
 /// probe must not return while its server process still exists.
 #[tokio::test]
 async fn a_finished_probe_has_left_the_servers_activity() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let admin = common::admin().await;
     for ssl_mode in [SslMode::Disable, SslMode::Require] {
         let mut source = local_source();

@@ -35,7 +35,7 @@ fn find<'a>(reading: &'a WalReading, name: &str) -> &'a SlotReading {
 async fn a_physical_slot_shows_up_and_retains_more_wal_as_wal_is_written() {
     let name = unique_name("physical");
     let _slot = create_physical_slot(&name).await;
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let source = local_source();
 
     let first = probe.probe(&source).await.unwrap();
@@ -72,7 +72,7 @@ async fn the_sources_slot_exists_once_a_slot_carries_its_name() {
         ..local_source()
     };
     let _slot = create_physical_slot(&slot_name(with_slot.replication_id)).await;
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
 
     let found = probe.probe(&with_slot).await.unwrap();
     let missing = probe.probe(&without_slot).await.unwrap();

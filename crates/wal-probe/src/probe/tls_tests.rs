@@ -56,7 +56,7 @@ async fn source_in(mode: SslMode) -> Source {
 
 #[tokio::test]
 async fn disable_connects_over_plain_tcp() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let source = source_in(SslMode::Disable).await;
 
     assert!(!opened_encrypted(&probe, &source).await.unwrap());
@@ -64,7 +64,7 @@ async fn disable_connects_over_plain_tcp() {
 
 #[tokio::test]
 async fn prefer_encrypts_when_the_server_offers_tls() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let source = source_in(SslMode::Prefer).await;
 
     assert!(opened_encrypted(&probe, &source).await.unwrap());
@@ -72,7 +72,7 @@ async fn prefer_encrypts_when_the_server_offers_tls() {
 
 #[tokio::test]
 async fn require_encrypts_and_accepts_a_self_signed_certificate() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let source = source_in(SslMode::Require).await;
 
     assert!(opened_encrypted(&probe, &source).await.unwrap());
@@ -82,7 +82,7 @@ async fn require_encrypts_and_accepts_a_self_signed_certificate() {
 
 #[tokio::test]
 async fn verify_full_refuses_a_self_signed_certificate_and_says_why() {
-    let probe = PgWalProbe::new(ProbeSettings::default());
+    let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
     let source = source_in(SslMode::VerifyFull).await;
 
     let error = probe.probe(&source).await.unwrap_err();

@@ -15,6 +15,9 @@ use tokio_postgres::{Client, NoTls};
 
 pub const PASSWORD: &str = "hunter2-secret";
 
+/// The deadline of the probes the tests make: the service's default.
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
