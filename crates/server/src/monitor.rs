@@ -82,3 +82,85 @@ async fn run(monitor: WalMonitor, state: Arc<MonitorState>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use rosetta_app::{MonitorSettings, Ports, Rosetta};
+    use rosetta_domain::ports::{
+        MockDestinationRepository, MockMonitorLock, MockPipelineRepository, MockSourceRepository,
+        MockWalHistory, MockWalProbe, MonitorLockError,
+    };
+
+    use super::*;
+
+    const INTERVAL: Duration = Duration::from_secs(60);
+
+    /// A monitor whose every cycle is left to another instance (or fails to be claimed), so
+    /// that a cycle is exactly one call of `try_begin_cycle`, counted in `calls`.
+    fn monitor(calls: Arc<AtomicUsize>, claim_fails: bool) -> WalMonitor {
+        let mut lock = MockMonitorLock::new();
+        lock.expect_try_begin_cycle().returning(move |_| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            if claim_fails {
+                Err(MonitorLockError::Unavailable(anyhow::anyhow!("down")))
+            } else {
+                Ok(false)
+            }
+        });
+        let rosetta = Rosetta::new(Ports {
+            sources: Arc::new(MockSourceRepository::new()),
+            destinations: Arc::new(MockDestinationRepository::new()),
+            pipelines: Arc::new(MockPipelineRepository::new()),
+            wal_history: Arc::new(MockWalHistory::new()),
+            monitor_lock: Arc::new(lock),
+            wal_probe: Arc::new(MockWalProbe::new()),
+        });
+        rosetta.wal_monitor(MonitorSettings {
+            interval: INTERVAL,
+            ..MonitorSettings::default()
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_scheduler_runs_a_cycle_at_once_then_one_per_interval_until_dropped() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let scheduler = Scheduler::start(monitor(calls.clone(), false));
+        let state = scheduler.state();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "the first cycle runs at start"
+        );
+        assert!(state.healthy(INTERVAL * 2));
+
+        tokio::time::sleep(INTERVAL * 3).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "one cycle per interval");
+
+        drop(scheduler);
+        tokio::time::sleep(INTERVAL * 3).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4, "no cycle once dropped");
+        assert!(!state.healthy(INTERVAL * 2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_scheduler_whose_cycles_fail_is_not_healthy_but_keeps_trying() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let scheduler = Scheduler::start(monitor(calls.clone(), true));
+        tokio::time::sleep(INTERVAL * 2 + Duration::from_secs(1)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(!scheduler.state().healthy(INTERVAL * 2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cycle_finished_longer_ago_than_the_stale_bound_is_not_healthy() {
+        let state = MonitorState::default();
+        state.running.store(true, Ordering::Release);
+        state.finished(true);
+        assert!(state.healthy(INTERVAL));
+        tokio::time::advance(INTERVAL + Duration::from_secs(1)).await;
+        assert!(!state.healthy(INTERVAL));
+    }
+}

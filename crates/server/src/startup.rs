@@ -17,7 +17,7 @@ use rosetta_http_api::{AppOptions, HealthCheck};
 use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
 use rosetta_metadata_store::{
     build_pool, ping, DbPool, PgDestinationRepository, PgMonitorLock, PgPipelineRepository,
-    PgSourceRepository, PgWalHistory,
+    PgSourceRepository, PgWalHistory, SecretCipher,
 };
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 
@@ -83,6 +83,22 @@ fn cors(origins: &[String]) -> Cors {
         .fold(cors, |cors, origin| cors.allowed_origin(origin))
 }
 
+/// The use cases on the service's adapters: the metadata store on `pool`, its secrets sealed
+/// by `cipher`, and the WAL probe, as `config` sets them.
+pub fn use_cases(config: &Config, pool: &DbPool, cipher: Arc<SecretCipher>) -> Rosetta {
+    // The monitor's probe timeout bounds every probe, the API's checks included.
+    let probe = ProbeSettings::within(config.monitor.probe_timeout);
+    Rosetta::new(Ports {
+        sources: Arc::new(PgSourceRepository::new(pool.clone(), cipher.clone())),
+        destinations: Arc::new(PgDestinationRepository::new(pool.clone(), cipher.clone())),
+        pipelines: Arc::new(PgPipelineRepository::new(pool.clone(), cipher)),
+        wal_history: Arc::new(PgWalHistory::new(pool.clone())),
+        monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
+        wal_probe: Arc::new(PgWalProbe::new(probe)),
+    })
+    .with_wal_thresholds(config.wal_thresholds)
+}
+
 /// A built, listening, not yet running service.
 pub struct Application {
     server: Server,
@@ -115,17 +131,7 @@ impl Application {
                 "encrypted secrets stored in plaintext by an older version"
             );
         }
-        // The monitor's probe timeout bounds every probe, the API's checks included.
-        let probe = ProbeSettings::within(config.monitor.probe_timeout);
-        let rosetta = Rosetta::new(Ports {
-            sources: Arc::new(PgSourceRepository::new(pool.clone(), cipher.clone())),
-            destinations: Arc::new(PgDestinationRepository::new(pool.clone(), cipher.clone())),
-            pipelines: Arc::new(PgPipelineRepository::new(pool.clone(), cipher)),
-            wal_history: Arc::new(PgWalHistory::new(pool.clone())),
-            monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
-            wal_probe: Arc::new(PgWalProbe::new(probe)),
-        })
-        .with_wal_thresholds(config.wal_thresholds);
+        let rosetta = use_cases(config, &pool, cipher);
         // Before the monitor starts, so that its first cycle is recorded.
         let recorder = crate::metrics::install(&config.monitor)?;
         if config.api_keys.is_empty() {

@@ -66,6 +66,17 @@ fn wait_until_serving(port: u16) {
     }
 }
 
+/// Reads the server's logs as they come, so that a full pipe never blocks it; the thread
+/// returns them all once the server has exited.
+fn drain_logs(child: &mut Child) -> std::thread::JoinHandle<String> {
+    let mut stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut logs = String::new();
+        stderr.read_to_string(&mut logs).unwrap();
+        logs
+    })
+}
+
 fn terminate(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -79,13 +90,7 @@ async fn secrets_stay_out_of_the_logs_and_sigterm_lets_requests_finish() {
     let db = TestDb::new().await;
     let port = free_port();
     let mut child = start(&db, port, "json");
-    // Drain the logs as they come, so that a full pipe never blocks the server.
-    let mut stderr = child.stderr.take().unwrap();
-    let logs = std::thread::spawn(move || {
-        let mut logs = String::new();
-        stderr.read_to_string(&mut logs).unwrap();
-        logs
-    });
+    let logs = drain_logs(&mut child);
     wait_until_serving(port);
 
     let source = json!({
@@ -168,12 +173,7 @@ async fn text_logs_written_to_a_pipe_carry_no_colour_codes() {
     let db = TestDb::new().await;
     let port = free_port();
     let mut child = start(&db, port, "text");
-    let mut stderr = child.stderr.take().unwrap();
-    let logs = std::thread::spawn(move || {
-        let mut logs = String::new();
-        stderr.read_to_string(&mut logs).unwrap();
-        logs
-    });
+    let logs = drain_logs(&mut child);
     wait_until_serving(port);
     let health = request(port, "GET", "/health", None);
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");

@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use diesel::sql_types::{BigInt, Timestamptz};
+use std::sync::Arc;
+
+use diesel::sql_types::BigInt;
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
+use rosetta_app::WalMonitor;
+use rosetta_metadata_store::{build_pool, SecretCipher};
 use rosetta_server::config::Config;
-use rosetta_server::startup::Application;
+use rosetta_server::startup::use_cases;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -157,10 +160,11 @@ async fn the_monitor_records_healthy_sources_and_flags_the_unreachable_one() {
 }
 
 #[tokio::test]
-async fn a_disabled_monitor_probes_nothing_and_says_so_in_health() {
+async fn a_disabled_monitor_is_not_scheduled_and_says_so_in_health() {
+    // An enabled monitor runs its first cycle at start (the scheduler's paused-time tests in
+    // src/monitor.rs show when cycles run); a disabled one has no scheduler at all.
     let app = spawn_app_with(&[("WAL_MONITOR_ENABLED", "false")]).await;
     let id = create(&app, &local_source("idle", app.db.name(), "disable")).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     let report = app
         .get(&format!("/api/v1/sources/{id}/wal"))
         .await
@@ -171,75 +175,60 @@ async fn a_disabled_monitor_probes_nothing_and_says_so_in_health() {
     assert_eq!(health["checks"]["wal_monitor"], false, "{health}");
 }
 
-/// A second instance of the service on the same metadata database.
-async fn second_instance(database_url: &str) -> ServerHandle {
-    let mut vars: HashMap<String, String> = HashMap::from([
+/// The use cases of one more instance of the service on `database_url`, with a pool of its
+/// own and an hour between cycles: the WAL monitor's cycles are run by hand.
+async fn instance(database_url: &str) -> WalMonitor {
+    let vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".to_owned(), database_url.to_owned()),
-        ("HOST".to_owned(), "127.0.0.1".to_owned()),
-        ("PORT".to_owned(), "0".to_owned()),
-        ("HTTP_WORKERS".to_owned(), "1".to_owned()),
-        ("DB_POOL_SIZE".to_owned(), "4".to_owned()),
+        ("WAL_MONITOR_INTERVAL_SECONDS".to_owned(), "3600".to_owned()),
+        ("WAL_MONITOR_TIMEOUT_SECONDS".to_owned(), "5".to_owned()),
         // The first instance's key: both read what the other wrote.
         (
             "ROSETTA_ENCRYPTION_KEYS".to_owned(),
             TEST_ENCRYPTION_KEYS.to_owned(),
         ),
     ]);
-    for (name, value) in FAST_MONITOR {
-        vars.insert(name.to_owned(), value.to_owned());
-    }
-    let app = Application::build(&Config::from_vars(&vars).unwrap())
-        .await
-        .unwrap();
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    handle
+    let config = Config::from_vars(&vars).unwrap();
+    let pool = build_pool(database_url, &config.pool).unwrap();
+    let cipher = Arc::new(SecretCipher::new([(1, [0x2a; 32])]).unwrap());
+    use_cases(&config, &pool, cipher).wal_monitor(config.monitor)
 }
 
 #[derive(QueryableByName)]
 struct Sample {
     #[diesel(sql_type = BigInt)]
     source_id: i64,
-    #[diesel(sql_type = Timestamptz)]
-    recorded_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[tokio::test]
-async fn two_instances_never_probe_a_source_in_the_same_cycle() {
-    let app = spawn_app_with(&FAST_MONITOR).await;
-    let other = second_instance(app.db.url()).await;
+async fn two_instances_on_one_database_run_one_cycle_per_interval_between_them() {
+    let app = spawn_app_with(&[]).await;
     let database = app.db.name().to_owned();
     let first = create(&app, &local_source("one", &database, "disable")).await;
     let second = create(&app, &local_source("two", &database, "disable")).await;
+    let (a, b) = (instance(app.db.url()).await, instance(app.db.url()).await);
 
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    other.stop(false).await;
+    // Both ask at once: one claims the cycle and probes both sources, the other does nothing.
+    let (from_a, from_b) = tokio::join!(a.run_cycle(), b.run_cycle());
+    let (from_a, from_b) = (from_a.unwrap(), from_b.unwrap());
+    assert!(from_a.claimed ^ from_b.claimed, "{from_a:?} {from_b:?}");
+    let ran = if from_a.claimed { &from_a } else { &from_b };
+    assert_eq!(
+        (ran.sources, ran.succeeded, ran.failed),
+        (2, 2, 0),
+        "{ran:?}"
+    );
+    // Asked again within the interval, by either: neither claims it.
+    let (again_a, again_b) = tokio::join!(a.run_cycle(), b.run_cycle());
+    assert!(!again_a.unwrap().claimed);
+    assert!(!again_b.unwrap().claimed);
 
     let mut conn = app.db.pool().get().await.unwrap();
-    let samples: Vec<Sample> = diesel::sql_query(
-        "SELECT source_id, recorded_at FROM wal_metrics ORDER BY source_id, recorded_at",
-    )
-    .load(&mut conn)
-    .await
-    .unwrap();
-    for id in [first, second] {
-        let times: Vec<_> = samples
-            .iter()
-            .filter(|s| s.source_id == id)
-            .map(|s| s.recorded_at)
-            .collect();
-        // About one cycle per second between the two instances over six seconds.
-        assert!(
-            (3..=8).contains(&times.len()),
-            "source {id}: {} samples",
-            times.len()
-        );
-        for pair in times.windows(2) {
-            let gap = pair[1] - pair[0];
-            assert!(
-                gap >= chrono::Duration::milliseconds(500),
-                "source {id} was probed twice {gap} apart: {times:?}"
-            );
-        }
-    }
+    let samples: Vec<Sample> =
+        diesel::sql_query("SELECT source_id FROM wal_metrics ORDER BY source_id")
+            .load(&mut conn)
+            .await
+            .unwrap();
+    let probed: Vec<i64> = samples.iter().map(|s| s.source_id).collect();
+    assert_eq!(probed, [first, second], "each source probed exactly once");
 }
