@@ -32,6 +32,7 @@ mod monitor;
 mod pipeline;
 pub mod ports;
 mod probe;
+pub mod replication;
 mod source;
 mod values;
 mod wal;
