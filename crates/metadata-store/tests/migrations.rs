@@ -34,9 +34,12 @@ async fn tables(url: &str) -> Vec<String> {
     rows.into_iter().map(|t| t.table_name).collect()
 }
 
-const ALL_TABLES: [&str; 8] = [
+const ALL_TABLES: [&str; 11] = [
     "destinations",
+    "pipeline_leases",
     "pipeline_metadata",
+    "pipeline_runtime",
+    "pipeline_tables",
     "pipelines",
     "source_probe_status",
     "sources",
@@ -46,7 +49,7 @@ const ALL_TABLES: [&str; 8] = [
 ];
 
 /// How many migrations `migrations/` holds.
-const MIGRATION_COUNT: usize = 4;
+const MIGRATION_COUNT: usize = 5;
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {

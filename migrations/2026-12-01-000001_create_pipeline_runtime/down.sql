@@ -1,0 +1,3 @@
+DROP TABLE pipeline_tables;
+DROP TABLE pipeline_runtime;
+DROP TABLE pipeline_leases;
