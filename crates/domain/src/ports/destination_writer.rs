@@ -121,7 +121,7 @@ pub trait TableCopy: CopySink {
 /// transaction, committed with the checkpoint by [`DestinationSession::commit`].
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait DestinationSession: Send {
+pub trait DestinationSession: Send + Sync {
     /// What the destination keeps of the pipeline; `None` when it has never run there.
     ///
     /// # Errors

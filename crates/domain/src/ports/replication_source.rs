@@ -154,6 +154,10 @@ pub trait ChangeStream: Send {
     /// lower than one already confirmed is ignored.
     fn confirm(&mut self, flushed: Lsn);
 
+    /// The end of the server's log as the stream last heard it (from its data and keepalive
+    /// messages): how far the source has written, to tell the lag by.
+    fn server_wal_end(&self) -> Lsn;
+
     /// Ends the stream cleanly, sending the last confirmed position first.
     async fn close(&mut self);
 }
