@@ -50,3 +50,11 @@ CREATE TABLE pipeline_tables (
     CONSTRAINT pipeline_tables_pipeline_id_fkey FOREIGN KEY (pipeline_id)
         REFERENCES pipelines (id) ON DELETE CASCADE
 );
+
+-- The replicators alive: each renews its row on every poll, and takes its fair share of the
+-- pipelines that run (their number divided by the replicators alive).
+CREATE TABLE replicators (
+    owner      TEXT        PRIMARY KEY,
+    expires_at TIMESTAMPTZ NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);

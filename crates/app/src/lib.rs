@@ -70,13 +70,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use rosetta_domain::ports::{
-    DestinationRepository, MonitorLock, PipelineRepository, SourceRepository, WalHistory, WalProbe,
+    DestinationRepository, DestinationWriter, MonitorLock, PipelineLeases, PipelineRepository,
+    PipelineRuntime, ReplicationSource, SourceRepository, WalHistory, WalProbe,
 };
 use rosetta_domain::WalThresholds;
 
 mod destinations;
 mod error;
 mod pipelines;
+mod replicator;
 mod sources;
 mod wal_metrics;
 mod wal_monitor;
@@ -87,6 +89,7 @@ mod fixtures;
 pub use destinations::{ConfigPatch, DestinationPatch, ReadAgainstStoredType};
 pub use error::AppError;
 pub use pipelines::PipelineUpdateRequest;
+pub use replicator::{Replicator, ReplicatorSettings};
 pub use wal_monitor::{CycleReport, MonitorSettings, WalMonitor};
 
 /// The adapters Rosetta's use cases run on, one per port.
@@ -105,6 +108,14 @@ pub struct Ports {
     pub monitor_lock: Arc<dyn MonitorLock>,
     /// What reads WAL figures from source databases.
     pub wal_probe: Arc<dyn WalProbe>,
+    /// What reads sources for replication: their publications, slots, snapshots and streams.
+    pub replication: Arc<dyn ReplicationSource>,
+    /// What writes pipelines' tables, changes and checkpoints on their destinations.
+    pub writer: Arc<dyn DestinationWriter>,
+    /// Which replicator runs each pipeline.
+    pub leases: Arc<dyn PipelineLeases>,
+    /// What running pipelines report.
+    pub runtime: Arc<dyn PipelineRuntime>,
 }
 
 /// Rosetta's use cases, as methods over the ports they need.
@@ -116,6 +127,10 @@ pub struct Rosetta {
     wal_history: Arc<dyn WalHistory>,
     monitor_lock: Arc<dyn MonitorLock>,
     wal_probe: Arc<dyn WalProbe>,
+    replication: Arc<dyn ReplicationSource>,
+    writer: Arc<dyn DestinationWriter>,
+    leases: Arc<dyn PipelineLeases>,
+    runtime: Arc<dyn PipelineRuntime>,
     wal_thresholds: WalThresholds,
 }
 
@@ -129,6 +144,10 @@ impl Rosetta {
             wal_history,
             monitor_lock,
             wal_probe,
+            replication,
+            writer,
+            leases,
+            runtime,
         } = ports;
         Self {
             sources,
@@ -137,6 +156,10 @@ impl Rosetta {
             wal_history,
             monitor_lock,
             wal_probe,
+            replication,
+            writer,
+            leases,
+            runtime,
             wal_thresholds: WalThresholds::default(),
         }
     }

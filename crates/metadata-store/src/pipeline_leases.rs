@@ -63,6 +63,22 @@ const RELEASE: &str = "\
 UPDATE pipeline_leases SET expires_at = now() - interval '1 microsecond'
 WHERE pipeline_id = $1 AND owner = $2 AND expires_at > now()";
 
+/// Renews the replicator's heartbeat and counts the replicators alive, in one statement (the
+/// count sees the table as it was before the upsert, so it counts `owner` apart).
+const HEARTBEAT: &str = "\
+WITH beat AS (
+    INSERT INTO replicators AS r (owner, expires_at) VALUES ($1, now() + make_interval(secs => $2))
+    ON CONFLICT (owner) DO UPDATE SET expires_at = EXCLUDED.expires_at
+    RETURNING owner
+)
+SELECT (SELECT count(*) FROM replicators WHERE expires_at > now() AND owner <> $1) + 1 AS alive";
+
+#[derive(diesel::QueryableByName)]
+struct Alive {
+    #[diesel(sql_type = BigInt)]
+    alive: i64,
+}
+
 #[async_trait]
 impl PipelineLeases for PgPipelineLeases {
     #[tracing::instrument(skip(self), err(level = "info"))]
@@ -107,6 +123,34 @@ impl PipelineLeases for PgPipelineLeases {
         with_conn(&self.pool, doing, async |conn| {
             diesel::sql_query(RELEASE)
                 .bind::<BigInt, _>(pipeline.get())
+                .bind::<Text, _>(owner)
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn heartbeat(&self, owner: &str, ttl: Duration) -> Result<usize, LeaseError> {
+        let doing = Doing::new("renewing the replicator's heartbeat");
+        let alive = with_conn(&self.pool, doing, async |conn| {
+            Ok(diesel::sql_query(HEARTBEAT)
+                .bind::<Text, _>(owner)
+                .bind::<Double, _>(ttl.as_secs_f64())
+                .get_result::<Alive>(conn)
+                .await?)
+        })
+        .await?;
+        Ok(usize::try_from(alive.alive).unwrap_or(1).max(1))
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn leave(&self, owner: &str) -> Result<(), LeaseError> {
+        let doing = Doing::new("removing the replicator's heartbeat");
+        with_conn(&self.pool, doing, async |conn| {
+            diesel::sql_query("DELETE FROM replicators WHERE owner = $1 OR expires_at < now() - interval '1 day'")
                 .bind::<Text, _>(owner)
                 .execute(conn)
                 .await?;

@@ -136,6 +136,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    replicators (owner) {
+        owner -> Text,
+        expires_at -> Timestamptz,
+        started_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(pipelines -> sources (source_id));
 diesel::joinable!(pipeline_leases -> pipelines (pipeline_id));
 diesel::joinable!(pipeline_runtime -> pipelines (pipeline_id));
@@ -158,4 +166,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pipeline_leases,
     pipeline_runtime,
     pipeline_tables,
+    replicators,
 );

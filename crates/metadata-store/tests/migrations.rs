@@ -34,13 +34,14 @@ async fn tables(url: &str) -> Vec<String> {
     rows.into_iter().map(|t| t.table_name).collect()
 }
 
-const ALL_TABLES: [&str; 11] = [
+const ALL_TABLES: [&str; 12] = [
     "destinations",
     "pipeline_leases",
     "pipeline_metadata",
     "pipeline_runtime",
     "pipeline_tables",
     "pipelines",
+    "replicators",
     "source_probe_status",
     "sources",
     "wal_metrics",

@@ -292,3 +292,16 @@ async fn reports_about_a_deleted_pipeline_say_it_is_missing() {
         "nothing to write, nothing refused: {tables:?}"
     );
 }
+
+#[tokio::test]
+async fn replicators_count_those_alive_and_stop_counting_one_that_left() {
+    let f = fixture(InitialPipelineStatus::Start).await;
+    assert_eq!(f.leases.heartbeat("a", TTL).await.unwrap(), 1);
+    assert_eq!(f.leases.heartbeat("b", TTL).await.unwrap(), 2);
+    assert_eq!(f.leases.heartbeat("a", TTL).await.unwrap(), 2);
+    // One whose heartbeat lapsed is not counted.
+    f.leases.heartbeat("c", Duration::ZERO).await.unwrap();
+    assert_eq!(f.leases.heartbeat("a", TTL).await.unwrap(), 2);
+    f.leases.leave("b").await.unwrap();
+    assert_eq!(f.leases.heartbeat("a", TTL).await.unwrap(), 1);
+}

@@ -57,4 +57,19 @@ pub trait PipelineLeases: Send + Sync {
     ///
     /// `Unavailable`, `Unknown`.
     async fn release(&self, pipeline: PipelineId, owner: &str) -> Result<(), LeaseError>;
+
+    /// Says that replicator `owner` is alive for `ttl` more, and returns how many replicators
+    /// are alive (`owner` included), so that each can take its share of the pipelines.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn heartbeat(&self, owner: &str, ttl: Duration) -> Result<usize, LeaseError>;
+
+    /// Says that replicator `owner` has stopped: the others count without it at once.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn leave(&self, owner: &str) -> Result<(), LeaseError>;
 }

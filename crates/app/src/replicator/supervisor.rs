@@ -1,0 +1,197 @@
+//! The replicator's supervisor: on every poll it reads the catalogue, takes its share of the
+//! pipelines that should run (renewing the leases it holds), and starts, updates or stops one
+//! worker per pipeline it runs.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::time::Duration;
+
+use rosetta_domain::{Limit, PageRequest, PipelineDetails, PipelineId};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::failure::RunError;
+use super::metrics;
+use super::run::RunContext;
+use super::wanted::Wanted;
+use super::worker::Worker;
+use super::ReplicatorSettings;
+use crate::Rosetta;
+
+/// How long a stopped worker gets to report before it is aborted.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// One replicator process: runs the pipelines whose leases it holds.
+#[derive(Clone)]
+pub struct Replicator {
+    rosetta: Rosetta,
+    settings: ReplicatorSettings,
+    owner: String,
+}
+
+impl Rosetta {
+    /// A replicator named `owner` (unique among the processes sharing the metadata database,
+    /// such as `host:pid:random`), running pipelines as `settings` say.
+    pub fn replicator(&self, settings: ReplicatorSettings, owner: impl Into<String>) -> Replicator {
+        Replicator {
+            rosetta: self.clone(),
+            settings,
+            owner: owner.into(),
+        }
+    }
+}
+
+impl Replicator {
+    /// Its name in leases and reports.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// How it runs pipelines.
+    pub fn settings(&self) -> &ReplicatorSettings {
+        &self.settings
+    }
+
+    /// Runs pipelines until `stop` resolves, then stops every worker and gives their leases up
+    /// at once, so that another replicator takes them over without waiting for them to lapse.
+    ///
+    /// While the metadata database cannot be reached the workers go on, until the leases they
+    /// hold would have lapsed: then they stop, since another replicator may take over.
+    pub async fn run(&self, stop: impl Future<Output = ()>) {
+        let mut workers: HashMap<PipelineId, Worker> = HashMap::new();
+        let mut ticks = tokio::time::interval(self.settings.poll_interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut held_until: Option<Instant> = None;
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = &mut stop => break,
+            }
+            let polled = Instant::now();
+            match self.poll(&mut workers).await {
+                // What the poll renewed lasts a lease from its start, less a poll for safety.
+                Ok(()) => {
+                    held_until = Some(
+                        polled + self.settings.lease.saturating_sub(self.settings.poll_interval),
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(error = error.message(), "the replicator cannot read the catalogue");
+                    if held_until.is_none_or(|until| Instant::now() >= until) && !workers.is_empty() {
+                        tracing::warn!(pipelines = workers.len(), "stopping the pipelines: their leases have lapsed");
+                        for (_, worker) in workers.drain() {
+                            worker.stop(STOP_GRACE).await;
+                        }
+                    }
+                }
+            }
+            metrics::running(workers.len());
+        }
+        for (id, worker) in workers.drain() {
+            worker.stop(STOP_GRACE).await;
+            if let Err(error) = self.rosetta.leases.release(id, &self.owner).await {
+                tracing::warn!(pipeline = %id, error = %error, "cannot give the pipeline's lease up");
+            }
+        }
+        if let Err(error) = self.rosetta.leases.leave(&self.owner).await {
+            tracing::warn!(error = %error, "cannot say the replicator has stopped");
+        }
+        metrics::running(0);
+    }
+
+    /// One poll: every pipeline of the catalogue gets what it wants of this replicator.
+    async fn poll(&self, workers: &mut HashMap<PipelineId, Worker>) -> Result<(), RunError> {
+        let leases = &self.rosetta.leases;
+        let replicators = leases.heartbeat(&self.owner, self.settings.lease).await?;
+        let pipelines = self.all_pipelines().await?;
+        let runnable = pipelines.iter().filter(|p| Wanted::of(p).runs()).count();
+        let share = runnable.div_ceil(replicators.max(1));
+        let listed: HashSet<PipelineId> = pipelines.iter().map(|p| p.pipeline.id).collect();
+        // Deleted pipelines first, so that their workers do not count against the share.
+        for id in workers.keys().copied().collect::<Vec<_>>() {
+            if !listed.contains(&id) {
+                if let Some(worker) = workers.remove(&id) {
+                    tracing::info!(pipeline = %id, "the pipeline was deleted; stopping it");
+                    worker.stop(STOP_GRACE).await;
+                }
+            }
+        }
+        for details in &pipelines {
+            let id = details.pipeline.id;
+            let wanted = Wanted::of(details);
+            if !wanted.runs() {
+                if let Some(worker) = workers.remove(&id) {
+                    tracing::info!(pipeline = %id, "the pipeline was paused; stopping it");
+                    worker.stop(STOP_GRACE).await;
+                    leases.release(id, &self.owner).await?;
+                }
+                continue;
+            }
+            let running = workers.contains_key(&id);
+            if running && workers.len() > share {
+                // More than this replicator's share: another replicator takes it.
+                if let Some(worker) = workers.remove(&id) {
+                    tracing::info!(pipeline = %id, share, "handing the pipeline over to another replicator");
+                    worker.stop(STOP_GRACE).await;
+                    leases.release(id, &self.owner).await?;
+                }
+                continue;
+            }
+            if !running && workers.len() >= share {
+                continue;
+            }
+            match leases.acquire(id, &self.owner, self.settings.lease).await? {
+                Some(lease) => {
+                    if let Some(worker) = workers.get(&id) {
+                        if worker.epoch == lease.epoch && !worker.finished() {
+                            worker.want(wanted);
+                            continue;
+                        }
+                    }
+                    if let Some(old) = workers.remove(&id) {
+                        let fenced = old.finished();
+                        old.stop(STOP_GRACE).await;
+                        if fenced {
+                            // It stopped on its own: a newer run holds the destination. Let the
+                            // lease go, so that the next one has a newer epoch.
+                            leases.release(id, &self.owner).await?;
+                            continue;
+                        }
+                    }
+                    tracing::info!(pipeline = %id, epoch = lease.epoch, "running the pipeline");
+                    let ctx = RunContext {
+                        rosetta: self.rosetta.clone(),
+                        settings: self.settings,
+                        pipeline: id,
+                        epoch: lease.epoch,
+                    };
+                    workers.insert(id, Worker::spawn(ctx, wanted, self.owner.clone()));
+                }
+                None => {
+                    if let Some(worker) = workers.remove(&id) {
+                        tracing::warn!(pipeline = %id, "another replicator holds the pipeline's lease now; stopping it");
+                        worker.stop(STOP_GRACE).await;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every pipeline of the catalogue, a page at a time.
+    async fn all_pipelines(&self) -> Result<Vec<PipelineDetails>, RunError> {
+        let invalid = |e: rosetta_domain::InvalidValue| RunError::Permanent(e.to_string());
+        let limit = Limit::new(i64::from(Limit::MAX)).map_err(invalid)?;
+        let mut all = Vec::new();
+        loop {
+            let skip = i64::try_from(all.len()).unwrap_or(i64::MAX);
+            let page = PageRequest::new(skip, limit).map_err(invalid)?;
+            let batch = self.rosetta.pipelines.list(page, None).await?;
+            let done = batch.len() < usize::from(Limit::MAX);
+            all.extend(batch);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+}
