@@ -1,5 +1,7 @@
-//! Test fixtures: valid entities and a `Rosetta` wired to mocks.
+//! Test fixtures: valid entities, a `Rosetta` wired to mocks, and the assertions on the errors
+//! that many use cases share.
 
+use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -8,14 +10,14 @@ use rosetta_domain::ports::{
     MockWalHistory, MockWalProbe, WalProbe,
 };
 use rosetta_domain::{
-    Destination, DestinationConfig, DestinationId, Limit, MetadataChange, Name, NewSource,
-    PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata, PipelineMetadataId,
-    PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber, PostgresConfig,
-    PublicationName, ReplicationId, RolePrivileges, Secret, SlotReading, SlotType, Source,
-    SourceId, SslMode, StatusChange, Text, WalDirectory, WalReading,
+    Destination, DestinationConfig, DestinationId, EntityKind, Limit, MetadataChange, Name,
+    NewSource, PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata,
+    PipelineMetadataId, PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber,
+    PostgresConfig, PublicationName, ReplicationId, RolePrivileges, Secret, SlotReading, SlotType,
+    Source, SourceId, SslMode, StatusChange, Text, WalDirectory, WalReading,
 };
 
-use crate::{Ports, Rosetta};
+use crate::{AppError, Ports, Rosetta};
 
 /// One mock per port; unexpected calls panic, and expectations are checked when dropped.
 #[derive(Default)]
@@ -46,6 +48,77 @@ impl Mocks {
             wal_probe,
         })
     }
+
+    /// Source `id` (see [`source`]) is stored, and read by its id only.
+    pub fn with_source(mut self, id: i64) -> Self {
+        self.sources
+            .expect_get()
+            .withf(move |given| *given == SourceId::new(id))
+            .returning(move |_| Ok(Some(source(id))));
+        self
+    }
+
+    /// Destination `id` (see [`destination`]) is stored, and read by its id only.
+    pub fn with_destination(mut self, id: i64) -> Self {
+        self.destinations
+            .expect_get()
+            .withf(move |given| *given == DestinationId::new(id))
+            .returning(move |_| Ok(Some(destination(id))));
+        self
+    }
+
+    /// Pipeline `id` (see [`pipeline_details`]) is stored in `status`, and read by its id only.
+    pub fn with_pipeline(mut self, id: i64, status: PipelineStatus) -> Self {
+        self.pipelines
+            .expect_get()
+            .withf(move |given| *given == PipelineId::new(id))
+            .returning(move |_| Ok(Some(pipeline_details(id, status))));
+        self
+    }
+}
+
+/// Asserts that `result` is [`AppError::NotFound`] naming `entity` `id`.
+#[track_caller]
+pub fn assert_not_found<T: fmt::Debug>(result: &Result<T, AppError>, entity: EntityKind, id: i64) {
+    assert!(
+        matches!(result, Err(AppError::NotFound { entity: e, id: i }) if *e == entity && *i == id),
+        "expected {entity:?} {id} not found, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is [`AppError::Duplicate`]: `entity`'s name `value` is taken.
+#[track_caller]
+pub fn assert_duplicate_name<T: fmt::Debug>(
+    result: &Result<T, AppError>,
+    entity: EntityKind,
+    value: &str,
+) {
+    assert!(
+        matches!(
+            result,
+            Err(AppError::Duplicate { entity: e, field: "name", value: v })
+                if *e == entity && v == value
+        ),
+        "expected the {entity:?} name {value} taken, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is [`AppError::InUse`]: `entity` `id` is used by `used_by`.
+#[track_caller]
+pub fn assert_in_use<T: fmt::Debug>(
+    result: &Result<T, AppError>,
+    entity: EntityKind,
+    id: i64,
+    used_by: &[PipelineRef],
+) {
+    assert!(
+        matches!(
+            result,
+            Err(AppError::InUse { entity: e, id: i, used_by: u })
+                if *e == entity && *i == id && u == used_by
+        ),
+        "expected {entity:?} {id} in use by {used_by:?}, got {result:?}"
+    );
 }
 
 /// A fixed instant in the past, so that a timestamp set "now" by a use case stands out.
@@ -211,6 +284,26 @@ pub fn applied(mut details: PipelineDetails, change: StatusChange) -> PipelineDe
         MetadataChange::Pause => details.metadata.status = PipelineMetadataStatus::Paused,
     }
     details
+}
+
+/// The store expects one update of pipeline 9, which is paused, that changes only its status:
+/// a start at an instant between `before` and the update. It applies it as the real one would.
+pub fn expect_only_a_start(mocks: &mut Mocks, before: DateTime<Utc>) {
+    mocks
+        .pipelines
+        .expect_update()
+        .withf(move |id, update| {
+            *id == PipelineId::new(9)
+                && starts_between(update.status.as_ref(), before, Utc::now())
+                && update.name.is_none()
+                && update.source_id.is_none()
+                && update.destination_id.is_none()
+        })
+        .times(1)
+        .returning(|_, update| {
+            let change = update.status.expect("a status change");
+            Ok(applied(pipeline_details(9, PipelineStatus::Pause), change))
+        });
 }
 
 /// Whether `change` starts a pipeline at an instant within `[before, after]`.
