@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use rosetta_domain::fixtures::{logical_reading, logical_slot};
 use rosetta_domain::ports::{
     MockDestinationRepository, MockMonitorLock, MockPipelineRepository, MockSourceRepository,
     MockWalHistory, MockWalProbe, WalProbe,
@@ -13,8 +14,8 @@ use rosetta_domain::{
     Destination, DestinationConfig, DestinationId, EntityKind, Limit, MetadataChange, Name,
     NewSource, PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata,
     PipelineMetadataId, PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber,
-    PostgresConfig, PublicationName, ReplicationId, RolePrivileges, Secret, SlotReading, SlotType,
-    Source, SourceId, SslMode, StatusChange, Text, WalDirectory, WalReading,
+    PostgresConfig, PublicationName, ReplicationId, Secret, SlotReading, Source, SourceId, SslMode,
+    StatusChange, Text, WalReading,
 };
 
 use crate::{AppError, Ports, Rosetta};
@@ -177,37 +178,11 @@ pub fn source(id: i64) -> Source {
 /// What probing a healthy source (one of [`source`]) reads: PostgreSQL 16, `wal_level =
 /// logical`, its publication and its active slot `rosetta_1` holding back a few kilobytes.
 pub fn wal_reading() -> WalReading {
-    WalReading {
-        position_bytes: 123_456_789,
-        in_recovery: false,
-        server_version_num: 160_002,
-        read_at: long_ago(),
-        wal_level: "logical".to_owned(),
-        max_replication_slots: 10,
-        max_slot_wal_keep_size_bytes: None,
-        wal_directory: Some(WalDirectory {
-            size_bytes: 3 << 24,
-            segments: 3,
-        }),
-        slots: vec![SlotReading {
-            name: "rosetta_1".to_owned(),
-            slot_type: SlotType::Logical,
-            plugin: Some("pgoutput".to_owned()),
-            database: Some("shop".to_owned()),
-            active: true,
-            retained_bytes: Some(8_192),
-            unconfirmed_bytes: Some(4_096),
-            wal_status: Some("reserved".to_owned()),
-            safe_wal_size_bytes: None,
-        }],
-        publication_exists: true,
-        slot_exists: true,
-        privileges: RolePrivileges {
-            superuser: false,
-            replication: true,
-            monitor: true,
-        },
-    }
+    let slot = SlotReading {
+        unconfirmed_bytes: Some(4_096),
+        ..logical_slot("rosetta_1", 8_192)
+    };
+    logical_reading(long_ago(), 123_456_789, vec![slot])
 }
 
 pub fn postgres_config(host: &str, password: Option<&str>) -> DestinationConfig {

@@ -10,6 +10,7 @@ use diesel::pg::Pg;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
+use rosetta_domain::fixtures;
 use rosetta_domain::ports::{SourceRepository, WalHistory, WalHistoryError};
 use rosetta_domain::{
     DeleteMode, Limit, ProbeStatus, RolePrivileges, SlotReading, SlotType, SourceId, WalDirectory,
@@ -23,17 +24,13 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap()
 }
 
+/// A logical slot with some bytes unconfirmed and a known safe WAL size, so that every column
+/// of its sample holds a value.
 fn logical_slot(name: &str, retained: i64) -> SlotReading {
     SlotReading {
-        name: name.to_owned(),
-        slot_type: SlotType::Logical,
-        plugin: Some("pgoutput".to_owned()),
-        database: Some("shop".to_owned()),
-        active: true,
-        retained_bytes: Some(retained),
         unconfirmed_bytes: Some(retained / 2),
-        wal_status: Some("reserved".to_owned()),
         safe_wal_size_bytes: Some(1 << 30),
+        ..fixtures::logical_slot(name, retained)
     }
 }
 
@@ -51,27 +48,16 @@ fn physical_slot(name: &str) -> SlotReading {
     }
 }
 
+/// A reading whose optional figures all hold a value.
 fn reading(read_at: DateTime<Utc>, position_bytes: i64, slots: Vec<SlotReading>) -> WalReading {
     WalReading {
-        position_bytes,
-        in_recovery: false,
         server_version_num: 160_004,
-        read_at,
-        wal_level: "logical".to_owned(),
-        max_replication_slots: 10,
         max_slot_wal_keep_size_bytes: Some(10 << 30),
         wal_directory: Some(WalDirectory {
             size_bytes: 512 << 20,
             segments: 32,
         }),
-        slots,
-        publication_exists: true,
-        slot_exists: true,
-        privileges: RolePrivileges {
-            superuser: false,
-            replication: true,
-            monitor: true,
-        },
+        ..fixtures::logical_reading(read_at, position_bytes, slots)
     }
 }
 

@@ -30,10 +30,11 @@ impl Rosetta {
 #[cfg(test)]
 mod tests {
     use anyhow::anyhow;
+    use rosetta_domain::fixtures::logical_slot;
     use rosetta_domain::ports::WalHistoryError;
     use rosetta_domain::{
-        EntityKind, ProbeStatus, ReasonCode, Severity, SlotReading, SlotType, SourceId,
-        SourceWalReport, WalThresholds,
+        EntityKind, ProbeStatus, ReasonCode, Severity, SlotReading, SourceId, SourceWalReport,
+        WalThresholds,
     };
 
     use crate::fixtures::{assert_not_found, long_ago, source, wal_reading, Mocks};
@@ -54,15 +55,8 @@ mod tests {
 
     fn slot(active: bool, retained_bytes: i64) -> SlotReading {
         SlotReading {
-            name: "rosetta_1".to_owned(),
-            slot_type: SlotType::Logical,
-            plugin: Some("pgoutput".to_owned()),
-            database: Some("shop".to_owned()),
             active,
-            retained_bytes: Some(retained_bytes),
-            unconfirmed_bytes: Some(0),
-            wal_status: Some("reserved".to_owned()),
-            safe_wal_size_bytes: None,
+            ..logical_slot("rosetta_1", retained_bytes)
         }
     }
 
