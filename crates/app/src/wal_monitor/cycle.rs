@@ -217,6 +217,18 @@ mod tests {
         recorded
     }
 
+    /// Runs one cycle with the default settings, in which every probe reads well: the report,
+    /// and how many successes were recorded.
+    async fn run_reading_well(mut mocks: Mocks) -> (CycleReport, usize) {
+        mocks
+            .wal_probe
+            .expect_probe()
+            .returning(|_| Ok(wal_reading()));
+        let recorded = every_success_recorded(&mut mocks);
+        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
+        (report, recorded.load(Ordering::SeqCst))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_more_sources_are_probed_at_once_than_the_concurrency_allows() {
         let mut mocks = claimed_cycle(sources(50));
@@ -455,16 +467,11 @@ mod tests {
             .expect_prune()
             .times(1)
             .returning(|_| Err(WalHistoryError::Unavailable(anyhow!("refused"))));
-        mocks
-            .wal_probe
-            .expect_probe()
-            .returning(|_| Ok(wal_reading()));
-        let recorded = every_success_recorded(&mut mocks);
-        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
+        let (report, recorded) = run_reading_well(mocks).await;
 
         assert_eq!(report.pruned, 0);
         assert_eq!(counts(&report), (1, 1, 0, 0, 0));
-        assert_eq!(recorded.load(Ordering::SeqCst), 1);
+        assert_eq!(recorded, 1);
     }
 
     #[tokio::test(start_paused = true)]
@@ -483,15 +490,10 @@ mod tests {
             .withf(|page| page.skip() == 1000 && page.limit().get() == 1000)
             .times(1)
             .returning(|_| Ok((1001..=1002).map(crate::fixtures::source).collect()));
-        mocks
-            .wal_probe
-            .expect_probe()
-            .returning(|_| Ok(wal_reading()));
-        let recorded = every_success_recorded(&mut mocks);
-        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
+        let (report, recorded) = run_reading_well(mocks).await;
 
         assert_eq!(counts(&report), (1002, 1002, 0, 0, 0));
-        assert_eq!(recorded.load(Ordering::SeqCst), 1002);
+        assert_eq!(recorded, 1002);
     }
 
     #[test]
