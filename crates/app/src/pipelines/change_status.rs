@@ -83,15 +83,19 @@ mod tests {
             }
     }
 
-    /// The store expects one update of pipeline 9 in `from` that changes only its status, by
-    /// `change`, and applies it like the real one.
-    fn expect_only(mocks: &mut Mocks, from: PipelineStatus, change: StatusChange) {
+    /// Asks pipeline 9, started, for `change.status`: the store must be asked once for
+    /// `change` alone, which it applies like the real one.
+    async fn changed_from_started(change: StatusChange) -> PipelineDetails {
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
         mocks
             .pipelines
             .expect_update()
             .withf(move |id, update| *id == PipelineId::new(9) && only_status(update, change))
             .times(1)
-            .returning(move |_, _| Ok(applied(pipeline_details(9, from), change)));
+            .returning(move |_, _| Ok(applied(pipeline_details(9, PipelineStatus::Start), change)));
+        act(&mocks.into_rosetta(), change.status)
+            .await
+            .expect("a status change")
     }
 
     /// The action that asks for `wanted`, on pipeline 9.
@@ -139,16 +143,11 @@ mod tests {
 
     #[tokio::test]
     async fn pausing_a_started_pipeline_pauses_its_metadata() {
-        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
-        let pause = StatusChange {
+        let paused = changed_from_started(StatusChange {
             status: PipelineStatus::Pause,
             metadata: MetadataChange::Pause,
-        };
-        expect_only(&mut mocks, PipelineStatus::Start, pause);
-
-        let paused = act(&mocks.into_rosetta(), PipelineStatus::Pause)
-            .await
-            .expect("paused");
+        })
+        .await;
 
         assert_eq!(paused.pipeline.status, PipelineStatus::Pause);
         assert_eq!(paused.metadata.status, PipelineMetadataStatus::Paused);
@@ -166,16 +165,11 @@ mod tests {
 
     #[tokio::test]
     async fn refreshing_a_pipeline_requests_a_copy_and_leaves_its_metadata_alone() {
-        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
-        let refresh = StatusChange {
+        let refreshed = changed_from_started(StatusChange {
             status: PipelineStatus::Refresh,
             metadata: MetadataChange::Unchanged,
-        };
-        expect_only(&mut mocks, PipelineStatus::Start, refresh);
-
-        let refreshed = act(&mocks.into_rosetta(), PipelineStatus::Refresh)
-            .await
-            .expect("refreshed");
+        })
+        .await;
 
         assert_eq!(refreshed.pipeline.status, PipelineStatus::Refresh);
         assert_eq!(refreshed.metadata.status, PipelineMetadataStatus::Running);
