@@ -1,22 +1,25 @@
-//! Test fixtures: valid entities and a `Rosetta` wired to mocks.
+//! Test fixtures: valid entities, a `Rosetta` wired to mocks, and the assertions on the errors
+//! that many use cases share.
 
+use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use rosetta_domain::fixtures::{logical_reading, logical_slot};
 use rosetta_domain::ports::{
     MockDestinationRepository, MockDestinationWriter, MockMonitorLock, MockPipelineLeases,
     MockPipelineRepository, MockPipelineRuntime, MockReplicationSource, MockSourceRepository,
     MockWalHistory, MockWalProbe, WalProbe,
 };
 use rosetta_domain::{
-    Destination, DestinationConfig, DestinationId, Limit, MetadataChange, Name, NewSource,
-    PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata, PipelineMetadataId,
-    PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber, PostgresConfig,
-    PublicationName, ReplicationId, RolePrivileges, Secret, SlotReading, SlotType, Source,
-    SourceId, SslMode, StatusChange, Text, WalDirectory, WalReading,
+    Destination, DestinationConfig, DestinationId, EntityKind, Limit, MetadataChange, Name,
+    NewSource, PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata,
+    PipelineMetadataId, PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber,
+    PostgresConfig, PublicationName, ReplicationId, Secret, SlotReading, Source, SourceId, SslMode,
+    StatusChange, Text, WalReading,
 };
 
-use crate::{Ports, Rosetta};
+use crate::{AppError, Ports, Rosetta};
 
 /// One mock per port; unexpected calls panic, and expectations are checked when dropped.
 #[derive(Default)]
@@ -55,6 +58,77 @@ impl Mocks {
             runtime: Arc::new(self.runtime),
         })
     }
+
+    /// Source `id` (see [`source`]) is stored, and read by its id only.
+    pub fn with_source(mut self, id: i64) -> Self {
+        self.sources
+            .expect_get()
+            .withf(move |given| *given == SourceId::new(id))
+            .returning(move |_| Ok(Some(source(id))));
+        self
+    }
+
+    /// Destination `id` (see [`destination`]) is stored, and read by its id only.
+    pub fn with_destination(mut self, id: i64) -> Self {
+        self.destinations
+            .expect_get()
+            .withf(move |given| *given == DestinationId::new(id))
+            .returning(move |_| Ok(Some(destination(id))));
+        self
+    }
+
+    /// Pipeline `id` (see [`pipeline_details`]) is stored in `status`, and read by its id only.
+    pub fn with_pipeline(mut self, id: i64, status: PipelineStatus) -> Self {
+        self.pipelines
+            .expect_get()
+            .withf(move |given| *given == PipelineId::new(id))
+            .returning(move |_| Ok(Some(pipeline_details(id, status))));
+        self
+    }
+}
+
+/// Asserts that `result` is [`AppError::NotFound`] naming `entity` `id`.
+#[track_caller]
+pub fn assert_not_found<T: fmt::Debug>(result: &Result<T, AppError>, entity: EntityKind, id: i64) {
+    assert!(
+        matches!(result, Err(AppError::NotFound { entity: e, id: i }) if *e == entity && *i == id),
+        "expected {entity:?} {id} not found, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is [`AppError::Duplicate`]: `entity`'s name `value` is taken.
+#[track_caller]
+pub fn assert_duplicate_name<T: fmt::Debug>(
+    result: &Result<T, AppError>,
+    entity: EntityKind,
+    value: &str,
+) {
+    assert!(
+        matches!(
+            result,
+            Err(AppError::Duplicate { entity: e, field: "name", value: v })
+                if *e == entity && v == value
+        ),
+        "expected the {entity:?} name {value} taken, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is [`AppError::InUse`]: `entity` `id` is used by `used_by`.
+#[track_caller]
+pub fn assert_in_use<T: fmt::Debug>(
+    result: &Result<T, AppError>,
+    entity: EntityKind,
+    id: i64,
+    used_by: &[PipelineRef],
+) {
+    assert!(
+        matches!(
+            result,
+            Err(AppError::InUse { entity: e, id: i, used_by: u })
+                if *e == entity && *i == id && u == used_by
+        ),
+        "expected {entity:?} {id} in use by {used_by:?}, got {result:?}"
+    );
 }
 
 /// A fixed instant in the past, so that a timestamp set "now" by a use case stands out.
@@ -113,37 +187,11 @@ pub fn source(id: i64) -> Source {
 /// What probing a healthy source (one of [`source`]) reads: PostgreSQL 16, `wal_level =
 /// logical`, its publication and its active slot `rosetta_1` holding back a few kilobytes.
 pub fn wal_reading() -> WalReading {
-    WalReading {
-        position_bytes: 123_456_789,
-        in_recovery: false,
-        server_version_num: 160_002,
-        read_at: long_ago(),
-        wal_level: "logical".to_owned(),
-        max_replication_slots: 10,
-        max_slot_wal_keep_size_bytes: None,
-        wal_directory: Some(WalDirectory {
-            size_bytes: 3 << 24,
-            segments: 3,
-        }),
-        slots: vec![SlotReading {
-            name: "rosetta_1".to_owned(),
-            slot_type: SlotType::Logical,
-            plugin: Some("pgoutput".to_owned()),
-            database: Some("shop".to_owned()),
-            active: true,
-            retained_bytes: Some(8_192),
-            unconfirmed_bytes: Some(4_096),
-            wal_status: Some("reserved".to_owned()),
-            safe_wal_size_bytes: None,
-        }],
-        publication_exists: true,
-        slot_exists: true,
-        privileges: RolePrivileges {
-            superuser: false,
-            replication: true,
-            monitor: true,
-        },
-    }
+    let slot = SlotReading {
+        unconfirmed_bytes: Some(4_096),
+        ..logical_slot("rosetta_1", 8_192)
+    };
+    logical_reading(long_ago(), 123_456_789, vec![slot])
 }
 
 pub fn postgres_config(host: &str, password: Option<&str>) -> DestinationConfig {
@@ -220,6 +268,26 @@ pub fn applied(mut details: PipelineDetails, change: StatusChange) -> PipelineDe
         MetadataChange::Pause => details.metadata.status = PipelineMetadataStatus::Paused,
     }
     details
+}
+
+/// The store expects one update of pipeline 9, which is paused, that changes only its status:
+/// a start at an instant between `before` and the update. It applies it as the real one would.
+pub fn expect_only_a_start(mocks: &mut Mocks, before: DateTime<Utc>) {
+    mocks
+        .pipelines
+        .expect_update()
+        .withf(move |id, update| {
+            *id == PipelineId::new(9)
+                && starts_between(update.status.as_ref(), before, Utc::now())
+                && update.name.is_none()
+                && update.source_id.is_none()
+                && update.destination_id.is_none()
+        })
+        .times(1)
+        .returning(|_, update| {
+            let change = update.status.expect("a status change");
+            Ok(applied(pipeline_details(9, PipelineStatus::Pause), change))
+        });
 }
 
 /// Whether `change` starts a pipeline at an instant within `[before, after]`.

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
+use crate::error::spelled_as;
 use crate::{DestinationId, InvalidValue, Name, PortNumber, Secret, Text};
 
 /// The kinds of destination.
@@ -17,6 +18,9 @@ pub enum DestinationType {
 }
 
 impl DestinationType {
+    /// Every type.
+    pub const ALL: [Self; 2] = [Self::Snowflake, Self::Postgres];
+
     /// The upper-case spelling used by the API and the store.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -37,14 +41,7 @@ impl FromStr for DestinationType {
 
     /// Accepts the type in any case (`snowflake`, `Postgres`, …).
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value.to_ascii_uppercase().as_str() {
-            "SNOWFLAKE" => Ok(Self::Snowflake),
-            "POSTGRES" => Ok(Self::Postgres),
-            _ => Err(InvalidValue::new(
-                "unknown_variant",
-                "must be one of SNOWFLAKE, POSTGRES",
-            )),
-        }
+        spelled_as(&value.to_ascii_uppercase(), &Self::ALL, Self::as_str)
     }
 }
 

@@ -182,9 +182,10 @@ fn reading_checks(source: &Source, reading: &WalReading) -> Vec<DiagnosticCheck>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{logical_reading, logical_slot};
     use crate::{
-        Name, PortNumber, PublicationName, ReplicationId, RolePrivileges, Secret, SlotReading,
-        SlotType, SourceId, SslMode, Text, WalDirectory,
+        Name, PortNumber, PublicationName, ReplicationId, RolePrivileges, Secret, SourceId,
+        SslMode, Text,
     };
 
     fn at(seconds: i64) -> DateTime<Utc> {
@@ -208,42 +209,12 @@ mod tests {
         }
     }
 
-    fn slot(name: &str) -> SlotReading {
-        SlotReading {
-            name: name.to_owned(),
-            slot_type: SlotType::Logical,
-            plugin: Some("pgoutput".to_owned()),
-            database: Some("shop".to_owned()),
-            active: true,
-            retained_bytes: Some(0),
-            unconfirmed_bytes: Some(0),
-            wal_status: Some("reserved".to_owned()),
-            safe_wal_size_bytes: None,
-        }
-    }
-
-    /// A primary set up for logical replication, whose slot `rosetta_7` exists.
+    /// A primary set up for logical replication, whose slot `rosetta_7` exists and which has a
+    /// replication slot free.
     fn ready_reading() -> WalReading {
         WalReading {
-            position_bytes: 1 << 30,
-            in_recovery: false,
-            server_version_num: 160_002,
-            read_at: at(10),
-            wal_level: "logical".to_owned(),
             max_replication_slots: 2,
-            max_slot_wal_keep_size_bytes: None,
-            wal_directory: Some(WalDirectory {
-                size_bytes: 1 << 26,
-                segments: 4,
-            }),
-            slots: vec![slot("rosetta_7")],
-            publication_exists: true,
-            slot_exists: true,
-            privileges: RolePrivileges {
-                superuser: false,
-                replication: true,
-                monitor: true,
-            },
+            ..logical_reading(at(10), 1 << 30, vec![logical_slot("rosetta_7", 0)])
         }
     }
 
@@ -362,7 +333,7 @@ mod tests {
             }),
             ("free_replication_slot", |r| {
                 r.slot_exists = false;
-                r.slots = vec![slot("a"), slot("b")];
+                r.slots = vec![logical_slot("a", 0), logical_slot("b", 0)];
             }),
         ];
         for (name, break_it) in cases {
@@ -404,7 +375,7 @@ mod tests {
         let full = |slot_exists: bool| {
             let mut reading = ready_reading();
             reading.slot_exists = slot_exists;
-            reading.slots = vec![slot("a"), slot("b")];
+            reading.slots = vec![logical_slot("a", 0), logical_slot("b", 0)];
             diagnose(reading)
         };
 

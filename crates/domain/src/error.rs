@@ -40,3 +40,23 @@ impl fmt::Display for InvalidValue {
 }
 
 impl std::error::Error for InvalidValue {}
+
+/// The variant among `all` that `spell` spells `value`. An enum spelled by fixed words lists its
+/// variants once, and its parsing and the error naming every spelling (in that order) derive
+/// from the list and its `as_str`.
+pub(crate) fn spelled_as<T: Copy>(
+    value: &str,
+    all: &[T],
+    spell: fn(T) -> &'static str,
+) -> Result<T, InvalidValue> {
+    all.iter()
+        .copied()
+        .find(|variant| spell(*variant) == value)
+        .ok_or_else(|| {
+            let spellings: Vec<_> = all.iter().map(|variant| spell(*variant)).collect();
+            InvalidValue::new(
+                "unknown_variant",
+                format!("must be one of {}", spellings.join(", ")),
+            )
+        })
+}

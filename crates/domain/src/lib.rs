@@ -23,10 +23,15 @@
 //! assert!(matches!(found, Ok(None)));
 //! # }
 //! ```
+//!
+//! The same feature brings the `fixtures` module: a valid [`WalReading`] and [`SlotReading`] that
+//! tests adjust to their case.
 
 mod destination;
 mod diagnostics;
 mod error;
+#[cfg(any(test, feature = "mocks"))]
+pub mod fixtures;
 mod ids;
 mod monitor;
 mod pipeline;

@@ -277,7 +277,9 @@ pub struct SourceWalReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{RolePrivileges, SlotType};
+    // A healthy, active logical slot holding back `retained` bytes.
+    use crate::fixtures::{logical_reading, logical_slot as slot};
+    use crate::RolePrivileges;
 
     const GIB: i64 = 1 << 30;
 
@@ -285,35 +287,12 @@ mod tests {
         DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
     }
 
-    /// A healthy, active logical slot holding back `retained` bytes.
-    fn slot(name: &str, retained: i64) -> SlotReading {
-        SlotReading {
-            name: name.to_owned(),
-            slot_type: SlotType::Logical,
-            plugin: Some("pgoutput".to_owned()),
-            database: Some("shop".to_owned()),
-            active: true,
-            retained_bytes: Some(retained),
-            unconfirmed_bytes: Some(0),
-            wal_status: Some("reserved".to_owned()),
-            safe_wal_size_bytes: None,
-        }
-    }
-
+    /// A reading without the WAL directory, by a role without privileges.
     fn reading(slots: Vec<SlotReading>) -> WalReading {
         WalReading {
-            position_bytes: 10 * GIB,
-            in_recovery: false,
-            server_version_num: 160_002,
-            read_at: at(0),
-            wal_level: "logical".to_owned(),
-            max_replication_slots: 10,
-            max_slot_wal_keep_size_bytes: None,
             wal_directory: None,
-            slots,
-            publication_exists: true,
-            slot_exists: true,
             privileges: RolePrivileges::default(),
+            ..logical_reading(at(0), 10 * GIB, slots)
         }
     }
 

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
+use crate::error::spelled_as;
 use crate::{
     Destination, DestinationId, InvalidValue, Name, PipelineId, PipelineMetadataId, Source,
     SourceId,
@@ -22,6 +23,9 @@ pub enum PipelineStatus {
 }
 
 impl PipelineStatus {
+    /// Every status.
+    pub const ALL: [Self; 3] = [Self::Start, Self::Pause, Self::Refresh];
+
     /// The spelling used by the API and the store (`START`, `PAUSE`, `REFRESH`).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -59,15 +63,7 @@ impl FromStr for PipelineStatus {
     type Err = InvalidValue;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "START" => Ok(Self::Start),
-            "PAUSE" => Ok(Self::Pause),
-            "REFRESH" => Ok(Self::Refresh),
-            _ => Err(InvalidValue::new(
-                "unknown_variant",
-                "must be one of START, PAUSE, REFRESH",
-            )),
-        }
+        spelled_as(value, &Self::ALL, Self::as_str)
     }
 }
 
@@ -127,6 +123,9 @@ pub enum PipelineMetadataStatus {
 }
 
 impl PipelineMetadataStatus {
+    /// Every state.
+    pub const ALL: [Self; 3] = [Self::Running, Self::Paused, Self::Error];
+
     /// The spelling used by the API and the store (`RUNNING`, `PAUSED`, `ERROR`).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -147,15 +146,7 @@ impl FromStr for PipelineMetadataStatus {
     type Err = InvalidValue;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "RUNNING" => Ok(Self::Running),
-            "PAUSED" => Ok(Self::Paused),
-            "ERROR" => Ok(Self::Error),
-            _ => Err(InvalidValue::new(
-                "unknown_variant",
-                "must be one of RUNNING, PAUSED, ERROR",
-            )),
-        }
+        spelled_as(value, &Self::ALL, Self::as_str)
     }
 }
 

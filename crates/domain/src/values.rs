@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::error::spelled_as;
 use crate::InvalidValue;
 
 /// The shortest name, host, database, user or publication the catalogue stores, in characters.
@@ -24,19 +25,64 @@ fn check_length(value: &str) -> Result<(), InvalidValue> {
     Ok(())
 }
 
-fn check_charset(
-    value: &str,
-    allowed: fn(char) -> bool,
-    described: &str,
-) -> Result<(), InvalidValue> {
-    if value.chars().all(allowed) {
-        Ok(())
+/// The checks of free text and secrets: their length, and no NUL character, which PostgreSQL
+/// cannot store in text.
+fn check_text(value: &str) -> Result<(), InvalidValue> {
+    check_length(value)?;
+    if value.contains('\0') {
+        return Err(InvalidValue::new(
+            "invalid_characters",
+            "may only contain characters other than NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// `value` as a `u16` within `min..=max`.
+fn check_range(value: i64, min: u16, max: u16) -> Result<u16, InvalidValue> {
+    match u16::try_from(value) {
+        Ok(number) if (min..=max).contains(&number) => Ok(number),
+        _ => Err(InvalidValue::new(
+            "out_of_range",
+            format!("must be between {min} and {max}, got {value}"),
+        )),
+    }
+}
+
+/// `value`, when it is `min` or more.
+fn check_at_least(value: i64, min: i64) -> Result<i64, InvalidValue> {
+    if value >= min {
+        Ok(value)
     } else {
         Err(InvalidValue::new(
-            "invalid_characters",
-            format!("may only contain {described}"),
+            "out_of_range",
+            format!("must be {min} or more, got {value}"),
         ))
     }
+}
+
+/// The reading side of a validated string value, the same for each of them: the string
+/// (`as_str`, documented by `$as_str`), the owned string (`into_string`) and `Display`.
+macro_rules! string_value {
+    ($type:ident, $as_str:literal) => {
+        impl $type {
+            #[doc = $as_str]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The value, as an owned string.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
 
 /// The characters a kind of name may hold: ASCII letters and digits, and a few others.
@@ -120,23 +166,9 @@ impl Name {
         check_length(value)?;
         Self::CHARSET.check(value)
     }
-
-    /// The lower-cased name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The value, as an owned string.
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
-impl fmt::Display for Name {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(Name, "The lower-cased name.");
 
 /// A PostgreSQL publication name: 1–255 characters of `[A-Za-z0-9_]`, kept as given.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -165,23 +197,9 @@ impl PublicationName {
         Self::CHARSET.check(&value)?;
         Ok(Self(value))
     }
-
-    /// The publication name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The value, as an owned string.
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
-impl fmt::Display for PublicationName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(PublicationName, "The publication name.");
 
 /// Free text of 1–255 characters (a host, a database, a user name…). NUL characters are refused
 /// because PostgreSQL cannot store them in text.
@@ -204,8 +222,7 @@ impl Text {
     ///
     /// As [`Text::parse`].
     pub fn parse_owned(value: String) -> Result<Self, InvalidValue> {
-        check_length(&value)?;
-        check_charset(&value, |c| c != '\0', "characters other than NUL")?;
+        check_text(&value)?;
         Ok(Self(value))
     }
 
@@ -214,23 +231,9 @@ impl Text {
         debug_assert!(Self::parse(value).is_ok(), "{value:?} is not valid text");
         Self(value.to_owned())
     }
-
-    /// The text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The value, as an owned string.
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
-impl fmt::Display for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+string_value!(Text, "The text.");
 
 /// A password or passphrase: 1–255 characters, write-only.
 ///
@@ -256,8 +259,7 @@ impl Secret {
     ///
     /// As [`Secret::parse`].
     pub fn parse_owned(value: String) -> Result<Self, InvalidValue> {
-        check_length(&value)?;
-        check_charset(&value, |c| c != '\0', "characters other than NUL")?;
+        check_text(&value)?;
         Ok(Self(value))
     }
 
@@ -293,17 +295,7 @@ impl PortNumber {
     ///
     /// [`InvalidValue`] when the number is outside 1–65535.
     pub fn new(value: i64) -> Result<Self, InvalidValue> {
-        match u16::try_from(value) {
-            Ok(port) if (Self::MIN..=Self::MAX).contains(&port) => Ok(Self(port)),
-            _ => Err(InvalidValue::new(
-                "out_of_range",
-                format!(
-                    "must be between {} and {}, got {value}",
-                    Self::MIN,
-                    Self::MAX
-                ),
-            )),
-        }
+        check_range(value, Self::MIN, Self::MAX).map(Self)
     }
 
     /// The port.
@@ -332,14 +324,7 @@ impl ReplicationId {
     ///
     /// [`InvalidValue`] when the number is negative.
     pub fn new(value: i64) -> Result<Self, InvalidValue> {
-        if value >= Self::MIN {
-            Ok(Self(value))
-        } else {
-            Err(InvalidValue::new(
-                "out_of_range",
-                format!("must be {} or more, got {value}", Self::MIN),
-            ))
-        }
+        check_at_least(value, Self::MIN).map(Self)
     }
 
     /// The replication id.
@@ -365,17 +350,7 @@ impl Limit {
     ///
     /// [`InvalidValue`] when it is outside 1–1000.
     pub fn new(value: i64) -> Result<Self, InvalidValue> {
-        match u16::try_from(value) {
-            Ok(limit) if (Self::MIN..=Self::MAX).contains(&limit) => Ok(Self(limit)),
-            _ => Err(InvalidValue::new(
-                "out_of_range",
-                format!(
-                    "must be between {} and {}, got {value}",
-                    Self::MIN,
-                    Self::MAX
-                ),
-            )),
-        }
+        check_range(value, Self::MIN, Self::MAX).map(Self)
     }
 
     /// The page size.
@@ -407,12 +382,7 @@ impl PageRequest {
     ///
     /// [`InvalidValue`] when `skip` is negative.
     pub fn new(skip: i64, limit: Limit) -> Result<Self, InvalidValue> {
-        if skip < Self::MIN_SKIP {
-            return Err(InvalidValue::new(
-                "out_of_range",
-                format!("must be {} or more, got {skip}", Self::MIN_SKIP),
-            ));
-        }
+        let skip = check_at_least(skip, Self::MIN_SKIP)?;
         Ok(Self { skip, limit })
     }
 
@@ -520,6 +490,37 @@ mod tests {
     }
 
     #[test]
+    fn unknown_spellings_are_refused_naming_every_spelling_in_order() {
+        use crate::{DestinationType, PipelineMetadataStatus, PipelineStatus, WalBucket};
+        let refused = |error: InvalidValue| (error.rule(), error.message().to_owned());
+        let expected = |message: &str| ("unknown_variant", message.to_owned());
+        assert_eq!(
+            refused("start".parse::<PipelineStatus>().unwrap_err()),
+            expected("must be one of START, PAUSE, REFRESH")
+        );
+        assert_eq!(
+            refused("STOPPED".parse::<PipelineMetadataStatus>().unwrap_err()),
+            expected("must be one of RUNNING, PAUSED, ERROR")
+        );
+        assert_eq!(
+            refused("mysql".parse::<DestinationType>().unwrap_err()),
+            expected("must be one of SNOWFLAKE, POSTGRES")
+        );
+        assert_eq!(
+            "Postgres".parse::<DestinationType>(),
+            Ok(DestinationType::Postgres)
+        );
+        assert_eq!(
+            refused("2h".parse::<WalBucket>().unwrap_err()),
+            expected("must be one of 1m, 5m, 1h, 1d")
+        );
+        assert_eq!(
+            refused("verify-ca".parse::<SslMode>().unwrap_err()),
+            expected("must be one of disable, prefer, require, verify-full")
+        );
+    }
+
+    #[test]
     fn ssl_modes_read_and_write_libpq_spellings() {
         for mode in SslMode::ALL {
             assert_eq!(mode.as_str().parse::<SslMode>(), Ok(mode));
@@ -572,14 +573,6 @@ impl std::str::FromStr for SslMode {
     type Err = InvalidValue;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|mode| mode.as_str() == value)
-            .ok_or_else(|| {
-                InvalidValue::new(
-                    "unknown_variant",
-                    "must be one of disable, prefer, require, verify-full",
-                )
-            })
+        spelled_as(value, &Self::ALL, Self::as_str)
     }
 }

@@ -57,6 +57,9 @@ pub enum WalBucket {
 }
 
 impl WalBucket {
+    /// Every width, narrowest first.
+    pub const ALL: [Self; 4] = [Self::Minute, Self::FiveMinutes, Self::Hour, Self::Day];
+
     /// The spelling used by the API (`1m`, `5m`, `1h`, `1d`).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -82,16 +85,7 @@ impl std::str::FromStr for WalBucket {
     type Err = crate::InvalidValue;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "1m" => Ok(Self::Minute),
-            "5m" => Ok(Self::FiveMinutes),
-            "1h" => Ok(Self::Hour),
-            "1d" => Ok(Self::Day),
-            _ => Err(crate::InvalidValue::new(
-                "unknown_variant",
-                "must be one of 1m, 5m, 1h, 1d",
-            )),
-        }
+        crate::error::spelled_as(value, &Self::ALL, Self::as_str)
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rosetta_domain::ports::{DestinationRepository, DestinationRepositoryError};
 use rosetta_domain::{
     DeleteMode, Destination, DestinationId, DestinationUpdate, Name, NewDestination, PageRequest,
@@ -14,7 +14,7 @@ use rosetta_domain::{
 use crate::conn::with_conn;
 use crate::crypto::SecretCipher;
 use crate::destination_config::{from_json, to_json, RowSecrets};
-use crate::endpoints::{delete_endpoint, Endpoint};
+use crate::endpoints::{delete_endpoint, endpoint_row, Endpoint};
 use crate::errors::{Context, DbError, Doing};
 use crate::row_ids::{next_id, SecretTable};
 use crate::schema::destinations;
@@ -58,20 +58,9 @@ pub(crate) struct DestinationRow {
     updated_at: DateTime<Utc>,
 }
 
-impl DestinationRow {
-    /// The row of destination `id`, if any.
-    async fn find(
-        conn: &mut AsyncPgConnection,
-        id: DestinationId,
-    ) -> Result<Option<Self>, DbError> {
-        Ok(destinations::table
-            .find(id.get())
-            .select(Self::as_select())
-            .first(conn)
-            .await
-            .optional()?)
-    }
+endpoint_row!(DestinationRow, destinations, DestinationChanges);
 
+impl DestinationRow {
     /// The destination this row stores, its secrets decrypted; a secret that does not decrypt
     /// is an error naming the row and field, never a wrong value.
     pub(crate) fn into_destination(self, cipher: &SecretCipher) -> anyhow::Result<Destination> {
@@ -140,7 +129,7 @@ impl DestinationRepository for PgDestinationRepository {
     ) -> Result<Option<Destination>, DestinationRepositoryError> {
         let doing = Doing::new("reading a destination").destination(id);
         let row = with_conn(&self.pool, doing, async |conn| {
-            DestinationRow::find(conn, id).await
+            DestinationRow::find(conn, id.get()).await
         })
         .await?;
         row.map(|row| self.open(row)).transpose()
@@ -153,13 +142,7 @@ impl DestinationRepository for PgDestinationRepository {
     ) -> Result<Vec<Destination>, DestinationRepositoryError> {
         let doing = Doing::new("listing destinations");
         let rows = with_conn(&self.pool, doing, async |conn| {
-            Ok(destinations::table
-                .order(destinations::id)
-                .offset(page.skip())
-                .limit(page.limit().get().into())
-                .select(DestinationRow::as_select())
-                .load(conn)
-                .await?)
+            DestinationRow::page(conn, page).await
         })
         .await?;
         rows.into_iter().map(|row| self.open(row)).collect()
@@ -181,26 +164,16 @@ impl DestinationRepository for PgDestinationRepository {
             .transpose()
             .map_err(DbError::Other)
             .while_doing(doing)?;
-        let changes = DestinationChanges {
+        let changes = (update != DestinationUpdate::default()).then(|| DestinationChanges {
             name: update.name.as_ref().map(Name::as_str),
             kind: update
                 .config
                 .as_ref()
                 .map(|c| c.destination_type().as_str()),
             config,
-        };
+        });
         let row = with_conn(&self.pool, doing, async |conn| {
-            if update == DestinationUpdate::default() {
-                // Nothing to set: an empty changeset is not valid SQL, so touch nothing.
-                return DestinationRow::find(conn, id)
-                    .await?
-                    .ok_or(DbError::NotFound);
-            }
-            Ok(diesel::update(destinations::table.find(id.get()))
-                .set((changes, destinations::updated_at.eq(diesel::dsl::now)))
-                .returning(DestinationRow::as_returning())
-                .get_result(conn)
-                .await?)
+            DestinationRow::updated(conn, id.get(), changes).await
         })
         .await?;
         self.open(row)

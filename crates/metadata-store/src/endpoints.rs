@@ -11,6 +11,65 @@ use crate::schema::{destinations, pipelines, sources};
 use crate::stored::stored;
 use crate::DbPool;
 
+/// The statements that read and update a source's or a destination's row, the same for both
+/// tables: `endpoint_row!(SourceRow, sources, SourceChanges)` gives `SourceRow` its `find`,
+/// `page` and `updated`. A macro rather than a generic function, because a function generic
+/// over the table would need longer Diesel bounds than the statements it runs.
+macro_rules! endpoint_row {
+    ($row:ident, $table:ident, $changes:ident) => {
+        impl $row {
+            /// The row of id `id`, if any.
+            async fn find(
+                conn: &mut diesel_async::AsyncPgConnection,
+                id: i64,
+            ) -> Result<Option<Self>, crate::errors::DbError> {
+                Ok($table::table
+                    .find(id)
+                    .select(Self::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            }
+
+            /// A page of rows, ordered by id.
+            async fn page(
+                conn: &mut diesel_async::AsyncPgConnection,
+                page: rosetta_domain::PageRequest,
+            ) -> Result<Vec<Self>, crate::errors::DbError> {
+                Ok($table::table
+                    .order($table::id)
+                    .offset(page.skip())
+                    .limit(page.limit().get().into())
+                    .select(Self::as_select())
+                    .load(conn)
+                    .await?)
+            }
+
+            /// Row `id` after `changes`, `updated_at` set to now. Without changes the row is
+            /// read as it is, since an empty changeset is not valid SQL. A missing row is
+            /// `NotFound` either way.
+            async fn updated(
+                conn: &mut diesel_async::AsyncPgConnection,
+                id: i64,
+                changes: Option<$changes<'_>>,
+            ) -> Result<Self, crate::errors::DbError> {
+                let Some(changes) = changes else {
+                    return Self::find(conn, id)
+                        .await?
+                        .ok_or(crate::errors::DbError::NotFound);
+                };
+                Ok(diesel::update($table::table.find(id))
+                    .set((changes, $table::updated_at.eq(diesel::dsl::now)))
+                    .returning(Self::as_returning())
+                    .get_result(conn)
+                    .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use endpoint_row;
+
 /// A source or a destination.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Endpoint {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use rosetta_domain::ports::{SourceRepository, SourceRepositoryError};
 use rosetta_domain::{
     DeleteMode, Name, NewSource, PageRequest, PortNumber, PublicationName, ReplicationId, Secret,
@@ -14,7 +14,7 @@ use rosetta_domain::{
 
 use crate::conn::with_conn;
 use crate::crypto::{SecretCipher, SecretField};
-use crate::endpoints::{delete_endpoint, Endpoint};
+use crate::endpoints::{delete_endpoint, endpoint_row, Endpoint};
 use crate::errors::{Context, DbError, Doing};
 use crate::row_ids::{next_id, SecretTable};
 use crate::schema::sources;
@@ -67,17 +67,9 @@ pub(crate) struct SourceRow {
     ssl_mode: String,
 }
 
-impl SourceRow {
-    /// The row of source `id`, if any.
-    async fn find(conn: &mut AsyncPgConnection, id: SourceId) -> Result<Option<Self>, DbError> {
-        Ok(sources::table
-            .find(id.get())
-            .select(Self::as_select())
-            .first(conn)
-            .await
-            .optional()?)
-    }
+endpoint_row!(SourceRow, sources, SourceChanges);
 
+impl SourceRow {
     /// The source this row stores, its password decrypted; a password that does not decrypt
     /// is an error naming the row, never a wrong value.
     pub(crate) fn into_source(self, cipher: &SecretCipher) -> anyhow::Result<Source> {
@@ -202,7 +194,7 @@ impl SourceRepository for PgSourceRepository {
     async fn get(&self, id: SourceId) -> Result<Option<Source>, SourceRepositoryError> {
         let doing = Doing::new("reading a source").source(id);
         let row = with_conn(&self.pool, doing, async |conn| {
-            SourceRow::find(conn, id).await
+            SourceRow::find(conn, id.get()).await
         })
         .await?;
         row.map(|row| self.open(row)).transpose()
@@ -211,13 +203,7 @@ impl SourceRepository for PgSourceRepository {
     #[tracing::instrument(skip(self), err(level = "info"))]
     async fn list(&self, page: PageRequest) -> Result<Vec<Source>, SourceRepositoryError> {
         let rows = with_conn(&self.pool, Doing::new("listing sources"), async |conn| {
-            Ok(sources::table
-                .order(sources::id)
-                .offset(page.skip())
-                .limit(page.limit().get().into())
-                .select(SourceRow::as_select())
-                .load(conn)
-                .await?)
+            SourceRow::page(conn, page).await
         })
         .await?;
         rows.into_iter().map(|row| self.open(row)).collect()
@@ -235,21 +221,10 @@ impl SourceRepository for PgSourceRepository {
         let password = self
             .seal(id.get(), update.pg_password.as_ref())
             .while_doing(doing)?;
+        let changes =
+            (!update.is_empty()).then(|| SourceChanges::new(&update, password.as_deref()));
         let row = with_conn(&self.pool, doing, async |conn| {
-            let row = if update.is_empty() {
-                // Nothing to set: an empty changeset is not valid SQL, so touch nothing.
-                SourceRow::find(conn, id).await?.ok_or(DbError::NotFound)?
-            } else {
-                diesel::update(sources::table.find(id.get()))
-                    .set((
-                        SourceChanges::new(&update, password.as_deref()),
-                        sources::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .returning(SourceRow::as_returning())
-                    .get_result(conn)
-                    .await?
-            };
-            Ok(row)
+            SourceRow::updated(conn, id.get(), changes).await
         })
         .await?;
         self.open(row)

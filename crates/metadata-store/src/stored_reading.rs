@@ -151,41 +151,27 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use chrono::TimeZone;
-    use rosetta_domain::SlotType;
+    use rosetta_domain::fixtures::{logical_reading, logical_slot};
 
     use super::*;
 
+    /// A reading with a timestamp to the nanosecond, a WAL directory and a slot whose
+    /// unconfirmed bytes are unknown.
     fn reading() -> WalReading {
+        let slot = SlotReading {
+            unconfirmed_bytes: None,
+            ..logical_slot("rosetta_7", 4096)
+        };
         WalReading {
-            position_bytes: 123_456_789,
-            in_recovery: false,
-            server_version_num: 160_002,
-            read_at: Utc.timestamp_nanos(1_780_000_000_123_456_789),
-            wal_level: "logical".to_owned(),
-            max_replication_slots: 10,
-            max_slot_wal_keep_size_bytes: None,
             wal_directory: Some(WalDirectory {
                 size_bytes: 1 << 30,
                 segments: 64,
             }),
-            slots: vec![SlotReading {
-                name: "rosetta_7".to_owned(),
-                slot_type: SlotType::Logical,
-                plugin: Some("pgoutput".to_owned()),
-                database: Some("shop".to_owned()),
-                active: true,
-                retained_bytes: Some(4096),
-                unconfirmed_bytes: None,
-                wal_status: Some("reserved".to_owned()),
-                safe_wal_size_bytes: None,
-            }],
-            publication_exists: true,
-            slot_exists: true,
-            privileges: RolePrivileges {
-                superuser: false,
-                replication: true,
-                monitor: true,
-            },
+            ..logical_reading(
+                Utc.timestamp_nanos(1_780_000_000_123_456_789),
+                123_456_789,
+                vec![slot],
+            )
         }
     }
 

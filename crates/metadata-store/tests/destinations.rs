@@ -11,7 +11,7 @@ use rosetta_domain::{
     DeleteMode, DestinationId, DestinationType, DestinationUpdate, InitialPipelineStatus,
     PageRequest,
 };
-use rosetta_metadata_store::{PgDestinationRepository, PgPipelineRepository, PgSourceRepository};
+use rosetta_metadata_store::PgDestinationRepository;
 use rosetta_test_support::TestDb;
 
 #[tokio::test]
@@ -86,24 +86,15 @@ async fn destination_names_are_unique_and_missing_ids_are_not_found() {
 #[tokio::test]
 async fn deleting_a_destination_in_use_is_refused_unless_cascaded() {
     let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let destinations = PgDestinationRepository::new(pool.clone(), cipher());
-    let pipelines = PgPipelineRepository::new(pool, cipher());
-    let source = sources.create(new_source("orders")).await.unwrap();
-    let destination = destinations
-        .create(new_destination("dw", postgres_config()))
-        .await
-        .unwrap();
-    let pipeline = pipelines
-        .create(new_pipeline(
-            "p1",
-            source.id,
-            destination.id,
-            InitialPipelineStatus::Pause,
-        ))
-        .await
-        .unwrap();
+    let repositories = Repositories::new(&db);
+    let (source, destination, pipeline) = repositories
+        .one_pipeline(InitialPipelineStatus::Pause)
+        .await;
+    let (sources, destinations, pipelines) = (
+        &repositories.sources,
+        &repositories.destinations,
+        &repositories.pipelines,
+    );
     let error = destinations
         .delete(destination.id, DeleteMode::Restrict)
         .await

@@ -3,15 +3,15 @@
 
 mod common;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use common::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rosetta_domain::ports::{
     DestinationRepository, PipelineRepository, PipelineRepositoryError, SourceRepository,
 };
 use rosetta_domain::{
-    Destination, DestinationId, InitialPipelineStatus, Limit, PageRequest, PipelineId,
-    PipelineMetadataStatus, PipelineStatus, PipelineUpdate, Source, SourceId,
+    Destination, DestinationId, InitialPipelineStatus, Limit, PageRequest, PipelineDetails,
+    PipelineId, PipelineMetadataStatus, PipelineStatus, PipelineUpdate, Source, SourceId,
 };
 use rosetta_metadata_store::{PgDestinationRepository, PgPipelineRepository, PgSourceRepository};
 use rosetta_test_support::TestDb;
@@ -42,25 +42,49 @@ async fn fixture() -> Fixture {
     }
 }
 
-async fn sql(db: &TestDb, statements: &str) {
-    let mut conn = AsyncPgConnection::establish(db.url()).await.unwrap();
-    conn.batch_execute(statements).await.unwrap();
+impl Fixture {
+    /// Stores pipeline `name` in `status`, from the fixture's source to its destination.
+    async fn create(&self, name: &str, status: InitialPipelineStatus) -> PipelineDetails {
+        let new = new_pipeline(name, self.source.id, self.destination.id, status);
+        self.pipelines.create(new).await.unwrap()
+    }
+
+    /// Why storing a started pipeline `name` from `source` to `destination` fails.
+    async fn refused(
+        &self,
+        name: &str,
+        source: SourceId,
+        destination: DestinationId,
+    ) -> PipelineRepositoryError {
+        let new = new_pipeline(name, source, destination, InitialPipelineStatus::Start);
+        self.pipelines.create(new).await.unwrap_err()
+    }
+
+    /// How many rows `table` (a fixed name) holds.
+    async fn count(&self, table: &str) -> i64 {
+        let mut conn = AsyncPgConnection::establish(self.db.url()).await.unwrap();
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "(SELECT count(*) FROM {table})"
+        )))
+        .get_result(&mut conn)
+        .await
+        .unwrap()
+    }
+}
+
+/// An update asking a pipeline in `from` for `wanted`, at `at`.
+fn to_status(wanted: PipelineStatus, from: PipelineStatus, at: DateTime<Utc>) -> PipelineUpdate {
+    PipelineUpdate {
+        status: wanted.change_from(from, at),
+        ..PipelineUpdate::default()
+    }
 }
 
 #[tokio::test]
 async fn a_started_pipeline_is_created_running_with_its_nested_objects() {
     let f = fixture().await;
     let before = Utc::now();
-    let created = f
-        .pipelines
-        .create(new_pipeline(
-            "Orders-To-DW",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap();
+    let created = f.create("Orders-To-DW", InitialPipelineStatus::Start).await;
     assert_eq!(created.pipeline.name.as_str(), "orders-to-dw");
     assert_eq!(created.pipeline.status, PipelineStatus::Start);
     assert_eq!(created.source, f.source);
@@ -78,16 +102,7 @@ async fn a_started_pipeline_is_created_running_with_its_nested_objects() {
 #[tokio::test]
 async fn a_paused_pipeline_is_created_paused_and_never_started() {
     let f = fixture().await;
-    let created = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Pause,
-        ))
-        .await
-        .unwrap();
+    let created = f.create("p", InitialPipelineStatus::Pause).await;
     assert_eq!(created.pipeline.status, PipelineStatus::Pause);
     assert_eq!(created.metadata.status, PipelineMetadataStatus::Paused);
     assert_eq!(created.metadata.last_start_at, None);
@@ -97,42 +112,15 @@ async fn a_paused_pipeline_is_created_paused_and_never_started() {
 async fn a_pipeline_needs_an_existing_source_and_destination() {
     let f = fixture().await;
     let missing_source = SourceId::new(777);
-    let error = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            missing_source,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap_err();
+    let error = f.refused("p", missing_source, f.destination.id).await;
     assert!(matches!(error, PipelineRepositoryError::SourceMissing(id) if id == missing_source));
     let missing_destination = DestinationId::new(778);
-    let error = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            f.source.id,
-            missing_destination,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap_err();
+    let error = f.refused("p", f.source.id, missing_destination).await;
     assert!(
         matches!(error, PipelineRepositoryError::DestinationMissing(id) if id == missing_destination)
     );
     // Both missing: the source is named, whichever foreign key PostgreSQL checks first.
-    let error = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            missing_source,
-            missing_destination,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap_err();
+    let error = f.refused("p", missing_source, missing_destination).await;
     assert!(matches!(error, PipelineRepositoryError::SourceMissing(id) if id == missing_source));
     assert!(f
         .pipelines
@@ -141,29 +129,12 @@ async fn a_pipeline_needs_an_existing_source_and_destination() {
         .unwrap()
         .is_empty());
     // A missing end is named before a taken name.
-    f.pipelines
-        .create(new_pipeline(
-            "taken",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Pause,
-        ))
-        .await
-        .unwrap();
+    f.create("taken", InitialPipelineStatus::Pause).await;
     for (source, destination, missing) in [
         (missing_source, f.destination.id, "source"),
         (f.source.id, missing_destination, "destination"),
     ] {
-        let error = f
-            .pipelines
-            .create(new_pipeline(
-                "taken",
-                source,
-                destination,
-                InitialPipelineStatus::Start,
-            ))
-            .await
-            .unwrap_err();
+        let error = f.refused("taken", source, destination).await;
         let named = match error {
             PipelineRepositoryError::SourceMissing(id) if id == missing_source => "source",
             PipelineRepositoryError::DestinationMissing(id) if id == missing_destination => {
@@ -173,16 +144,7 @@ async fn a_pipeline_needs_an_existing_source_and_destination() {
         };
         assert_eq!(named, missing);
     }
-    let error = f
-        .pipelines
-        .create(new_pipeline(
-            "taken",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap_err();
+    let error = f.refused("taken", f.source.id, f.destination.id).await;
     assert!(
         matches!(&error, PipelineRepositoryError::Duplicate(name) if name.as_str() == "taken"),
         "{error:?}"
@@ -201,16 +163,8 @@ async fn a_pipeline_needs_an_existing_source_and_destination() {
 #[tokio::test]
 async fn pipeline_names_are_unique() {
     let f = fixture().await;
-    let new = || {
-        new_pipeline(
-            "p",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        )
-    };
-    f.pipelines.create(new()).await.unwrap();
-    let error = f.pipelines.create(new()).await.unwrap_err();
+    f.create("p", InitialPipelineStatus::Start).await;
+    let error = f.refused("p", f.source.id, f.destination.id).await;
     assert!(
         matches!(error, PipelineRepositoryError::Duplicate(_)),
         "{error:?}"
@@ -221,7 +175,7 @@ async fn pipeline_names_are_unique() {
 async fn a_failure_after_the_pipeline_insert_leaves_no_pipeline_behind() {
     let f = fixture().await;
     // Make the second write of the transaction fail.
-    sql(
+    raw_execute(
         &f.db,
         "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'metadata refused'; END $$;
@@ -229,30 +183,12 @@ async fn a_failure_after_the_pipeline_insert_leaves_no_pipeline_behind() {
            FOR EACH ROW EXECUTE FUNCTION refuse();",
     )
     .await;
-    let error = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap_err();
+    let error = f.refused("p", f.source.id, f.destination.id).await;
     assert!(
         matches!(error, PipelineRepositoryError::Unknown(_)),
         "{error:?}"
     );
-    let mut conn = AsyncPgConnection::establish(f.db.url()).await.unwrap();
-
-    use diesel_async::RunQueryDsl;
-    let left: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "(SELECT count(*) FROM pipelines)",
-    ))
-    .get_result(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(f.count("pipelines").await, 0);
 }
 
 #[tokio::test]
@@ -265,16 +201,7 @@ async fn lists_are_ordered_by_id_filtered_by_status_and_paged() {
         } else {
             InitialPipelineStatus::Pause
         };
-        let created = f
-            .pipelines
-            .create(new_pipeline(
-                &format!("p{i}"),
-                f.source.id,
-                f.destination.id,
-                status,
-            ))
-            .await
-            .unwrap();
+        let created = f.create(&format!("p{i}"), status).await;
         if status == InitialPipelineStatus::Start {
             started.push(created.pipeline.id);
         }
@@ -314,18 +241,9 @@ async fn lists_are_ordered_by_id_filtered_by_status_and_paged() {
 #[tokio::test]
 async fn a_start_clears_the_last_error_and_sets_last_start_at_in_one_write() {
     let f = fixture().await;
-    let created = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Pause,
-        ))
-        .await
-        .unwrap();
+    let created = f.create("p", InitialPipelineStatus::Pause).await;
     let id = created.pipeline.id;
-    sql(
+    raw_execute(
         &f.db,
         &format!(
             "UPDATE pipeline_metadata SET status = 'ERROR', last_error = 'boom',
@@ -334,11 +252,7 @@ async fn a_start_clears_the_last_error_and_sets_last_start_at_in_one_write() {
     )
     .await;
     let started_at = Utc::now();
-    let change = PipelineStatus::Start.change_from(PipelineStatus::Pause, started_at);
-    let update = PipelineUpdate {
-        status: change,
-        ..PipelineUpdate::default()
-    };
+    let update = to_status(PipelineStatus::Start, PipelineStatus::Pause, started_at);
     let started = f.pipelines.update(id, update).await.unwrap();
     assert_eq!(started.pipeline.status, PipelineStatus::Start);
     assert_eq!(started.metadata.status, PipelineMetadataStatus::Running);
@@ -351,22 +265,10 @@ async fn a_start_clears_the_last_error_and_sets_last_start_at_in_one_write() {
 #[tokio::test]
 async fn pause_sets_paused_and_refresh_leaves_the_metadata_alone() {
     let f = fixture().await;
-    let created = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap();
+    let created = f.create("p", InitialPipelineStatus::Start).await;
     let id = created.pipeline.id;
     let now = Utc::now();
-    let pause = PipelineUpdate {
-        status: PipelineStatus::Pause.change_from(PipelineStatus::Start, now),
-        ..PipelineUpdate::default()
-    };
+    let pause = to_status(PipelineStatus::Pause, PipelineStatus::Start, now);
     let paused = f.pipelines.update(id, pause).await.unwrap();
     assert_eq!(paused.metadata.status, PipelineMetadataStatus::Paused);
     assert_eq!(
@@ -374,10 +276,7 @@ async fn pause_sets_paused_and_refresh_leaves_the_metadata_alone() {
         created.metadata.last_start_at
     );
 
-    let refresh = PipelineUpdate {
-        status: PipelineStatus::Refresh.change_from(PipelineStatus::Pause, now),
-        ..PipelineUpdate::default()
-    };
+    let refresh = to_status(PipelineStatus::Refresh, PipelineStatus::Pause, now);
     let refreshed = f.pipelines.update(id, refresh).await.unwrap();
     assert_eq!(refreshed.pipeline.status, PipelineStatus::Refresh);
     assert_eq!(refreshed.metadata, paused.metadata);
@@ -386,16 +285,12 @@ async fn pause_sets_paused_and_refresh_leaves_the_metadata_alone() {
 #[tokio::test]
 async fn updates_name_missing_pipelines_taken_names_and_missing_endpoints() {
     let f = fixture().await;
-    let new = |n: &str| {
-        new_pipeline(
-            n,
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        )
-    };
-    f.pipelines.create(new("a")).await.unwrap();
-    let b = f.pipelines.create(new("b")).await.unwrap().pipeline.id;
+    f.create("a", InitialPipelineStatus::Start).await;
+    let b = f
+        .create("b", InitialPipelineStatus::Start)
+        .await
+        .pipeline
+        .id;
     let rename = PipelineUpdate {
         name: Some(name("a")),
         ..PipelineUpdate::default()
@@ -435,16 +330,7 @@ async fn updates_name_missing_pipelines_taken_names_and_missing_endpoints() {
 #[tokio::test]
 async fn deleting_a_pipeline_removes_its_metadata() {
     let f = fixture().await;
-    let created = f
-        .pipelines
-        .create(new_pipeline(
-            "p",
-            f.source.id,
-            f.destination.id,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap();
+    let created = f.create("p", InitialPipelineStatus::Start).await;
     assert_eq!(
         f.pipelines.using_source(f.source.id).await.unwrap().len(),
         1
@@ -471,15 +357,7 @@ async fn deleting_a_pipeline_removes_its_metadata() {
         .unwrap()
         .is_empty());
 
-    use diesel_async::RunQueryDsl;
-    let mut conn = AsyncPgConnection::establish(f.db.url()).await.unwrap();
-    let left: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "(SELECT count(*) FROM pipeline_metadata)",
-    ))
-    .get_result(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(f.count("pipeline_metadata").await, 0);
     let error = f.pipelines.delete(created.pipeline.id).await.unwrap_err();
     assert!(
         matches!(error, PipelineRepositoryError::NotFound(_)),

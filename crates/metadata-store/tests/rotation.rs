@@ -73,6 +73,28 @@ async fn stored_key_ids(db: &TestDb) -> Vec<String> {
     .await
 }
 
+/// Every column of every source, as text, in id order.
+async fn raw_sources(db: &TestDb) -> Vec<String> {
+    raw_texts(db, "SELECT t::text AS value FROM sources t ORDER BY id").await
+}
+
+/// Rotates the secrets of `db` to key 2, with keys 1 and 2 configured.
+async fn rotate(db: &TestDb, options: RotationOptions) -> RotationReport {
+    reencrypt_secrets(&db.pool(), &keys(&[1, 2]), options)
+        .await
+        .unwrap()
+}
+
+/// What a run reports that examined and moved values, none of them plaintext.
+fn moved(examined: u64, reencrypted: u64, remaining: u64) -> RotationReport {
+    RotationReport {
+        examined,
+        reencrypted,
+        plaintext_encrypted: 0,
+        remaining,
+    }
+}
+
 fn options(batch_size: u32) -> RotationOptions {
     RotationOptions {
         batch_size,
@@ -86,103 +108,55 @@ async fn rotation_moves_every_secret_to_the_newest_key_and_the_old_key_can_go() 
     let before = stored_under_key_1(&db).await;
     assert_eq!(stored_key_ids(&db).await, ["1"; 5]);
 
-    let report = reencrypt_secrets(&db.pool(), &keys(&[1, 2]), options(2))
-        .await
-        .unwrap();
-    assert_eq!(
-        report,
-        RotationReport {
-            examined: 5,
-            reencrypted: 5,
-            plaintext_encrypted: 0,
-            remaining: 0
-        }
-    );
+    let report = rotate(&db, options(2)).await;
+    assert_eq!(report, moved(5, 5, 0));
     assert_eq!(stored_key_ids(&db).await, ["2"; 5]);
     assert_eq!(read_all(&db, keys(&[2])).await, before);
 
     // Nothing is left to do: a second run changes nothing.
-    let raw = raw_texts(&db, "SELECT t::text AS value FROM sources t ORDER BY id").await;
-    let again = reencrypt_secrets(&db.pool(), &keys(&[1, 2]), options(2))
-        .await
-        .unwrap();
+    let raw = raw_sources(&db).await;
+    let again = rotate(&db, options(2)).await;
     assert_eq!(again, RotationReport::default());
-    assert_eq!(
-        raw_texts(&db, "SELECT t::text AS value FROM sources t ORDER BY id").await,
-        raw
-    );
+    assert_eq!(raw_sources(&db).await, raw);
 }
 
 #[tokio::test]
 async fn a_dry_run_counts_and_writes_nothing() {
     let db = TestDb::new().await;
     stored_under_key_1(&db).await;
-    let raw = raw_texts(&db, "SELECT t::text AS value FROM sources t ORDER BY id").await;
-    let report = reencrypt_secrets(
-        &db.pool(),
-        &keys(&[1, 2]),
+    let raw = raw_sources(&db).await;
+    let report = rotate(
+        &db,
         RotationOptions {
             dry_run: true,
             ..options(1)
         },
     )
-    .await
-    .unwrap();
-    assert_eq!(
-        report,
-        RotationReport {
-            examined: 5,
-            reencrypted: 5,
-            plaintext_encrypted: 0,
-            remaining: 5
-        }
-    );
+    .await;
+    assert_eq!(report, moved(5, 5, 5));
     assert_eq!(stored_key_ids(&db).await, ["1"; 5]);
-    assert_eq!(
-        raw_texts(&db, "SELECT t::text AS value FROM sources t ORDER BY id").await,
-        raw
-    );
+    assert_eq!(raw_sources(&db).await, raw);
 }
 
 #[tokio::test]
 async fn an_interrupted_rotation_resumes_where_it_stopped() {
     let db = TestDb::new().await;
     let before = stored_under_key_1(&db).await;
-    let interrupted = reencrypt_secrets(
-        &db.pool(),
-        &keys(&[1, 2]),
+    let interrupted = rotate(
+        &db,
         RotationOptions {
             max_batches: Some(1),
             ..options(1)
         },
     )
-    .await
-    .unwrap();
-    assert_eq!(
-        interrupted,
-        RotationReport {
-            examined: 1,
-            reencrypted: 1,
-            plaintext_encrypted: 0,
-            remaining: 4
-        }
-    );
+    .await;
+    assert_eq!(interrupted, moved(1, 1, 4));
     assert_eq!(stored_key_ids(&db).await, ["2", "1", "1", "1", "1"]);
     // Mid-rotation, both keys are needed and everything reads.
     assert_eq!(read_all(&db, keys(&[1, 2])).await, before);
 
-    let resumed = reencrypt_secrets(&db.pool(), &keys(&[1, 2]), options(1))
-        .await
-        .unwrap();
-    assert_eq!(
-        resumed,
-        RotationReport {
-            examined: 4,
-            reencrypted: 4,
-            plaintext_encrypted: 0,
-            remaining: 0
-        }
-    );
+    let resumed = rotate(&db, options(1)).await;
+    assert_eq!(resumed, moved(4, 4, 0));
     assert_eq!(read_all(&db, keys(&[2])).await, before);
 }
 
@@ -195,15 +169,11 @@ async fn rows_another_writer_holds_are_left_for_the_next_run() {
         .batch_execute("BEGIN; SELECT * FROM sources WHERE name = 'b' FOR UPDATE;")
         .await
         .unwrap();
-    let report = reencrypt_secrets(&db.pool(), &keys(&[1, 2]), options(10))
-        .await
-        .unwrap();
+    let report = rotate(&db, options(10)).await;
     assert_eq!((report.reencrypted, report.remaining), (4, 1));
     assert_eq!(stored_key_ids(&db).await, ["2", "1", "2", "2", "2"]);
     holder.batch_execute("COMMIT").await.unwrap();
-    let report = reencrypt_secrets(&db.pool(), &keys(&[1, 2]), options(10))
-        .await
-        .unwrap();
+    let report = rotate(&db, options(10)).await;
     assert_eq!((report.reencrypted, report.remaining), (1, 0));
     assert_eq!(read_all(&db, keys(&[2])).await, before);
 }

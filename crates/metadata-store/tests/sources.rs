@@ -11,7 +11,7 @@ use rosetta_domain::{
     DeleteMode, InitialPipelineStatus, Limit, PageRequest, PortNumber, SourceId, SourceUpdate,
     SslMode,
 };
-use rosetta_metadata_store::{PgDestinationRepository, PgPipelineRepository, PgSourceRepository};
+use rosetta_metadata_store::PgSourceRepository;
 use rosetta_test_support::TestDb;
 
 #[tokio::test]
@@ -145,24 +145,15 @@ async fn updates_of_a_missing_source_or_to_a_taken_name_are_refused() {
 #[tokio::test]
 async fn deleting_a_source_in_use_is_refused_unless_cascaded() {
     let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let destinations = PgDestinationRepository::new(pool.clone(), cipher());
-    let pipelines = PgPipelineRepository::new(pool, cipher());
-    let source = sources.create(new_source("orders")).await.unwrap();
-    let destination = destinations
-        .create(new_destination("dw", postgres_config()))
-        .await
-        .unwrap();
-    let pipeline = pipelines
-        .create(new_pipeline(
-            "p1",
-            source.id,
-            destination.id,
-            InitialPipelineStatus::Start,
-        ))
-        .await
-        .unwrap();
+    let repositories = Repositories::new(&db);
+    let (source, destination, pipeline) = repositories
+        .one_pipeline(InitialPipelineStatus::Start)
+        .await;
+    let (sources, destinations, pipelines) = (
+        &repositories.sources,
+        &repositories.destinations,
+        &repositories.pipelines,
+    );
 
     let error = sources
         .delete(source.id, DeleteMode::Restrict)

@@ -6,8 +6,11 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::*;
+use diesel::pg::Pg;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
-use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use diesel::QueryableByName;
+use diesel_async::RunQueryDsl;
+use rosetta_domain::fixtures;
 use rosetta_domain::ports::{SourceRepository, WalHistory, WalHistoryError};
 use rosetta_domain::{
     DeleteMode, Limit, ProbeStatus, RolePrivileges, SlotReading, SlotType, SourceId, WalDirectory,
@@ -21,17 +24,13 @@ fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap()
 }
 
+/// A logical slot with some bytes unconfirmed and a known safe WAL size, so that every column
+/// of its sample holds a value.
 fn logical_slot(name: &str, retained: i64) -> SlotReading {
     SlotReading {
-        name: name.to_owned(),
-        slot_type: SlotType::Logical,
-        plugin: Some("pgoutput".to_owned()),
-        database: Some("shop".to_owned()),
-        active: true,
-        retained_bytes: Some(retained),
         unconfirmed_bytes: Some(retained / 2),
-        wal_status: Some("reserved".to_owned()),
         safe_wal_size_bytes: Some(1 << 30),
+        ..fixtures::logical_slot(name, retained)
     }
 }
 
@@ -49,27 +48,16 @@ fn physical_slot(name: &str) -> SlotReading {
     }
 }
 
+/// A reading whose optional figures all hold a value.
 fn reading(read_at: DateTime<Utc>, position_bytes: i64, slots: Vec<SlotReading>) -> WalReading {
     WalReading {
-        position_bytes,
-        in_recovery: false,
         server_version_num: 160_004,
-        read_at,
-        wal_level: "logical".to_owned(),
-        max_replication_slots: 10,
         max_slot_wal_keep_size_bytes: Some(10 << 30),
         wal_directory: Some(WalDirectory {
             size_bytes: 512 << 20,
             segments: 32,
         }),
-        slots,
-        publication_exists: true,
-        slot_exists: true,
-        privileges: RolePrivileges {
-            superuser: false,
-            replication: true,
-            monitor: true,
-        },
+        ..fixtures::logical_reading(read_at, position_bytes, slots)
     }
 }
 
@@ -79,17 +67,31 @@ struct Count {
     n: i64,
 }
 
+/// The rows `sql` selects for `source`, its `$1`.
+async fn of_source<T>(pool: &DbPool, sql: &str, source: SourceId) -> Vec<T>
+where
+    T: QueryableByName<Pg> + Send + 'static,
+{
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(sql)
+        .bind::<BigInt, _>(source.get())
+        .load(&mut conn)
+        .await
+        .unwrap()
+}
+
 /// Rows of `table` (a fixed name) belonging to `source`.
 async fn rows(pool: &DbPool, table: &str, source: SourceId) -> i64 {
-    let mut conn = pool.get().await.unwrap();
-    let count: Count = diesel::sql_query(format!(
-        "SELECT count(*) AS n FROM {table} WHERE source_id = $1"
-    ))
-    .bind::<BigInt, _>(source.get())
-    .get_result(&mut conn)
-    .await
-    .unwrap();
-    count.n
+    let sql = format!("SELECT count(*) AS n FROM {table} WHERE source_id = $1");
+    let counts: Vec<Count> = of_source(pool, &sql, source).await;
+    counts[0].n
+}
+
+/// Asserts that nothing of `source` is kept: no sample and no outcome.
+async fn assert_nothing_kept(pool: &DbPool, source: SourceId) {
+    for table in ["wal_metrics", "wal_slot_samples", "source_probe_status"] {
+        assert_eq!(rows(pool, table, source).await, 0, "{table}");
+    }
 }
 
 #[derive(diesel::QueryableByName, Debug, PartialEq)]
@@ -113,16 +115,10 @@ struct SlotSample {
 }
 
 async fn slot_samples(pool: &DbPool, source: SourceId) -> Vec<SlotSample> {
-    let mut conn = pool.get().await.unwrap();
-    diesel::sql_query(
-        "SELECT recorded_at, slot_name, slot_type, plugin, active, retained_bytes,
-                unconfirmed_bytes, wal_status
-         FROM wal_slot_samples WHERE source_id = $1 ORDER BY recorded_at, slot_name",
-    )
-    .bind::<BigInt, _>(source.get())
-    .load(&mut conn)
-    .await
-    .unwrap()
+    let sql = "SELECT recorded_at, slot_name, slot_type, plugin, active, retained_bytes,
+                      unconfirmed_bytes, wal_status
+               FROM wal_slot_samples WHERE source_id = $1 ORDER BY recorded_at, slot_name";
+    of_source(pool, sql, source).await
 }
 
 #[derive(diesel::QueryableByName, Debug, PartialEq)]
@@ -134,24 +130,55 @@ struct MetricSample {
 }
 
 async fn wal_samples(pool: &DbPool, source: SourceId) -> Vec<MetricSample> {
-    let mut conn = pool.get().await.unwrap();
-    diesel::sql_query(
-        "SELECT size_bytes, recorded_at FROM wal_metrics WHERE source_id = $1
-         ORDER BY recorded_at",
-    )
-    .bind::<BigInt, _>(source.get())
-    .load(&mut conn)
-    .await
-    .unwrap()
+    let sql = "SELECT size_bytes, recorded_at FROM wal_metrics WHERE source_id = $1
+               ORDER BY recorded_at";
+    of_source(pool, sql, source).await
+}
+
+/// A test database with a WAL history and the sources named `names`.
+struct History {
+    db: TestDb,
+    pool: DbPool,
+    sources: PgSourceRepository,
+    store: PgWalHistory,
+    ids: Vec<SourceId>,
+}
+
+impl History {
+    /// The sources named `names`, in a new test database.
+    async fn with_sources(names: &[&str]) -> Self {
+        let db = TestDb::new().await;
+        let pool = db.pool();
+        Self::on(db, pool, names).await
+    }
+
+    /// The sources named `names`, stored through `pool` into `db`.
+    async fn on(db: TestDb, pool: DbPool, names: &[&str]) -> Self {
+        let sources = PgSourceRepository::new(pool.clone(), cipher());
+        let mut ids = Vec::new();
+        for name in names {
+            ids.push(sources.create(new_source(name)).await.unwrap().id);
+        }
+        Self {
+            store: PgWalHistory::new(pool.clone()),
+            db,
+            pool,
+            sources,
+            ids,
+        }
+    }
+
+    /// Runs `sql` on the test database, as an operator would.
+    async fn run_sql(&self, sql: &str) {
+        raw_execute(&self.db, sql).await;
+    }
 }
 
 #[tokio::test]
 async fn a_successful_probe_reads_back_whole_with_a_wal_sample_and_one_sample_per_slot() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool.clone());
-    let source = sources.create(new_source("orders")).await.unwrap().id;
+    let h = History::with_sources(&["orders"]).await;
+    let (pool, store, ids) = (&h.pool, &h.store, &h.ids);
+    let source = ids[0];
 
     let first_at = now() - Duration::minutes(1);
     let first = reading(
@@ -170,13 +197,13 @@ async fn a_successful_probe_reads_back_whole_with_a_wal_sample_and_one_sample_pe
     };
     assert_eq!(store.status(source).await.unwrap(), Some(expected));
     assert_eq!(
-        wal_samples(&pool, source).await,
+        wal_samples(pool, source).await,
         [MetricSample {
             size_bytes: 9_000_000,
             recorded_at: first_at
         }]
     );
-    let slots = slot_samples(&pool, source).await;
+    let slots = slot_samples(pool, source).await;
     assert_eq!(
         slots,
         [
@@ -216,17 +243,15 @@ async fn a_successful_probe_reads_back_whole_with_a_wal_sample_and_one_sample_pe
     let status = store.status(source).await.unwrap().unwrap();
     assert_eq!(status.last_reading, Some(second));
     assert_eq!(status.last_success_at, Some(second_at));
-    assert_eq!(wal_samples(&pool, source).await.len(), 2);
-    assert_eq!(slot_samples(&pool, source).await.len(), 2);
+    assert_eq!(wal_samples(pool, source).await.len(), 2);
+    assert_eq!(slot_samples(pool, source).await.len(), 2);
 }
 
 #[tokio::test]
 async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool);
-    let source = sources.create(new_source("orders")).await.unwrap().id;
+    let h = History::with_sources(&["orders"]).await;
+    let (store, ids) = (&h.store, &h.ids);
+    let source = ids[0];
     let start = now() - Duration::minutes(10);
 
     // A failure before any success leaves nothing to keep.
@@ -301,50 +326,41 @@ async fn failures_count_up_and_keep_the_last_reading_until_a_success_resets_them
 
 #[tokio::test]
 async fn probes_of_a_missing_or_deleted_source_are_refused_and_leave_nothing() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool.clone());
-    let deleted = sources.create(new_source("gone")).await.unwrap().id;
+    let h = History::with_sources(&["gone"]).await;
+    let (pool, sources, store, ids) = (&h.pool, &h.sources, &h.store, &h.ids);
+    let deleted = ids[0];
     sources.delete(deleted, DeleteMode::Restrict).await.unwrap();
 
     for source in [deleted, SourceId::new(31_337)] {
         let probe = reading(now(), 1, vec![logical_slot("rosetta_7", 1)]);
-        let error = store.record_success(source, &probe).await.unwrap_err();
-        assert!(
-            matches!(error, WalHistoryError::SourceMissing(id) if id == source),
-            "{error:?}"
-        );
-        let error = store
-            .record_failure(source, now(), "timeout")
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(error, WalHistoryError::SourceMissing(id) if id == source),
-            "{error:?}"
-        );
-        for table in ["wal_metrics", "wal_slot_samples", "source_probe_status"] {
-            assert_eq!(rows(&pool, table, source).await, 0, "{table}");
+        let errors = [
+            store.record_success(source, &probe).await.unwrap_err(),
+            store
+                .record_failure(source, now(), "timeout")
+                .await
+                .unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(error, WalHistoryError::SourceMissing(id) if id == source),
+                "{error:?}"
+            );
         }
+        assert_nothing_kept(pool, source).await;
     }
 }
 
 #[tokio::test]
 async fn a_probe_whose_slot_samples_fail_keeps_neither_its_wal_sample_nor_its_status() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool.clone());
-    let source = sources.create(new_source("orders")).await.unwrap().id;
+    let history = History::with_sources(&["orders"]).await;
+    let (pool, store, source) = (&history.pool, &history.store, history.ids[0]);
     // Only the slot samples can fail: the other two writes would succeed on their own.
-    let mut conn = pool.get().await.unwrap();
-    conn.batch_execute(
-        "ALTER TABLE wal_slot_samples
-         ADD CONSTRAINT test_refuses_doomed CHECK (slot_name <> 'doomed')",
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    history
+        .run_sql(
+            "ALTER TABLE wal_slot_samples
+             ADD CONSTRAINT test_refuses_doomed CHECK (slot_name <> 'doomed')",
+        )
+        .await;
 
     let probe = reading(
         now(),
@@ -353,20 +369,15 @@ async fn a_probe_whose_slot_samples_fail_keeps_neither_its_wal_sample_nor_its_st
     );
     let error = store.record_success(source, &probe).await.unwrap_err();
     assert!(matches!(error, WalHistoryError::Unknown(_)), "{error:?}");
-    for table in ["wal_metrics", "wal_slot_samples", "source_probe_status"] {
-        assert_eq!(rows(&pool, table, source).await, 0, "{table}");
-    }
+    assert_nothing_kept(pool, source).await;
     assert_eq!(store.status(source).await.unwrap(), None);
 }
 
 #[tokio::test]
 async fn pruning_deletes_only_older_samples_of_both_tables_and_counts_them() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool.clone());
-    let a = sources.create(new_source("a")).await.unwrap().id;
-    let b = sources.create(new_source("b")).await.unwrap().id;
+    let h = History::with_sources(&["a", "b"]).await;
+    let (pool, store, ids) = (&h.pool, &h.store, &h.ids);
+    let (a, b) = (ids[0], ids[1]);
     let now = now();
     let two_slots = || vec![logical_slot("s1", 1), physical_slot("s2")];
     store
@@ -396,14 +407,14 @@ async fn pruning_deletes_only_older_samples_of_both_tables_and_counts_them() {
     let sizes = |samples: Vec<MetricSample>| -> Vec<i64> {
         samples.into_iter().map(|s| s.size_bytes).collect()
     };
-    assert_eq!(sizes(wal_samples(&pool, a).await), [3]);
-    assert_eq!(sizes(wal_samples(&pool, b).await), [4]);
-    let kept = slot_samples(&pool, a).await;
+    assert_eq!(sizes(wal_samples(pool, a).await), [3]);
+    assert_eq!(sizes(wal_samples(pool, b).await), [4]);
+    let kept = slot_samples(pool, a).await;
     assert_eq!(kept.len(), 2);
     assert!(kept
         .iter()
         .all(|s| s.recorded_at == now - Duration::days(1)));
-    assert!(slot_samples(&pool, b).await.is_empty());
+    assert!(slot_samples(pool, b).await.is_empty());
     // The latest outcomes are not samples: they stay.
     assert!(store.status(a).await.unwrap().is_some());
     assert!(store.status(b).await.unwrap().is_some());
@@ -412,34 +423,26 @@ async fn pruning_deletes_only_older_samples_of_both_tables_and_counts_them() {
 
 #[tokio::test]
 async fn an_unprobed_or_unknown_source_has_no_status() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool);
-    let source = sources.create(new_source("orders")).await.unwrap().id;
-    assert_eq!(store.status(source).await.unwrap(), None);
+    let h = History::with_sources(&["orders"]).await;
+    let (store, ids) = (&h.store, &h.ids);
+    assert_eq!(store.status(ids[0]).await.unwrap(), None);
     assert_eq!(store.status(SourceId::new(31_337)).await.unwrap(), None);
 }
 
 #[tokio::test]
 async fn a_malformed_stored_reading_is_an_error_not_a_panic() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool.clone());
-    let source = sources.create(new_source("orders")).await.unwrap().id;
+    let history = History::with_sources(&["orders"]).await;
+    let (store, source) = (&history.store, history.ids[0]);
     store
         .record_success(source, &reading(now(), 1, vec![physical_slot("s")]))
         .await
         .unwrap();
-    let mut conn = pool.get().await.unwrap();
-    conn.batch_execute(
-        "UPDATE source_probe_status
-         SET last_reading = jsonb_set(last_reading, '{slots,0,slot_type}', '\"temporary\"')",
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    history
+        .run_sql(
+            "UPDATE source_probe_status
+             SET last_reading = jsonb_set(last_reading, '{slots,0,slot_type}', '\"temporary\"')",
+        )
+        .await;
     let error = store.status(source).await.unwrap_err();
     assert!(matches!(error, WalHistoryError::Unknown(_)), "{error:?}");
     assert!(format!("{error:#}").contains("slot_type"), "{error:#}");
@@ -462,9 +465,9 @@ async fn probe_outcomes_are_kept_by_statements_prepared_once_per_connection() {
         ..PoolSettings::default()
     };
     let pool = build_pool(db.url(), &settings).unwrap();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let store = PgWalHistory::new(pool.clone());
-    let source = sources.create(new_source("orders")).await.unwrap().id;
+    let h = History::on(db, pool, &["orders"]).await;
+    let (pool, store, ids) = (&h.pool, &h.store, &h.ids);
+    let source = ids[0];
     for slots in 0..3 {
         let slots = (0..slots)
             .map(|i| physical_slot(&format!("s{i}")))
@@ -493,8 +496,8 @@ async fn probe_outcomes_are_kept_by_statements_prepared_once_per_connection() {
     };
     assert_eq!(kept("WITH input AS"), 1);
     assert_eq!(kept("INSERT INTO source_probe_status"), 1);
-    assert_eq!(wal_samples(&pool, source).await.len(), 3);
-    assert_eq!(slot_samples(&pool, source).await.len(), 3);
+    assert_eq!(wal_samples(pool, source).await.len(), 3);
+    assert_eq!(slot_samples(pool, source).await.len(), 3);
 }
 
 /// Keeps a WAL sample of `source` as the monitor does: a successful probe, without slots.
@@ -507,17 +510,14 @@ async fn sample(history: &PgWalHistory, source: SourceId, size_bytes: i64, at: D
 
 #[tokio::test]
 async fn samples_list_newest_first_per_source_within_the_limit() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let history = PgWalHistory::new(pool);
-    let a = sources.create(new_source("a")).await.unwrap().id;
-    let b = sources.create(new_source("b")).await.unwrap().id;
+    let h = History::with_sources(&["a", "b"]).await;
+    let (history, ids) = (&h.store, &h.ids);
+    let (a, b) = (ids[0], ids[1]);
     let start = Utc::now() - Duration::hours(1);
     for minute in 0..5 {
         for (source, size) in [(a, 1000), (b, 2000)] {
             sample(
-                &history,
+                history,
                 source,
                 size + minute,
                 start + Duration::minutes(minute),
@@ -547,14 +547,12 @@ async fn samples_list_newest_first_per_source_within_the_limit() {
 
 #[tokio::test]
 async fn old_samples_are_pruned_and_samples_go_with_their_source() {
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let history = PgWalHistory::new(pool);
-    let source = sources.create(new_source("a")).await.unwrap().id;
+    let h = History::with_sources(&["a"]).await;
+    let (sources, history, ids) = (&h.sources, &h.store, &h.ids);
+    let source = ids[0];
     let now = Utc::now();
     for days in [40, 31, 1, 0] {
-        sample(&history, source, days, now - Duration::days(days)).await;
+        sample(history, source, days, now - Duration::days(days)).await;
     }
     let deleted = history.prune(now - Duration::days(30)).await.unwrap();
     assert_eq!(deleted, 2);
@@ -577,18 +575,15 @@ async fn old_samples_are_pruned_and_samples_go_with_their_source() {
 #[tokio::test]
 async fn a_series_summarizes_each_bucket_in_sql_within_the_time_range() {
     use rosetta_domain::WalBucket;
-    let db = TestDb::new().await;
-    let pool = db.pool();
-    let sources = PgSourceRepository::new(pool.clone(), cipher());
-    let history = PgWalHistory::new(pool);
-    let a = sources.create(new_source("a")).await.unwrap().id;
-    let b = sources.create(new_source("b")).await.unwrap().id;
+    let h = History::with_sources(&["a", "b"]).await;
+    let (history, ids) = (&h.store, &h.ids);
+    let (a, b) = (ids[0], ids[1]);
     // Three 5-minute buckets from 10:00 UTC, samples every minute; b's samples must not count.
     let start = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 1, 10, 0, 0).unwrap();
     for minute in 0..15 {
         let at = start + Duration::minutes(minute);
-        sample(&history, a, 1000 + minute * 10, at).await;
-        sample(&history, b, 1, at).await;
+        sample(history, a, 1000 + minute * 10, at).await;
+        sample(history, b, 1, at).await;
     }
     let query = WalMetricQuery {
         source_id: Some(a),

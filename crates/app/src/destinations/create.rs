@@ -30,8 +30,7 @@ mod tests {
     use rosetta_domain::ports::DestinationRepositoryError;
     use rosetta_domain::{EntityKind, NewDestination};
 
-    use crate::fixtures::{destination, name, postgres_config, Mocks};
-    use crate::AppError;
+    use crate::fixtures::{assert_duplicate_name, destination, name, postgres_config, Mocks};
 
     fn new_destination() -> NewDestination {
         NewDestination {
@@ -71,10 +70,6 @@ mod tests {
             .create_destination(new_destination())
             .await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::Duplicate { entity: EntityKind::Destination, field: "name", ref value })
-                if value == "warehouse"
-        ));
+        assert_duplicate_name(&error, EntityKind::Destination, "warehouse");
     }
 }

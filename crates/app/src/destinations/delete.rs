@@ -36,84 +36,73 @@ impl Rosetta {
 #[cfg(test)]
 mod tests {
     use rosetta_domain::ports::DestinationRepositoryError;
-    use rosetta_domain::{DeleteMode, DestinationId, EntityKind};
+    use rosetta_domain::{DeleteMode, DestinationId, EntityKind, PipelineRef};
 
-    use crate::fixtures::{pipeline_ref, Mocks};
+    use crate::fixtures::{assert_in_use, pipeline_ref, Mocks};
     use crate::AppError;
 
-    #[tokio::test]
-    async fn deleting_a_destination_in_use_is_refused_naming_its_pipelines() {
+    /// Destination 2 is used by `pipelines`.
+    fn used_by(pipelines: Vec<PipelineRef>) -> Mocks {
         let mut mocks = Mocks::default();
         mocks
             .pipelines
             .expect_using_destination()
             .withf(|id| *id == DestinationId::new(2))
-            .returning(|_| Ok(vec![pipeline_ref(5, "orders")]));
+            .returning(move |_| Ok(pipelines.clone()));
+        mocks
+    }
+
+    /// The store is asked once to delete destination 2 in `mode`, and does.
+    fn deleted_once(mut mocks: Mocks, mode: DeleteMode) -> Mocks {
+        mocks
+            .destinations
+            .expect_delete()
+            .withf(move |id, given| *id == DestinationId::new(2) && *given == mode)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks
+    }
+
+    async fn delete(mocks: Mocks, mode: DeleteMode) -> Result<(), AppError> {
+        mocks
+            .into_rosetta()
+            .delete_destination(DestinationId::new(2), mode)
+            .await
+    }
+
+    #[tokio::test]
+    async fn deleting_a_destination_in_use_is_refused_naming_its_pipelines() {
+        let mut mocks = used_by(vec![pipeline_ref(5, "orders")]);
         mocks.destinations.expect_delete().never();
 
-        let error = mocks
-            .into_rosetta()
-            .delete_destination(DestinationId::new(2), DeleteMode::Restrict)
-            .await;
+        let error = delete(mocks, DeleteMode::Restrict).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::InUse { entity: EntityKind::Destination, id: 2, ref used_by })
-                if *used_by == vec![pipeline_ref(5, "orders")]
-        ));
+        assert_in_use(
+            &error,
+            EntityKind::Destination,
+            2,
+            &[pipeline_ref(5, "orders")],
+        );
     }
 
     #[tokio::test]
     async fn deleting_an_unused_destination_deletes_it() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_using_destination()
-            .returning(|_| Ok(vec![]));
-        mocks
-            .destinations
-            .expect_delete()
-            .withf(|id, mode| *id == DestinationId::new(2) && *mode == DeleteMode::Restrict)
-            .times(1)
-            .returning(|_, _| Ok(()));
+        let mocks = deleted_once(used_by(vec![]), DeleteMode::Restrict);
 
-        let deleted = mocks
-            .into_rosetta()
-            .delete_destination(DestinationId::new(2), DeleteMode::Restrict)
-            .await;
-
-        assert!(deleted.is_ok());
+        assert!(delete(mocks, DeleteMode::Restrict).await.is_ok());
     }
 
     #[tokio::test]
     async fn a_cascading_delete_of_a_destination_in_use_goes_through() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_using_destination()
-            .returning(|_| Ok(vec![pipeline_ref(5, "orders")]));
-        mocks
-            .destinations
-            .expect_delete()
-            .withf(|id, mode| *id == DestinationId::new(2) && *mode == DeleteMode::Cascade)
-            .times(1)
-            .returning(|_, _| Ok(()));
+        let in_use = used_by(vec![pipeline_ref(5, "orders")]);
+        let mocks = deleted_once(in_use, DeleteMode::Cascade);
 
-        let deleted = mocks
-            .into_rosetta()
-            .delete_destination(DestinationId::new(2), DeleteMode::Cascade)
-            .await;
-
-        assert!(deleted.is_ok());
+        assert!(delete(mocks, DeleteMode::Cascade).await.is_ok());
     }
 
     #[tokio::test]
     async fn a_pipeline_created_during_the_delete_still_makes_the_destination_in_use() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_using_destination()
-            .returning(|_| Ok(vec![]));
+        let mut mocks = used_by(vec![]);
         mocks.destinations.expect_delete().returning(|id, _| {
             Err(DestinationRepositoryError::InUse {
                 id,
@@ -121,15 +110,13 @@ mod tests {
             })
         });
 
-        let error = mocks
-            .into_rosetta()
-            .delete_destination(DestinationId::new(2), DeleteMode::Restrict)
-            .await;
+        let error = delete(mocks, DeleteMode::Restrict).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::InUse { entity: EntityKind::Destination, id: 2, ref used_by })
-                if *used_by == vec![pipeline_ref(7, "late")]
-        ));
+        assert_in_use(
+            &error,
+            EntityKind::Destination,
+            2,
+            &[pipeline_ref(7, "late")],
+        );
     }
 }

@@ -31,24 +31,21 @@ impl Rosetta {
 mod tests {
     use anyhow::anyhow;
     use rosetta_domain::ports::DestinationRepositoryError;
-    use rosetta_domain::{DestinationId, EntityKind};
+    use rosetta_domain::{Destination, DestinationId, EntityKind};
 
-    use crate::fixtures::{destination, Mocks};
+    use crate::fixtures::{assert_not_found, destination, Mocks};
     use crate::AppError;
+
+    async fn get(mocks: Mocks, id: i64) -> Result<Destination, AppError> {
+        mocks
+            .into_rosetta()
+            .get_destination(DestinationId::new(id))
+            .await
+    }
 
     #[tokio::test]
     async fn getting_a_destination_returns_the_stored_one() {
-        let mut mocks = Mocks::default();
-        mocks
-            .destinations
-            .expect_get()
-            .withf(|id| *id == DestinationId::new(2))
-            .returning(|_| Ok(Some(destination(2))));
-
-        let found = mocks
-            .into_rosetta()
-            .get_destination(DestinationId::new(2))
-            .await;
+        let found = get(Mocks::default().with_destination(2), 2).await;
 
         assert_eq!(found.ok(), Some(destination(2)));
     }
@@ -58,18 +55,9 @@ mod tests {
         let mut mocks = Mocks::default();
         mocks.destinations.expect_get().returning(|_| Ok(None));
 
-        let error = mocks
-            .into_rosetta()
-            .get_destination(DestinationId::new(42))
-            .await;
+        let error = get(mocks, 42).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Destination,
-                id: 42
-            })
-        ));
+        assert_not_found(&error, EntityKind::Destination, 42);
     }
 
     #[tokio::test]
@@ -80,10 +68,7 @@ mod tests {
             .expect_get()
             .returning(|_| Err(DestinationRepositoryError::Unavailable(anyhow!("refused"))));
 
-        let error = mocks
-            .into_rosetta()
-            .get_destination(DestinationId::new(2))
-            .await;
+        let error = get(mocks, 2).await;
 
         assert!(matches!(error, Err(AppError::Unavailable(_))));
     }

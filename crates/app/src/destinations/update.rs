@@ -120,10 +120,13 @@ mod tests {
     use std::fmt;
 
     use rosetta_domain::ports::DestinationRepositoryError;
-    use rosetta_domain::{DestinationId, DestinationType, DestinationUpdate, EntityKind};
+    use rosetta_domain::{
+        Destination, DestinationConfig, DestinationId, DestinationType, DestinationUpdate,
+        EntityKind,
+    };
 
     use super::{ConfigPatch, DestinationPatch};
-    use crate::fixtures::{destination, name, postgres_config, Mocks};
+    use crate::fixtures::{assert_duplicate_name, destination, name, postgres_config, Mocks};
     use crate::AppError;
 
     /// What a caller's reader refuses, beside the use case's own errors.
@@ -176,85 +179,8 @@ mod tests {
         mocks
     }
 
-    #[tokio::test]
-    async fn a_destination_edit_without_its_secret_keeps_the_stored_secret() {
-        let mocks = mocks_expecting(
-            1,
-            DestinationUpdate {
-                name: None,
-                config: Some(postgres_config("new-dw.internal", Some("s3cr3t"))),
-            },
-        );
-        let update = patch(ConfigPatch::Replace(postgres_config(
-            "new-dw.internal",
-            None,
-        )));
-
-        let updated = mocks
-            .into_rosetta()
-            .update_destination(DestinationId::new(2), update)
-            .await;
-
-        assert_eq!(
-            updated.ok().map(|d| d.config),
-            Some(postgres_config("new-dw.internal", Some("s3cr3t")))
-        );
-    }
-
-    #[tokio::test]
-    async fn a_destination_edit_with_a_new_secret_replaces_it() {
-        let mocks = mocks_expecting(
-            1,
-            DestinationUpdate {
-                name: None,
-                config: Some(postgres_config("dw.internal", Some("rotated"))),
-            },
-        );
-        let update = patch(ConfigPatch::Replace(postgres_config(
-            "dw.internal",
-            Some("rotated"),
-        )));
-
-        let updated = mocks
-            .into_rosetta()
-            .update_destination(DestinationId::new(2), update)
-            .await;
-
-        assert_eq!(
-            updated.ok().map(|d| d.config),
-            Some(postgres_config("dw.internal", Some("rotated")))
-        );
-    }
-
-    #[tokio::test]
-    async fn a_config_read_against_the_stored_type_reads_the_destination_once_and_keeps_its_secret()
-    {
-        let mocks = mocks_expecting(
-            1,
-            DestinationUpdate {
-                name: None,
-                config: Some(postgres_config("new-dw.internal", Some("s3cr3t"))),
-            },
-        );
-        let update = patch(ConfigPatch::AgainstStoredType(Box::new(|stored| {
-            assert_eq!(stored, DestinationType::Postgres);
-            Ok(Some(postgres_config("new-dw.internal", None)))
-        })));
-
-        let updated = mocks
-            .into_rosetta()
-            .update_destination(DestinationId::new(2), update)
-            .await;
-
-        assert_eq!(
-            updated.ok().map(|d| d.config),
-            Some(postgres_config("new-dw.internal", Some("s3cr3t")))
-        );
-    }
-
-    #[tokio::test]
-    async fn a_config_refused_against_the_stored_type_writes_nothing_and_answers_the_readers_error()
-    {
+    /// Destination 2, read exactly once and never written.
+    fn read_once_never_written() -> Mocks {
         let mut mocks = Mocks::default();
         mocks
             .destinations
@@ -262,34 +188,83 @@ mod tests {
             .times(1)
             .returning(|_| Ok(Some(destination(2))));
         mocks.destinations.expect_update().never();
+        mocks
+    }
+
+    async fn update_2<E>(mocks: Mocks, patch: DestinationPatch<E>) -> Result<Destination, E>
+    where
+        E: From<AppError> + fmt::Display,
+    {
+        mocks
+            .into_rosetta()
+            .update_destination(DestinationId::new(2), patch)
+            .await
+    }
+
+    /// Replacing destination 2's configuration through `config` stores `stored`, read once.
+    async fn config_stored(config: ConfigPatch<AppError>, stored: DestinationConfig) {
+        let mocks = mocks_expecting(
+            1,
+            DestinationUpdate {
+                name: None,
+                config: Some(stored.clone()),
+            },
+        );
+
+        let updated = update_2(mocks, patch(config)).await;
+
+        assert_eq!(updated.ok().map(|d| d.config), Some(stored));
+    }
+
+    #[tokio::test]
+    async fn a_destination_edit_without_its_secret_keeps_the_stored_secret() {
+        config_stored(
+            ConfigPatch::Replace(postgres_config("new-dw.internal", None)),
+            postgres_config("new-dw.internal", Some("s3cr3t")),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_destination_edit_with_a_new_secret_replaces_it() {
+        config_stored(
+            ConfigPatch::Replace(postgres_config("dw.internal", Some("rotated"))),
+            postgres_config("dw.internal", Some("rotated")),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_config_read_against_the_stored_type_reads_the_destination_once_and_keeps_its_secret()
+    {
+        config_stored(
+            ConfigPatch::AgainstStoredType(Box::new(|stored| {
+                assert_eq!(stored, DestinationType::Postgres);
+                Ok(Some(postgres_config("new-dw.internal", None)))
+            })),
+            postgres_config("new-dw.internal", Some("s3cr3t")),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_config_refused_against_the_stored_type_writes_nothing_and_answers_the_readers_error()
+    {
         let update = DestinationPatch {
             name: Some(name("renamed")),
             config: ConfigPatch::AgainstStoredType(Box::new(|_| Err(CallerError::Refused))),
         };
 
-        let error = mocks
-            .into_rosetta()
-            .update_destination(DestinationId::new(2), update)
-            .await;
+        let error = update_2(read_once_never_written(), update).await;
 
         assert!(matches!(error, Err(CallerError::Refused)), "{error:?}");
     }
 
     #[tokio::test]
     async fn the_stored_type_alone_returns_the_destination_read_once_without_writing() {
-        let mut mocks = Mocks::default();
-        mocks
-            .destinations
-            .expect_get()
-            .times(1)
-            .returning(|_| Ok(Some(destination(2))));
-        mocks.destinations.expect_update().never();
         let update = patch(ConfigPatch::AgainstStoredType(Box::new(|_| Ok(None))));
 
-        let updated = mocks
-            .into_rosetta()
-            .update_destination(DestinationId::new(2), update)
-            .await;
+        let updated = update_2(read_once_never_written(), update).await;
 
         assert_eq!(updated.ok(), Some(destination(2)));
     }
@@ -308,12 +283,7 @@ mod tests {
             config: ConfigPatch::Keep,
         };
 
-        let updated = mocks
-            .into_rosetta()
-            .update_destination(DestinationId::new(2), update)
-            .await;
-
-        assert!(updated.is_ok());
+        assert!(update_2(mocks, update).await.is_ok());
     }
 
     #[tokio::test]
@@ -346,21 +316,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_empty_destination_update_returns_the_destination_without_writing() {
-        let mut mocks = Mocks::default();
-        mocks
-            .destinations
-            .expect_get()
-            .times(1)
-            .returning(|_| Ok(Some(destination(2))));
-        mocks.destinations.expect_update().never();
-
-        let updated = mocks
-            .into_rosetta()
-            .update_destination(
-                DestinationId::new(2),
-                DestinationPatch::<AppError>::default(),
-            )
-            .await;
+        let updated = update_2(
+            read_once_never_written(),
+            DestinationPatch::<AppError>::default(),
+        )
+        .await;
 
         assert_eq!(updated.ok(), Some(destination(2)));
     }
@@ -377,15 +337,8 @@ mod tests {
             config: ConfigPatch::Keep,
         };
 
-        let error = mocks
-            .into_rosetta()
-            .update_destination(DestinationId::new(2), update)
-            .await;
+        let error = update_2(mocks, update).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::Duplicate { entity: EntityKind::Destination, field: "name", ref value })
-                if value == "taken"
-        ));
+        assert_duplicate_name(&error, EntityKind::Destination, "taken");
     }
 }

@@ -95,22 +95,18 @@ impl Rosetta {
 mod tests {
     use chrono::Utc;
     use rosetta_domain::{
-        EntityKind, MetadataChange, PipelineId, PipelineMetadataStatus, PipelineStatus,
-        PipelineUpdate, StatusChange,
+        EntityKind, MetadataChange, PipelineDetails, PipelineId, PipelineMetadataStatus,
+        PipelineStatus, PipelineUpdate, StatusChange,
     };
 
-    use crate::fixtures::{applied, long_ago, pipeline_details, starts_between, Mocks};
-    use crate::AppError;
+    use crate::fixtures::{
+        applied, assert_not_found, expect_only_a_start, long_ago, pipeline_details, Mocks,
+    };
+    use crate::{AppError, Rosetta};
 
-    /// Pipeline 9 exists in `status`; the store applies an update to it like the real one.
+    /// Pipeline 9 exists in `status`.
     fn mocks_with_pipeline(status: PipelineStatus) -> Mocks {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_get()
-            .withf(|id| *id == PipelineId::new(9))
-            .returning(move |_| Ok(Some(pipeline_details(9, status))));
-        mocks
+        Mocks::default().with_pipeline(9, status)
     }
 
     fn only_status(update: &PipelineUpdate, change: StatusChange) -> bool {
@@ -121,29 +117,45 @@ mod tests {
             }
     }
 
+    /// Asks pipeline 9, started, for `change.status`: the store must be asked once for
+    /// `change` alone, which it applies like the real one.
+    async fn changed_from_started(change: StatusChange) -> PipelineDetails {
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
+        mocks
+            .pipelines
+            .expect_update()
+            .withf(move |id, update| *id == PipelineId::new(9) && only_status(update, change))
+            .times(1)
+            .returning(move |_, _| Ok(applied(pipeline_details(9, PipelineStatus::Start), change)));
+        act(&mocks.into_rosetta(), change.status)
+            .await
+            .expect("a status change")
+    }
+
+    /// The action that asks for `wanted`, on pipeline 9.
+    async fn act(rosetta: &Rosetta, wanted: PipelineStatus) -> Result<PipelineDetails, AppError> {
+        let id = PipelineId::new(9);
+        match wanted {
+            PipelineStatus::Start => rosetta.start_pipeline(id).await,
+            PipelineStatus::Pause => rosetta.pause_pipeline(id).await,
+            PipelineStatus::Refresh => rosetta.refresh_pipeline(id).await,
+        }
+    }
+
+    /// Asks pipeline 9, already in `status`, for `status` again: nothing may be written.
+    async fn again(status: PipelineStatus) -> Result<PipelineDetails, AppError> {
+        let mut mocks = mocks_with_pipeline(status);
+        mocks.pipelines.expect_update().never();
+        act(&mocks.into_rosetta(), status).await
+    }
+
     #[tokio::test]
     async fn starting_a_paused_pipeline_runs_it_from_now() {
         let mut mocks = mocks_with_pipeline(PipelineStatus::Pause);
         let before = Utc::now();
-        mocks
-            .pipelines
-            .expect_update()
-            .withf(move |id, update| {
-                *id == PipelineId::new(9)
-                    && starts_between(update.status.as_ref(), before, Utc::now())
-                    && update.name.is_none()
-                    && update.source_id.is_none()
-                    && update.destination_id.is_none()
-            })
-            .times(1)
-            .returning(|_, update| {
-                let change = update.status.expect("a status change");
-                Ok(applied(pipeline_details(9, PipelineStatus::Pause), change))
-            });
+        expect_only_a_start(&mut mocks, before);
 
-        let started = mocks
-            .into_rosetta()
-            .start_pipeline(PipelineId::new(9))
+        let started = act(&mocks.into_rosetta(), PipelineStatus::Start)
             .await
             .expect("started");
 
@@ -157,14 +169,7 @@ mod tests {
 
     #[tokio::test]
     async fn starting_a_started_pipeline_again_changes_nothing() {
-        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
-        mocks.pipelines.expect_update().never();
-
-        let started = mocks
-            .into_rosetta()
-            .start_pipeline(PipelineId::new(9))
-            .await
-            .expect("a no-op");
+        let started = again(PipelineStatus::Start).await.expect("a no-op");
 
         assert_eq!(started, pipeline_details(9, PipelineStatus::Start));
         assert_eq!(started.metadata.last_start_at, Some(long_ago()));
@@ -172,23 +177,11 @@ mod tests {
 
     #[tokio::test]
     async fn pausing_a_started_pipeline_pauses_its_metadata() {
-        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
-        let pause = StatusChange {
+        let paused = changed_from_started(StatusChange {
             status: PipelineStatus::Pause,
             metadata: MetadataChange::Pause,
-        };
-        mocks
-            .pipelines
-            .expect_update()
-            .withf(move |_, update| only_status(update, pause))
-            .times(1)
-            .returning(move |_, _| Ok(applied(pipeline_details(9, PipelineStatus::Start), pause)));
-
-        let paused = mocks
-            .into_rosetta()
-            .pause_pipeline(PipelineId::new(9))
-            .await
-            .expect("paused");
+        })
+        .await;
 
         assert_eq!(paused.pipeline.status, PipelineStatus::Pause);
         assert_eq!(paused.metadata.status, PipelineMetadataStatus::Paused);
@@ -196,13 +189,7 @@ mod tests {
 
     #[tokio::test]
     async fn pausing_a_paused_pipeline_again_changes_nothing() {
-        let mut mocks = mocks_with_pipeline(PipelineStatus::Pause);
-        mocks.pipelines.expect_update().never();
-
-        let paused = mocks
-            .into_rosetta()
-            .pause_pipeline(PipelineId::new(9))
-            .await;
+        let paused = again(PipelineStatus::Pause).await;
 
         assert_eq!(
             paused.ok(),
@@ -212,25 +199,11 @@ mod tests {
 
     #[tokio::test]
     async fn refreshing_a_pipeline_requests_a_copy_and_leaves_its_metadata_alone() {
-        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
-        let refresh = StatusChange {
+        let refreshed = changed_from_started(StatusChange {
             status: PipelineStatus::Refresh,
             metadata: MetadataChange::Unchanged,
-        };
-        mocks
-            .pipelines
-            .expect_update()
-            .withf(move |_, update| only_status(update, refresh))
-            .times(1)
-            .returning(move |_, _| {
-                Ok(applied(pipeline_details(9, PipelineStatus::Start), refresh))
-            });
-
-        let refreshed = mocks
-            .into_rosetta()
-            .refresh_pipeline(PipelineId::new(9))
-            .await
-            .expect("refreshed");
+        })
+        .await;
 
         assert_eq!(refreshed.pipeline.status, PipelineStatus::Refresh);
         assert_eq!(refreshed.metadata.status, PipelineMetadataStatus::Running);
@@ -238,13 +211,7 @@ mod tests {
 
     #[tokio::test]
     async fn refreshing_a_refreshing_pipeline_again_changes_nothing() {
-        let mut mocks = mocks_with_pipeline(PipelineStatus::Refresh);
-        mocks.pipelines.expect_update().never();
-
-        let refreshed = mocks
-            .into_rosetta()
-            .refresh_pipeline(PipelineId::new(9))
-            .await;
+        let refreshed = again(PipelineStatus::Refresh).await;
 
         assert_eq!(
             refreshed.ok(),
@@ -259,20 +226,12 @@ mod tests {
         mocks.pipelines.expect_update().never();
         let rosetta = mocks.into_rosetta();
 
-        let results = [
-            rosetta.start_pipeline(PipelineId::new(9)).await,
-            rosetta.pause_pipeline(PipelineId::new(9)).await,
-            rosetta.refresh_pipeline(PipelineId::new(9)).await,
-        ];
-
-        for result in results {
-            assert!(matches!(
-                result,
-                Err(AppError::NotFound {
-                    entity: EntityKind::Pipeline,
-                    id: 9
-                })
-            ));
+        for wanted in [
+            PipelineStatus::Start,
+            PipelineStatus::Pause,
+            PipelineStatus::Refresh,
+        ] {
+            assert_not_found(&act(&rosetta, wanted).await, EntityKind::Pipeline, 9);
         }
     }
 }

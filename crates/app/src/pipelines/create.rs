@@ -47,7 +47,7 @@ mod tests {
         PipelineMetadataStatus, PipelineStatus, SourceId,
     };
 
-    use crate::fixtures::{name, pipeline_details, Mocks};
+    use crate::fixtures::{assert_duplicate_name, assert_not_found, name, pipeline_details, Mocks};
     use crate::AppError;
 
     /// What the store returns for `new`, as the real one would.
@@ -92,13 +92,7 @@ mod tests {
 
         let error = create(mocks, InitialPipelineStatus::Start).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 1
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 1);
     }
 
     #[tokio::test]
@@ -112,13 +106,7 @@ mod tests {
 
         let error = create(mocks, InitialPipelineStatus::Start).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Destination,
-                id: 2
-            })
-        ));
+        assert_not_found(&error, EntityKind::Destination, 2);
     }
 
     #[tokio::test]
@@ -173,10 +161,6 @@ mod tests {
 
         let error = create(mocks, InitialPipelineStatus::Start).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::Duplicate { entity: EntityKind::Pipeline, field: "name", ref value })
-                if value == "orders"
-        ));
+        assert_duplicate_name(&error, EntityKind::Pipeline, "orders");
     }
 }

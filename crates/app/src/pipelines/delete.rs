@@ -21,8 +21,7 @@ mod tests {
     use rosetta_domain::ports::PipelineRepositoryError;
     use rosetta_domain::{EntityKind, PipelineId};
 
-    use crate::fixtures::Mocks;
-    use crate::AppError;
+    use crate::fixtures::{assert_not_found, Mocks};
 
     #[tokio::test]
     async fn deleting_a_pipeline_deletes_it_in_the_store() {
@@ -55,12 +54,6 @@ mod tests {
             .delete_pipeline(PipelineId::new(9))
             .await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Pipeline,
-                id: 9
-            })
-        ));
+        assert_not_found(&error, EntityKind::Pipeline, 9);
     }
 }

@@ -28,17 +28,11 @@ impl Rosetta {
 mod tests {
     use rosetta_domain::{EntityKind, PipelineId, PipelineStatus};
 
-    use crate::fixtures::{pipeline_details, Mocks};
-    use crate::AppError;
+    use crate::fixtures::{assert_not_found, pipeline_details, Mocks};
 
     #[tokio::test]
     async fn getting_a_pipeline_returns_it_with_its_details() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_get()
-            .withf(|id| *id == PipelineId::new(9))
-            .returning(|_| Ok(Some(pipeline_details(9, PipelineStatus::Start))));
+        let mocks = Mocks::default().with_pipeline(9, PipelineStatus::Start);
 
         let found = mocks.into_rosetta().get_pipeline(PipelineId::new(9)).await;
 
@@ -52,12 +46,6 @@ mod tests {
 
         let error = mocks.into_rosetta().get_pipeline(PipelineId::new(42)).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Pipeline,
-                id: 42
-            })
-        ));
+        assert_not_found(&error, EntityKind::Pipeline, 42);
     }
 }

@@ -73,24 +73,43 @@ impl Rosetta {
 mod tests {
     use chrono::Utc;
     use rosetta_domain::{
-        DestinationId, EntityKind, PipelineId, PipelineStatus, PipelineUpdate, SourceId,
+        DestinationId, EntityKind, PipelineDetails, PipelineId, PipelineStatus, PipelineUpdate,
+        SourceId,
     };
 
     use super::PipelineUpdateRequest;
     use crate::fixtures::{
-        applied, destination, name, pipeline_details, source, starts_between, Mocks,
+        assert_not_found, destination, expect_only_a_start, name, pipeline_details, source, Mocks,
     };
     use crate::AppError;
 
     /// Pipeline 9 exists, from source 1 to destination 2, in `status`.
     fn mocks_with_pipeline(status: PipelineStatus) -> Mocks {
-        let mut mocks = Mocks::default();
+        Mocks::default().with_pipeline(9, status)
+    }
+
+    /// The store expects one update of pipeline 9 that `matches`, and answers it started.
+    fn expect_one_update(
+        mocks: &mut Mocks,
+        matches: impl Fn(&PipelineUpdate) -> bool + Send + 'static,
+    ) {
         mocks
             .pipelines
-            .expect_get()
-            .withf(|id| *id == PipelineId::new(9))
-            .returning(move |_| Ok(Some(pipeline_details(9, status))));
+            .expect_update()
+            .withf(move |id, update| *id == PipelineId::new(9) && matches(update))
+            .times(1)
+            .returning(|_, _| Ok(pipeline_details(9, PipelineStatus::Start)));
+    }
+
+    /// Asks for `request` on pipeline 9.
+    async fn update_9(
+        mocks: Mocks,
+        request: PipelineUpdateRequest,
+    ) -> Result<PipelineDetails, AppError> {
         mocks
+            .into_rosetta()
+            .update_pipeline(PipelineId::new(9), request)
+            .await
     }
 
     #[tokio::test]
@@ -107,18 +126,9 @@ mod tests {
             ..PipelineUpdateRequest::default()
         };
 
-        let error = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
+        let error = update_9(mocks, request).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 5
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 5);
     }
 
     #[tokio::test]
@@ -135,18 +145,9 @@ mod tests {
             ..PipelineUpdateRequest::default()
         };
 
-        let error = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
+        let error = update_9(mocks, request).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Destination,
-                id: 6
-            })
-        ));
+        assert_not_found(&error, EntityKind::Destination, 6);
     }
 
     #[tokio::test]
@@ -167,76 +168,42 @@ mod tests {
             destination_id: Some(DestinationId::new(6)),
             ..PipelineUpdate::default()
         };
-        mocks
-            .pipelines
-            .expect_update()
-            .withf(move |id, update| *id == PipelineId::new(9) && *update == expected)
-            .times(1)
-            .returning(|_, _| Ok(pipeline_details(9, PipelineStatus::Start)));
+        expect_one_update(&mut mocks, move |update| *update == expected);
         let request = PipelineUpdateRequest {
             source_id: Some(SourceId::new(5)),
             destination_id: Some(DestinationId::new(6)),
             ..PipelineUpdateRequest::default()
         };
 
-        let updated = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
-
-        assert!(updated.is_ok());
+        assert!(update_9(mocks, request).await.is_ok());
     }
 
     #[tokio::test]
     async fn keeping_the_current_source_does_not_look_it_up_again() {
         let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
         mocks.sources.expect_get().never();
-        mocks
-            .pipelines
-            .expect_update()
-            .withf(|_, update| update.source_id == Some(SourceId::new(1)))
-            .times(1)
-            .returning(|_, _| Ok(pipeline_details(9, PipelineStatus::Start)));
+        expect_one_update(&mut mocks, |update| {
+            update.source_id == Some(SourceId::new(1))
+        });
         let request = PipelineUpdateRequest {
             source_id: Some(SourceId::new(1)),
             ..PipelineUpdateRequest::default()
         };
 
-        let updated = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
-
-        assert!(updated.is_ok());
+        assert!(update_9(mocks, request).await.is_ok());
     }
 
     #[tokio::test]
     async fn starting_a_pipeline_through_an_update_runs_it_from_now() {
         let mut mocks = mocks_with_pipeline(PipelineStatus::Pause);
         let before = Utc::now();
-        mocks
-            .pipelines
-            .expect_update()
-            .withf(move |_, update| {
-                starts_between(update.status.as_ref(), before, Utc::now())
-                    && update.name.is_none()
-                    && update.source_id.is_none()
-                    && update.destination_id.is_none()
-            })
-            .times(1)
-            .returning(|_, update| {
-                let change = update.status.expect("a status change");
-                Ok(applied(pipeline_details(9, PipelineStatus::Pause), change))
-            });
+        expect_only_a_start(&mut mocks, before);
         let request = PipelineUpdateRequest {
             status: Some(PipelineStatus::Start),
             ..PipelineUpdateRequest::default()
         };
 
-        let updated = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
+        let updated = update_9(mocks, request).await;
 
         assert_eq!(
             updated.ok().map(|details| details.pipeline.status),
@@ -253,10 +220,7 @@ mod tests {
             ..PipelineUpdateRequest::default()
         };
 
-        let updated = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
+        let updated = update_9(mocks, request).await;
 
         assert_eq!(
             updated.ok(),
@@ -271,24 +235,14 @@ mod tests {
             name: Some(name("renamed")),
             ..PipelineUpdate::default()
         };
-        mocks
-            .pipelines
-            .expect_update()
-            .withf(move |_, update| *update == expected)
-            .times(1)
-            .returning(|_, _| Ok(pipeline_details(9, PipelineStatus::Start)));
+        expect_one_update(&mut mocks, move |update| *update == expected);
         let request = PipelineUpdateRequest {
             name: Some(name("renamed")),
             status: Some(PipelineStatus::Start),
             ..PipelineUpdateRequest::default()
         };
 
-        let updated = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
-
-        assert!(updated.is_ok());
+        assert!(update_9(mocks, request).await.is_ok());
     }
 
     #[tokio::test]
@@ -301,17 +255,8 @@ mod tests {
             ..PipelineUpdateRequest::default()
         };
 
-        let error = mocks
-            .into_rosetta()
-            .update_pipeline(PipelineId::new(9), request)
-            .await;
+        let error = update_9(mocks, request).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Pipeline,
-                id: 9
-            })
-        ));
+        assert_not_found(&error, EntityKind::Pipeline, 9);
     }
 }

@@ -35,17 +35,21 @@ mod tests {
     use rosetta_domain::ports::WalProbeError;
     use rosetta_domain::{EntityKind, SourceId};
 
-    use crate::fixtures::{source, wal_reading, Mocks};
-    use crate::AppError;
+    use rosetta_domain::SourceDiagnostics;
+
+    use crate::fixtures::{assert_not_found, source, wal_reading, Mocks};
 
     fn mocks_with_source_3() -> Mocks {
-        let mut mocks = Mocks::default();
+        Mocks::default().with_source(3)
+    }
+
+    /// Checks source 3, which the mocks must find.
+    async fn check_3(mocks: Mocks) -> SourceDiagnostics {
         mocks
-            .sources
-            .expect_get()
-            .withf(|id| *id == SourceId::new(3))
-            .returning(|_| Ok(Some(source(3))));
-        mocks
+            .into_rosetta()
+            .check_source(SourceId::new(3))
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
@@ -61,11 +65,7 @@ mod tests {
             .times(1)
             .returning(move |_| Ok(probed.clone()));
 
-        let diagnostics = mocks
-            .into_rosetta()
-            .check_source(SourceId::new(3))
-            .await
-            .unwrap();
+        let diagnostics = check_3(mocks).await;
 
         assert!(!diagnostics.ready);
         assert_eq!(diagnostics.reading, Some(reading));
@@ -91,11 +91,7 @@ mod tests {
             .times(1)
             .returning(|_| Ok(wal_reading()));
 
-        let diagnostics = mocks
-            .into_rosetta()
-            .check_source(SourceId::new(3))
-            .await
-            .unwrap();
+        let diagnostics = check_3(mocks).await;
 
         assert!(diagnostics.ready, "{:?}", diagnostics.checks);
     }
@@ -110,11 +106,7 @@ mod tests {
             })
         });
 
-        let diagnostics = mocks
-            .into_rosetta()
-            .check_source(SourceId::new(3))
-            .await
-            .unwrap();
+        let diagnostics = check_3(mocks).await;
 
         assert!(!diagnostics.ready);
         assert_eq!(diagnostics.reading, None);
@@ -138,12 +130,6 @@ mod tests {
 
         let error = mocks.into_rosetta().check_source(SourceId::new(42)).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 42
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 42);
     }
 }

@@ -23,8 +23,7 @@ mod tests {
     use rosetta_domain::ports::SourceRepositoryError;
     use rosetta_domain::EntityKind;
 
-    use crate::fixtures::{name, new_source, source, Mocks};
-    use crate::AppError;
+    use crate::fixtures::{assert_duplicate_name, name, new_source, source, Mocks};
 
     #[tokio::test]
     async fn creating_a_source_stores_it_as_given() {
@@ -57,10 +56,6 @@ mod tests {
             .create_source(new_source("orders"))
             .await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::Duplicate { entity: EntityKind::Source, field: "name", ref value })
-                if *value == name("orders").to_string()
-        ));
+        assert_duplicate_name(&error, EntityKind::Source, name("orders").as_str());
     }
 }

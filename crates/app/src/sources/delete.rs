@@ -32,84 +32,69 @@ impl Rosetta {
 #[cfg(test)]
 mod tests {
     use rosetta_domain::ports::SourceRepositoryError;
-    use rosetta_domain::{DeleteMode, EntityKind, SourceId};
+    use rosetta_domain::{DeleteMode, EntityKind, PipelineRef, SourceId};
 
-    use crate::fixtures::{pipeline_ref, Mocks};
+    use crate::fixtures::{assert_in_use, assert_not_found, pipeline_ref, Mocks};
     use crate::AppError;
 
-    #[tokio::test]
-    async fn deleting_a_source_in_use_is_refused_naming_its_pipelines() {
+    /// Source `id` is used by `pipelines`.
+    fn used_by(id: i64, pipelines: Vec<PipelineRef>) -> Mocks {
         let mut mocks = Mocks::default();
         mocks
             .pipelines
             .expect_using_source()
-            .withf(|id| *id == SourceId::new(3))
-            .returning(|_| Ok(vec![pipeline_ref(5, "orders"), pipeline_ref(6, "billing")]));
+            .withf(move |given| *given == SourceId::new(id))
+            .returning(move |_| Ok(pipelines.clone()));
+        mocks
+    }
+
+    /// The store is asked once to delete source 3 in `mode`, and does.
+    fn deleted_once(mut mocks: Mocks, mode: DeleteMode) -> Mocks {
+        mocks
+            .sources
+            .expect_delete()
+            .withf(move |id, given| *id == SourceId::new(3) && *given == mode)
+            .times(1)
+            .returning(|_, _| Ok(()));
+        mocks
+    }
+
+    async fn delete(mocks: Mocks, id: i64, mode: DeleteMode) -> Result<(), AppError> {
+        mocks
+            .into_rosetta()
+            .delete_source(SourceId::new(id), mode)
+            .await
+    }
+
+    #[tokio::test]
+    async fn deleting_a_source_in_use_is_refused_naming_its_pipelines() {
+        let in_use = vec![pipeline_ref(5, "orders"), pipeline_ref(6, "billing")];
+        let mut mocks = used_by(3, in_use.clone());
         mocks.sources.expect_delete().never();
 
-        let error = mocks
-            .into_rosetta()
-            .delete_source(SourceId::new(3), DeleteMode::Restrict)
-            .await;
+        let error = delete(mocks, 3, DeleteMode::Restrict).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::InUse { entity: EntityKind::Source, id: 3, ref used_by })
-                if *used_by == vec![pipeline_ref(5, "orders"), pipeline_ref(6, "billing")]
-        ));
+        assert_in_use(&error, EntityKind::Source, 3, &in_use);
     }
 
     #[tokio::test]
     async fn deleting_an_unused_source_deletes_it() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_using_source()
-            .returning(|_| Ok(vec![]));
-        mocks
-            .sources
-            .expect_delete()
-            .withf(|id, mode| *id == SourceId::new(3) && *mode == DeleteMode::Restrict)
-            .times(1)
-            .returning(|_, _| Ok(()));
+        let mocks = deleted_once(used_by(3, vec![]), DeleteMode::Restrict);
 
-        let deleted = mocks
-            .into_rosetta()
-            .delete_source(SourceId::new(3), DeleteMode::Restrict)
-            .await;
-
-        assert!(deleted.is_ok());
+        assert!(delete(mocks, 3, DeleteMode::Restrict).await.is_ok());
     }
 
     #[tokio::test]
     async fn a_cascading_delete_of_a_source_in_use_goes_through() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_using_source()
-            .returning(|_| Ok(vec![pipeline_ref(5, "orders")]));
-        mocks
-            .sources
-            .expect_delete()
-            .withf(|id, mode| *id == SourceId::new(3) && *mode == DeleteMode::Cascade)
-            .times(1)
-            .returning(|_, _| Ok(()));
+        let in_use = used_by(3, vec![pipeline_ref(5, "orders")]);
+        let mocks = deleted_once(in_use, DeleteMode::Cascade);
 
-        let deleted = mocks
-            .into_rosetta()
-            .delete_source(SourceId::new(3), DeleteMode::Cascade)
-            .await;
-
-        assert!(deleted.is_ok());
+        assert!(delete(mocks, 3, DeleteMode::Cascade).await.is_ok());
     }
 
     #[tokio::test]
     async fn a_pipeline_created_during_the_delete_still_makes_it_in_use() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_using_source()
-            .returning(|_| Ok(vec![]));
+        let mut mocks = used_by(3, vec![]);
         mocks.sources.expect_delete().returning(|id, _| {
             Err(SourceRepositoryError::InUse {
                 id,
@@ -117,41 +102,21 @@ mod tests {
             })
         });
 
-        let error = mocks
-            .into_rosetta()
-            .delete_source(SourceId::new(3), DeleteMode::Restrict)
-            .await;
+        let error = delete(mocks, 3, DeleteMode::Restrict).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::InUse { entity: EntityKind::Source, id: 3, ref used_by })
-                if *used_by == vec![pipeline_ref(7, "late")]
-        ));
+        assert_in_use(&error, EntityKind::Source, 3, &[pipeline_ref(7, "late")]);
     }
 
     #[tokio::test]
     async fn deleting_a_missing_source_is_not_found() {
-        let mut mocks = Mocks::default();
-        mocks
-            .pipelines
-            .expect_using_source()
-            .returning(|_| Ok(vec![]));
+        let mut mocks = used_by(8, vec![]);
         mocks
             .sources
             .expect_delete()
             .returning(|id, _| Err(SourceRepositoryError::NotFound(id)));
 
-        let error = mocks
-            .into_rosetta()
-            .delete_source(SourceId::new(8), DeleteMode::Restrict)
-            .await;
+        let error = delete(mocks, 8, DeleteMode::Restrict).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 8
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 8);
     }
 }

@@ -30,17 +30,12 @@ mod tests {
     use rosetta_domain::ports::SourceRepositoryError;
     use rosetta_domain::{EntityKind, SourceId};
 
-    use crate::fixtures::{source, Mocks};
+    use crate::fixtures::{assert_not_found, source, Mocks};
     use crate::AppError;
 
     #[tokio::test]
     async fn getting_a_source_returns_the_stored_one() {
-        let mut mocks = Mocks::default();
-        mocks
-            .sources
-            .expect_get()
-            .withf(|id| *id == SourceId::new(3))
-            .returning(|_| Ok(Some(source(3))));
+        let mocks = Mocks::default().with_source(3);
 
         let found = mocks.into_rosetta().get_source(SourceId::new(3)).await;
 
@@ -54,13 +49,7 @@ mod tests {
 
         let error = mocks.into_rosetta().get_source(SourceId::new(42)).await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 42
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 42);
     }
 
     #[tokio::test]

@@ -31,8 +31,7 @@ mod tests {
     use rosetta_domain::ports::SourceRepositoryError;
     use rosetta_domain::{EntityKind, SourceId, SourceUpdate};
 
-    use crate::fixtures::{name, secret, source, Mocks};
-    use crate::AppError;
+    use crate::fixtures::{assert_duplicate_name, assert_not_found, name, secret, source, Mocks};
 
     #[tokio::test]
     async fn updating_a_source_writes_only_the_given_fields() {
@@ -89,13 +88,7 @@ mod tests {
             .update_source(SourceId::new(4), SourceUpdate::default())
             .await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 4
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 4);
     }
 
     #[tokio::test]
@@ -115,11 +108,7 @@ mod tests {
             .update_source(SourceId::new(4), update)
             .await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::Duplicate { entity: EntityKind::Source, field: "name", ref value })
-                if value == "taken"
-        ));
+        assert_duplicate_name(&error, EntityKind::Source, "taken");
     }
 
     #[tokio::test]
@@ -139,12 +128,6 @@ mod tests {
             .update_source(SourceId::new(9), update)
             .await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 9
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 9);
     }
 }

@@ -189,7 +189,9 @@ mod tests {
 
     use super::*;
     use crate::fixtures::{wal_reading, Mocks};
-    use crate::wal_monitor::testing::{claimed_cycle, refused, sources, SlowProbe};
+    use crate::wal_monitor::testing::{
+        claim_granted, claimed_cycle, probing_through, refused, run_cycle, sources, SlowProbe,
+    };
     use crate::MonitorSettings;
 
     fn counts(report: &CycleReport) -> (usize, usize, usize, usize, usize) {
@@ -215,6 +217,18 @@ mod tests {
         recorded
     }
 
+    /// Runs one cycle with the default settings, in which every probe reads well: the report,
+    /// and how many successes were recorded.
+    async fn run_reading_well(mut mocks: Mocks) -> (CycleReport, usize) {
+        mocks
+            .wal_probe
+            .expect_probe()
+            .returning(|_| Ok(wal_reading()));
+        let recorded = every_success_recorded(&mut mocks);
+        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
+        (report, recorded.load(Ordering::SeqCst))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn no_more_sources_are_probed_at_once_than_the_concurrency_allows() {
         let mut mocks = claimed_cycle(sources(50));
@@ -224,9 +238,7 @@ mod tests {
             concurrency: 4,
             ..MonitorSettings::default()
         };
-        let monitor = mocks
-            .into_rosetta_with_probe(probe.clone())
-            .wal_monitor(settings);
+        let monitor = probing_through(mocks, &probe, settings);
 
         let report = monitor.run_cycle().await.unwrap();
 
@@ -253,9 +265,7 @@ mod tests {
             concurrency: 1,
             ..MonitorSettings::default()
         };
-        let monitor = mocks
-            .into_rosetta_with_probe(probe.clone())
-            .wal_monitor(settings);
+        let monitor = probing_through(mocks, &probe, settings);
 
         let report = monitor.run_cycle().await.unwrap();
 
@@ -277,9 +287,7 @@ mod tests {
             interval: Duration::from_secs(10),
             ..MonitorSettings::default()
         };
-        let monitor = mocks
-            .into_rosetta_with_probe(probe.clone())
-            .wal_monitor(settings);
+        let monitor = probing_through(mocks, &probe, settings);
 
         let first = monitor.run_cycle().await.unwrap();
         assert_eq!(counts(&first), (3, 2, 0, 0, 1));
@@ -329,9 +337,7 @@ mod tests {
                 Ok(wal_reading())
             }
         });
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let report = monitor.run_cycle().await.unwrap();
+        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
 
         assert_eq!(counts(&report), (3, 2, 1, 0, 0));
         let mut recorded = recorded.lock().unwrap().clone();
@@ -351,9 +357,7 @@ mod tests {
         mocks.wal_history.expect_prune().never();
         mocks.sources.expect_list().never();
         mocks.wal_probe.expect_probe().never();
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let report = monitor.run_cycle().await.unwrap();
+        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
 
         assert!(!report.claimed);
         assert_eq!(counts(&report), (0, 0, 0, 0, 0));
@@ -368,9 +372,7 @@ mod tests {
             .withf(|gap| *gap == Duration::from_secs(270))
             .times(1)
             .returning(|_| Ok(false));
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        assert!(monitor.run_cycle().await.is_ok());
+        assert!(run_cycle(mocks, MonitorSettings::default()).await.is_ok());
     }
 
     #[tokio::test(start_paused = true)]
@@ -381,73 +383,53 @@ mod tests {
             .expect_try_begin_cycle()
             .returning(|_| Err(MonitorLockError::Unavailable(anyhow!("refused"))));
         mocks.monitor_lock.expect_finish_cycle().never();
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let error = monitor.run_cycle().await;
+        let error = run_cycle(mocks, MonitorSettings::default()).await;
 
         assert!(matches!(error, Err(AppError::Unavailable(_))));
     }
 
-    /// A claimed cycle whose listing fails; releasing the claim answers `finished`.
-    fn listing_fails(finished: fn() -> Result<(), MonitorLockError>) -> Mocks {
-        let mut mocks = Mocks::default();
-        mocks
-            .monitor_lock
-            .expect_try_begin_cycle()
-            .returning(|_| Ok(true));
+    /// A cycle claimed once, whose listing answers `listed` and whose release of the claim,
+    /// expected once, answers `finished`.
+    async fn released_once(
+        listed: fn() -> Result<Vec<Source>, SourceRepositoryError>,
+        finished: fn() -> Result<(), MonitorLockError>,
+    ) -> Result<CycleReport, AppError> {
+        let mut mocks = claim_granted();
         mocks
             .monitor_lock
             .expect_finish_cycle()
             .times(1)
             .returning(finished);
-        mocks.wal_history.expect_prune().returning(|_| Ok(0));
-        mocks
-            .sources
-            .expect_list()
-            .returning(|_| Err(SourceRepositoryError::Unavailable(anyhow!("refused"))));
+        mocks.sources.expect_list().returning(move |_| listed());
         mocks.wal_probe.expect_probe().never();
-        mocks
+        run_cycle(mocks, MonitorSettings::default()).await
+    }
+
+    fn listing_refused() -> Result<Vec<Source>, SourceRepositoryError> {
+        Err(SourceRepositoryError::Unavailable(anyhow!("refused")))
+    }
+
+    fn claim_lost() -> Result<(), MonitorLockError> {
+        Err(MonitorLockError::Unknown(anyhow!("lost the claim")))
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_claimed_cycle_is_released_once_even_when_listing_sources_fails() {
-        let monitor = listing_fails(|| Ok(()))
-            .into_rosetta()
-            .wal_monitor(MonitorSettings::default());
-
-        let error = monitor.run_cycle().await;
+        let error = released_once(listing_refused, || Ok(())).await;
 
         assert!(matches!(error, Err(AppError::Unavailable(_))));
     }
 
     #[tokio::test(start_paused = true)]
     async fn when_listing_and_releasing_both_fail_the_listing_error_is_returned() {
-        let monitor = listing_fails(|| Err(MonitorLockError::Unknown(anyhow!("lost the claim"))))
-            .into_rosetta()
-            .wal_monitor(MonitorSettings::default());
-
-        let error = monitor.run_cycle().await;
+        let error = released_once(listing_refused, claim_lost).await;
 
         assert!(matches!(error, Err(AppError::Unavailable(_))));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_claim_that_cannot_be_released_fails_the_cycle() {
-        let mut mocks = Mocks::default();
-        mocks
-            .monitor_lock
-            .expect_try_begin_cycle()
-            .returning(|_| Ok(true));
-        mocks
-            .monitor_lock
-            .expect_finish_cycle()
-            .times(1)
-            .returning(|| Err(MonitorLockError::Unknown(anyhow!("lost the claim"))));
-        mocks.wal_history.expect_prune().returning(|_| Ok(0));
-        mocks.sources.expect_list().returning(|_| Ok(Vec::new()));
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let error = monitor.run_cycle().await;
+        let error = released_once(|| Ok(Vec::new()), claim_lost).await;
 
         assert!(matches!(error, Err(AppError::Unknown(_))));
     }
@@ -470,9 +452,7 @@ mod tests {
             retention,
             ..MonitorSettings::default()
         };
-        let monitor = mocks.into_rosetta().wal_monitor(settings);
-
-        let report = monitor.run_cycle().await.unwrap();
+        let report = run_cycle(mocks, settings).await.unwrap();
 
         assert!(report.claimed);
         assert_eq!(report.pruned, 42);
@@ -487,32 +467,17 @@ mod tests {
             .expect_prune()
             .times(1)
             .returning(|_| Err(WalHistoryError::Unavailable(anyhow!("refused"))));
-        mocks
-            .wal_probe
-            .expect_probe()
-            .returning(|_| Ok(wal_reading()));
-        let recorded = every_success_recorded(&mut mocks);
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let report = monitor.run_cycle().await.unwrap();
+        let (report, recorded) = run_reading_well(mocks).await;
 
         assert_eq!(report.pruned, 0);
         assert_eq!(counts(&report), (1, 1, 0, 0, 0));
-        assert_eq!(recorded.load(Ordering::SeqCst), 1);
+        assert_eq!(recorded, 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn every_source_is_probed_however_many_pages_they_fill() {
-        let mut mocks = Mocks::default();
-        mocks
-            .monitor_lock
-            .expect_try_begin_cycle()
-            .returning(|_| Ok(true));
-        mocks
-            .monitor_lock
-            .expect_finish_cycle()
-            .returning(|| Ok(()));
-        mocks.wal_history.expect_prune().returning(|_| Ok(0));
+        let mut mocks = claimed_cycle(Vec::new());
+        mocks.sources.checkpoint();
         mocks
             .sources
             .expect_list()
@@ -525,17 +490,10 @@ mod tests {
             .withf(|page| page.skip() == 1000 && page.limit().get() == 1000)
             .times(1)
             .returning(|_| Ok((1001..=1002).map(crate::fixtures::source).collect()));
-        mocks
-            .wal_probe
-            .expect_probe()
-            .returning(|_| Ok(wal_reading()));
-        let recorded = every_success_recorded(&mut mocks);
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let report = monitor.run_cycle().await.unwrap();
+        let (report, recorded) = run_reading_well(mocks).await;
 
         assert_eq!(counts(&report), (1002, 1002, 0, 0, 0));
-        assert_eq!(recorded.load(Ordering::SeqCst), 1002);
+        assert_eq!(recorded, 1002);
     }
 
     #[test]

@@ -170,7 +170,7 @@ mod tests {
 
     use super::*;
     use crate::fixtures::{long_ago, wal_reading, Mocks};
-    use crate::wal_monitor::testing::{refused, sources};
+    use crate::wal_monitor::testing::{claimed_cycle, refused, sources};
     use crate::MonitorSettings;
 
     /// Everything recorded, read once (reading resets the values).
@@ -241,17 +241,7 @@ mod tests {
 
     /// A cycle over sources 1 (healthy) and 2 (refusing, last successful long ago).
     fn one_healthy_one_failing() -> Mocks {
-        let mut mocks = Mocks::default();
-        mocks
-            .monitor_lock
-            .expect_try_begin_cycle()
-            .returning(|_| Ok(true));
-        mocks
-            .monitor_lock
-            .expect_finish_cycle()
-            .returning(|| Ok(()));
-        mocks.wal_history.expect_prune().returning(|_| Ok(0));
-        mocks.sources.expect_list().returning(|_| Ok(sources(2)));
+        let mut mocks = claimed_cycle(sources(2));
         mocks.wal_probe.expect_probe().returning(|source| {
             if source.id == SourceId::new(1) {
                 Ok(wal_reading())

@@ -134,8 +134,38 @@ mod tests {
 
     use super::*;
     use crate::fixtures::wal_reading;
-    use crate::wal_monitor::testing::{claimed_cycle, refused, sources, SlowProbe};
+    use crate::wal_monitor::testing::{
+        claimed_cycle, probing_through, refused, run_cycle, sources, SlowProbe,
+    };
     use crate::{CycleReport, MonitorSettings};
+
+    /// The store expects source 1's failure once, with a message that `matches`.
+    fn failure_recorded(
+        mocks: &mut crate::fixtures::Mocks,
+        matches: impl Fn(&str) -> bool + Send + 'static,
+    ) {
+        mocks
+            .wal_history
+            .expect_record_failure()
+            .withf(move |id, _, error| *id == SourceId::new(1) && matches(error))
+            .times(1)
+            .returning(|_, _, _| Ok(None));
+    }
+
+    /// One cycle over source 1, read well at the first probe, whose success the store answers
+    /// with `recorded`.
+    async fn success_answered(
+        recorded: fn(SourceId) -> Result<(), WalHistoryError>,
+    ) -> CycleReport {
+        let mut mocks = claimed_cycle(sources(1));
+        scripted(&mut mocks, 1, |_| Ok(wal_reading()));
+        mocks
+            .wal_history
+            .expect_record_success()
+            .times(1)
+            .returning(move |id, _| recorded(id));
+        run_cycle(mocks, MonitorSettings::default()).await.unwrap()
+    }
 
     /// Probes source 1 with a mock answering its `n`th call (from 1) with `answer(n)`, and
     /// keeps when each call came.
@@ -194,10 +224,9 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(()));
         mocks.wal_history.expect_record_failure().never();
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
         let start = Instant::now();
 
-        let report = monitor.run_cycle().await.unwrap();
+        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
 
         assert_eq!(seconds_after(start, &calls), [0, 2, 6]);
         assert_eq!(counts(&report), (1, 0, 0, 0));
@@ -208,20 +237,13 @@ mod tests {
         let mut mocks = claimed_cycle(sources(1));
         let calls = scripted(&mut mocks, 4, |call| Err(refused(call)));
         mocks.wal_history.expect_record_success().never();
-        mocks
-            .wal_history
-            .expect_record_failure()
-            .withf(|id, _, error| {
-                *id == SourceId::new(1)
-                    && error == "cannot connect to db.internal:5432: connection refused (attempt 4)"
-                    && !error.contains("hunter2")
-            })
-            .times(1)
-            .returning(|_, _, _| Ok(None));
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
+        failure_recorded(&mut mocks, |error| {
+            error == "cannot connect to db.internal:5432: connection refused (attempt 4)"
+                && !error.contains("hunter2")
+        });
         let start = Instant::now();
 
-        let report = monitor.run_cycle().await.unwrap();
+        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
 
         assert_eq!(seconds_after(start, &calls), [0, 2, 6, 14]);
         assert_eq!(counts(&report), (0, 1, 0, 0));
@@ -236,15 +258,10 @@ mod tests {
                 after: Duration::from_secs(30),
             })
         });
-        mocks
-            .wal_history
-            .expect_record_failure()
-            .withf(|_, _, error| error == "probe of db.internal:5432 abandoned after 30s")
-            .times(1)
-            .returning(|_, _, _| Ok(None));
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let report = monitor.run_cycle().await.unwrap();
+        failure_recorded(&mut mocks, |error| {
+            error == "probe of db.internal:5432 abandoned after 30s"
+        });
+        let report = run_cycle(mocks, MonitorSettings::default()).await.unwrap();
 
         assert_eq!(counts(&report), (0, 1, 0, 0));
     }
@@ -252,16 +269,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_probe_outliving_its_timeout_is_abandoned_and_not_retried() {
         let mut mocks = claimed_cycle(sources(1));
-        mocks
-            .wal_history
-            .expect_record_failure()
-            .withf(|_, _, error| error == "probe of db.internal:5432 abandoned after 30s")
-            .times(1)
-            .returning(|_, _, _| Ok(None));
+        failure_recorded(&mut mocks, |error| {
+            error == "probe of db.internal:5432 abandoned after 30s"
+        });
         let probe = SlowProbe::new(|_, _| (Duration::from_secs(600), Ok(wal_reading())));
-        let monitor = mocks
-            .into_rosetta_with_probe(probe.clone())
-            .wal_monitor(MonitorSettings::default());
+        let monitor = probing_through(mocks, &probe, MonitorSettings::default());
         let start = Instant::now();
 
         let report = monitor.run_cycle().await.unwrap();
@@ -275,19 +287,13 @@ mod tests {
     async fn no_retry_starts_when_its_backoff_and_probe_would_overrun_the_interval() {
         let mut mocks = claimed_cycle(sources(1));
         scripted(&mut mocks, 1, |call| Err(refused(call)));
-        mocks
-            .wal_history
-            .expect_record_failure()
-            .times(1)
-            .returning(|_, _, _| Ok(None));
+        failure_recorded(&mut mocks, |_| true);
         // 2 s of backoff and 30 s of probe do not fit in 5 s.
         let settings = MonitorSettings {
             interval: Duration::from_secs(5),
             ..MonitorSettings::default()
         };
-        let monitor = mocks.into_rosetta().wal_monitor(settings);
-
-        let report = monitor.run_cycle().await.unwrap();
+        let report = run_cycle(mocks, settings).await.unwrap();
 
         assert_eq!(counts(&report), (0, 1, 0, 0));
     }
@@ -297,20 +303,14 @@ mod tests {
         let mut mocks = claimed_cycle(sources(1));
         // 0 + 2 + 30 and 2 + 4 + 30 fit in 40 s; 6 + 8 + 30 does not.
         let calls = scripted(&mut mocks, 3, |call| Err(refused(call)));
-        mocks
-            .wal_history
-            .expect_record_failure()
-            .withf(|_, _, error| error.ends_with("(attempt 3)"))
-            .times(1)
-            .returning(|_, _, _| Ok(None));
+        failure_recorded(&mut mocks, |error| error.ends_with("(attempt 3)"));
         let settings = MonitorSettings {
             interval: Duration::from_secs(40),
             ..MonitorSettings::default()
         };
-        let monitor = mocks.into_rosetta().wal_monitor(settings);
         let start = Instant::now();
 
-        let report = monitor.run_cycle().await.unwrap();
+        let report = run_cycle(mocks, settings).await.unwrap();
 
         assert_eq!(seconds_after(start, &calls), [0, 2, 6]);
         assert_eq!(counts(&report), (0, 1, 0, 0));
@@ -318,32 +318,14 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_source_deleted_while_probed_is_not_a_failure_of_the_cycle() {
-        let mut mocks = claimed_cycle(sources(1));
-        scripted(&mut mocks, 1, |_| Ok(wal_reading()));
-        mocks
-            .wal_history
-            .expect_record_success()
-            .times(1)
-            .returning(|id, _| Err(WalHistoryError::SourceMissing(id)));
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let report = monitor.run_cycle().await.unwrap();
+        let report = success_answered(|id| Err(WalHistoryError::SourceMissing(id))).await;
 
         assert_eq!(counts(&report), (1, 0, 0, 0));
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_outcome_that_cannot_be_recorded_counts_as_failed() {
-        let mut mocks = claimed_cycle(sources(1));
-        scripted(&mut mocks, 1, |_| Ok(wal_reading()));
-        mocks
-            .wal_history
-            .expect_record_success()
-            .times(1)
-            .returning(|_, _| Err(WalHistoryError::Unavailable(anyhow!("down"))));
-        let monitor = mocks.into_rosetta().wal_monitor(MonitorSettings::default());
-
-        let report = monitor.run_cycle().await.unwrap();
+        let report = success_answered(|_| Err(WalHistoryError::Unavailable(anyhow!("down")))).await;
 
         assert_eq!(counts(&report), (0, 1, 0, 0));
     }

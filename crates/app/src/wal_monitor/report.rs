@@ -30,14 +30,15 @@ impl Rosetta {
 #[cfg(test)]
 mod tests {
     use anyhow::anyhow;
+    use rosetta_domain::fixtures::logical_slot;
     use rosetta_domain::ports::WalHistoryError;
     use rosetta_domain::{
-        EntityKind, ProbeStatus, ReasonCode, Severity, SlotReading, SlotType, SourceId,
+        EntityKind, ProbeStatus, ReasonCode, Severity, SlotReading, SourceId, SourceWalReport,
         WalThresholds,
     };
 
-    use crate::fixtures::{long_ago, source, wal_reading, Mocks};
-    use crate::AppError;
+    use crate::fixtures::{assert_not_found, long_ago, source, wal_reading, Mocks};
+    use crate::{AppError, Rosetta};
 
     fn status_with_slot(slot: SlotReading) -> ProbeStatus {
         let mut reading = wal_reading();
@@ -54,25 +55,13 @@ mod tests {
 
     fn slot(active: bool, retained_bytes: i64) -> SlotReading {
         SlotReading {
-            name: "rosetta_1".to_owned(),
-            slot_type: SlotType::Logical,
-            plugin: Some("pgoutput".to_owned()),
-            database: Some("shop".to_owned()),
             active,
-            retained_bytes: Some(retained_bytes),
-            unconfirmed_bytes: Some(0),
-            wal_status: Some("reserved".to_owned()),
-            safe_wal_size_bytes: None,
+            ..logical_slot("rosetta_1", retained_bytes)
         }
     }
 
     fn mocks_with_source_3(status: Option<ProbeStatus>) -> Mocks {
-        let mut mocks = Mocks::default();
-        mocks
-            .sources
-            .expect_get()
-            .withf(|id| *id == SourceId::new(3))
-            .returning(|_| Ok(Some(source(3))));
+        let mut mocks = Mocks::default().with_source(3);
         mocks
             .wal_history
             .expect_status()
@@ -82,16 +71,17 @@ mod tests {
         mocks
     }
 
+    /// The report on source 3, which the mocks must find.
+    async fn report_3(rosetta: Rosetta) -> SourceWalReport {
+        rosetta.source_wal_report(SourceId::new(3)).await.unwrap()
+    }
+
     #[tokio::test]
     async fn an_inactive_slot_holding_wal_back_is_a_warning() {
         let status = status_with_slot(slot(false, 4096));
         let mocks = mocks_with_source_3(Some(status.clone()));
 
-        let report = mocks
-            .into_rosetta()
-            .source_wal_report(SourceId::new(3))
-            .await
-            .unwrap();
+        let report = report_3(mocks.into_rosetta()).await;
 
         assert_eq!(report.source_id, SourceId::new(3));
         assert_eq!(report.status, Some(status));
@@ -110,7 +100,7 @@ mod tests {
             critical_bytes: 1_000,
         });
 
-        let report = rosetta.source_wal_report(SourceId::new(3)).await.unwrap();
+        let report = report_3(rosetta).await;
 
         assert_eq!(report.verdict.severity, Severity::Critical);
         let codes: Vec<_> = report.verdict.reasons.iter().map(|r| r.code).collect();
@@ -121,11 +111,7 @@ mod tests {
     async fn a_source_never_probed_has_no_status_and_says_so() {
         let mocks = mocks_with_source_3(None);
 
-        let report = mocks
-            .into_rosetta()
-            .source_wal_report(SourceId::new(3))
-            .await
-            .unwrap();
+        let report = report_3(mocks.into_rosetta()).await;
 
         assert_eq!(report.status, None);
         assert_eq!(report.verdict.severity, Severity::Warning);
@@ -143,13 +129,7 @@ mod tests {
             .source_wal_report(SourceId::new(42))
             .await;
 
-        assert!(matches!(
-            error,
-            Err(AppError::NotFound {
-                entity: EntityKind::Source,
-                id: 42
-            })
-        ));
+        assert_not_found(&error, EntityKind::Source, 42);
     }
 
     #[tokio::test]

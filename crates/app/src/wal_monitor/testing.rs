@@ -11,6 +11,7 @@ use rosetta_domain::ports::{WalProbe, WalProbeError};
 use rosetta_domain::{Source, SourceId, WalReading};
 
 use crate::fixtures::{source, Mocks};
+use crate::{AppError, CycleReport, MonitorSettings, WalMonitor};
 
 /// Sources 1 to `count`.
 pub fn sources(count: i64) -> Vec<Source> {
@@ -20,21 +21,44 @@ pub fn sources(count: i64) -> Vec<Source> {
 /// Mocks for a claimed cycle over `listed`: the claim is granted and released any number of
 /// times, pruning deletes nothing, and the sources fit in one page.
 pub fn claimed_cycle(listed: Vec<Source>) -> Mocks {
-    let mut mocks = Mocks::default();
-    mocks
-        .monitor_lock
-        .expect_try_begin_cycle()
-        .returning(|_| Ok(true));
+    let mut mocks = claim_granted();
     mocks
         .monitor_lock
         .expect_finish_cycle()
         .returning(|| Ok(()));
-    mocks.wal_history.expect_prune().returning(|_| Ok(0));
     mocks
         .sources
         .expect_list()
         .returning(move |_| Ok(listed.clone()));
     mocks
+}
+
+/// Mocks for cycles whose claim is granted any number of times and whose pruning deletes
+/// nothing; the release of the claim and the sources are left to the test.
+pub fn claim_granted() -> Mocks {
+    let mut mocks = Mocks::default();
+    mocks
+        .monitor_lock
+        .expect_try_begin_cycle()
+        .returning(|_| Ok(true));
+    mocks.wal_history.expect_prune().returning(|_| Ok(0));
+    mocks
+}
+
+/// A monitor with `settings` over the mocks, probing through `probe` (the mock probe must
+/// expect nothing).
+pub fn probing_through(
+    mocks: Mocks,
+    probe: &Arc<SlowProbe>,
+    settings: MonitorSettings,
+) -> WalMonitor {
+    let probe: Arc<dyn WalProbe> = probe.clone();
+    mocks.into_rosetta_with_probe(probe).wal_monitor(settings)
+}
+
+/// Runs one cycle of a monitor with `settings` over the mocks.
+pub async fn run_cycle(mocks: Mocks, settings: MonitorSettings) -> Result<CycleReport, AppError> {
+    mocks.into_rosetta().wal_monitor(settings).run_cycle().await
 }
 
 /// How a [`SlowProbe`] answers the `n`th probe (from 1) of a source: after how long, and what.

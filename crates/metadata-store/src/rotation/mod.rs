@@ -7,6 +7,7 @@
 //! the rows left are exactly those a rerun selects, since a row leaves the selection once it is
 //! under the newest key. A secret that does not decrypt stops the run with the error naming it.
 
+mod batch;
 mod destinations;
 mod sources;
 
@@ -14,6 +15,10 @@ use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use batch::run_batch;
+use destinations::DestinationSecrets;
+use sources::SourcePasswords;
 
 use crate::crypto::{CipherError, SecretCipher};
 use crate::destination_config::SECRET_FIELDS;
@@ -195,10 +200,10 @@ pub async fn reencrypt_secrets(
             };
             let last = match table {
                 Table::Sources => {
-                    sources::run_batch(&mut conn, &target, batch, &mut report).await?
+                    run_batch::<SourcePasswords>(&mut conn, &target, batch, &mut report).await?
                 }
                 Table::Destinations => {
-                    destinations::run_batch(&mut conn, &target, batch, &mut report).await?
+                    run_batch::<DestinationSecrets>(&mut conn, &target, batch, &mut report).await?
                 }
             };
             match last {

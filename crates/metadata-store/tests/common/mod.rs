@@ -3,13 +3,17 @@
 
 use std::sync::Arc;
 
+use rosetta_domain::ports::{DestinationRepository, PipelineRepository, SourceRepository};
+use rosetta_domain::{Destination, DestinationId, PipelineDetails, Source, SourceId};
 use rosetta_domain::{
     DestinationConfig, InitialPipelineStatus, Name, NewDestination, NewPipeline, NewSource,
     PortNumber, PostgresConfig, PublicationName, ReplicationId, Secret, SnowflakeConfig, SslMode,
     Text,
 };
-use rosetta_domain::{DestinationId, SourceId};
-use rosetta_metadata_store::SecretCipher;
+use rosetta_metadata_store::{
+    PgDestinationRepository, PgPipelineRepository, PgSourceRepository, SecretCipher,
+};
+use rosetta_test_support::TestDb;
 
 /// The key the tests' repositories encrypt with, under id 1.
 pub const TEST_KEY: [u8; 32] = [0x5a; 32];
@@ -89,6 +93,43 @@ pub fn new_pipeline(
         destination_id,
         status,
         requested_at: chrono::Utc::now(),
+    }
+}
+
+/// The repositories of one test database, encrypting with [`cipher`].
+pub struct Repositories {
+    pub sources: PgSourceRepository,
+    pub destinations: PgDestinationRepository,
+    pub pipelines: PgPipelineRepository,
+}
+
+impl Repositories {
+    pub fn new(db: &TestDb) -> Self {
+        Self {
+            sources: PgSourceRepository::new(db.pool(), cipher()),
+            destinations: PgDestinationRepository::new(db.pool(), cipher()),
+            pipelines: PgPipelineRepository::new(db.pool(), cipher()),
+        }
+    }
+
+    /// Stores source `orders`, Postgres destination `dw` and pipeline `p1` between them, in
+    /// `status`.
+    pub async fn one_pipeline(
+        &self,
+        status: InitialPipelineStatus,
+    ) -> (Source, Destination, PipelineDetails) {
+        let source = self.sources.create(new_source("orders")).await.unwrap();
+        let destination = self
+            .destinations
+            .create(new_destination("dw", postgres_config()))
+            .await
+            .unwrap();
+        let pipeline = self
+            .pipelines
+            .create(new_pipeline("p1", source.id, destination.id, status))
+            .await
+            .unwrap();
+        (source, destination, pipeline)
     }
 }
 
