@@ -150,10 +150,12 @@ impl PipelineLeases for PgPipelineLeases {
     async fn leave(&self, owner: &str) -> Result<(), LeaseError> {
         let doing = Doing::new("removing the replicator's heartbeat");
         with_conn(&self.pool, doing, async |conn| {
-            diesel::sql_query("DELETE FROM replicators WHERE owner = $1 OR expires_at < now() - interval '1 day'")
-                .bind::<Text, _>(owner)
-                .execute(conn)
-                .await?;
+            diesel::sql_query(
+                "DELETE FROM replicators WHERE owner = $1 OR expires_at < now() - interval '1 day'",
+            )
+            .bind::<Text, _>(owner)
+            .execute(conn)
+            .await?;
             Ok(())
         })
         .await?;

@@ -234,4 +234,53 @@ mod tests {
             assert_not_found(&act(&rosetta, wanted).await, EntityKind::Pipeline, 9);
         }
     }
+
+    #[tokio::test]
+    async fn starting_a_pipeline_that_failed_runs_it_again() {
+        let mut failed = pipeline_details(9, PipelineStatus::Start);
+        failed.metadata.status = PipelineMetadataStatus::Error;
+        failed.metadata.last_error = Some("wal_level is 'replica'".to_owned());
+        let mut mocks = Mocks::default();
+        let stored = failed.clone();
+        mocks
+            .pipelines
+            .expect_get()
+            .returning(move |_| Ok(Some(stored.clone())));
+        let before = Utc::now();
+        expect_only_a_start(&mut mocks, before);
+
+        let started = mocks
+            .into_rosetta()
+            .start_pipeline(PipelineId::new(9))
+            .await
+            .expect("a start");
+
+        assert_eq!(started.metadata.status, PipelineMetadataStatus::Running);
+    }
+
+    #[tokio::test]
+    async fn the_end_of_a_refresh_sets_start_and_leaves_the_metadata_alone() {
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Refresh);
+        let change = StatusChange {
+            status: PipelineStatus::Start,
+            metadata: MetadataChange::Unchanged,
+        };
+        mocks
+            .pipelines
+            .expect_update()
+            .withf(move |id, update| *id == PipelineId::new(9) && only_status(update, change))
+            .times(1)
+            .returning(move |_, _| Ok(pipeline_details(9, PipelineStatus::Start)));
+        let rosetta = mocks.into_rosetta();
+        rosetta.finish_refresh(PipelineId::new(9)).await.unwrap();
+
+        // Not refreshing any more: nothing to end.
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
+        mocks.pipelines.expect_update().never();
+        mocks
+            .into_rosetta()
+            .finish_refresh(PipelineId::new(9))
+            .await
+            .unwrap();
+    }
 }

@@ -17,12 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rosetta_domain::ports::{
-    ChangeStream, Checkpoint, DestinationSession, ReplicationSource,
-};
-use rosetta_domain::replication::{
-    Change, Lsn, Relation, RelationId, StreamEvent, TableSchema,
-};
+use rosetta_domain::ports::{ChangeStream, Checkpoint, DestinationSession, ReplicationSource};
+use rosetta_domain::replication::{Change, Lsn, Relation, RelationId, StreamEvent, TableSchema};
 use rosetta_domain::Source;
 use tokio::time::Instant;
 
@@ -80,6 +76,8 @@ struct Batch {
     flush_at: Option<Instant>,
     /// Changes written to the open destination transaction and not committed yet.
     written: u64,
+    /// Their bytes.
+    written_bytes: usize,
     /// Whether the open destination transaction holds part of an unfinished source
     /// transaction (then nothing can be committed before that transaction's end).
     holds_partial: bool,
@@ -91,7 +89,10 @@ struct Batch {
 
 impl<'a> Applier<'a> {
     /// An apply loop from `checkpoint`.
-    #[allow(clippy::too_many_arguments, reason = "the loop's parts, named at the one call")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the loop's parts, named at the one call"
+    )]
     pub fn new(
         settings: ReplicatorSettings,
         source: &'a Source,
@@ -177,7 +178,7 @@ impl<'a> Applier<'a> {
                 if let Some(change) = self.applicable(change, commit_lsn) {
                     self.batch.bytes += change.size();
                     self.batch.changes.push(change);
-                    if self.batch_full() {
+                    if self.memory_full() {
                         // A transaction larger than a batch: written in pieces, committed at
                         // its end.
                         self.write_pending().await?;
@@ -225,9 +226,19 @@ impl<'a> Applier<'a> {
         Ok(None)
     }
 
-    fn batch_full(&self) -> bool {
+    /// Whether the changes held in memory make a batch: then they are written to the
+    /// destination, even inside a source transaction.
+    fn memory_full(&self) -> bool {
         self.batch.changes.len() >= self.settings.batch_rows
             || self.batch.bytes >= self.settings.batch_bytes
+    }
+
+    /// Whether everything since the last destination commit (written or held) makes a batch:
+    /// then a source commit commits it without waiting.
+    fn batch_full(&self) -> bool {
+        let rows = self.batch.written as usize + self.batch.changes.len();
+        rows >= self.settings.batch_rows
+            || self.batch.written_bytes + self.batch.bytes >= self.settings.batch_bytes
     }
 
     /// `change`, reduced to the tables it applies to in a transaction committing at
@@ -276,13 +287,9 @@ impl<'a> Applier<'a> {
             return Ok(());
         };
         let same = known.columns.len() == relation.columns.len()
-            && known
-                .columns
-                .iter()
-                .zip(&relation.columns)
-                .all(|(k, r)| {
-                    k.name == r.name && k.type_oid == r.type_oid && k.type_modifier == r.type_modifier
-                });
+            && known.columns.iter().zip(&relation.columns).all(|(k, r)| {
+                k.name == r.name && k.type_oid == r.type_oid && k.type_modifier == r.type_modifier
+            });
         if same {
             return Ok(());
         }
@@ -315,6 +322,7 @@ impl<'a> Applier<'a> {
         self.session.apply(&self.batch.changes).await?;
         self.batch.holds_partial |= partial;
         self.batch.written += self.batch.changes.len() as u64;
+        self.batch.written_bytes += self.batch.bytes;
         self.batch.changes.clear();
         self.batch.committed_len = 0;
         self.batch.bytes = 0;
@@ -338,6 +346,7 @@ impl<'a> Applier<'a> {
         self.stream.confirm(checkpoint.end_lsn);
         self.checkpoint = Some(checkpoint);
         let applied = std::mem::take(&mut self.batch.written);
+        self.batch.written_bytes = 0;
         self.batch.bytes = open.iter().map(Change::size).sum();
         self.batch.changes = open;
         self.batch.committed_len = 0;
@@ -361,5 +370,438 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use rosetta_domain::ports::{
+        DestinationState, MockPipelineRuntime, MockReplicationSource, ReplicationError,
+    };
+    use rosetta_domain::replication::{
+        Change, Lsn, Relation, RelationColumn, RelationId, StreamEvent, TableSchema,
+    };
+    use rosetta_domain::PipelineId;
+
+    use super::super::progress::Reporter;
+    use super::super::testing::*;
+    use super::*;
+    use crate::fixtures::source;
+
+    fn runtime() -> Arc<MockPipelineRuntime> {
+        let mut runtime = MockPipelineRuntime::new();
+        runtime.expect_progress().returning(|_| Ok(None));
+        runtime.expect_report().returning(|_, _| Ok(()));
+        runtime.expect_report_tables().returning(|_, _| Ok(()));
+        Arc::new(runtime)
+    }
+
+    fn settings(batch_rows: usize) -> ReplicatorSettings {
+        ReplicatorSettings {
+            batch_rows,
+            batch_delay: Duration::from_millis(200),
+            ..ReplicatorSettings::default()
+        }
+    }
+
+    fn tables(synced: &[(u32, u64)]) -> Tables {
+        Tables {
+            schemas: synced
+                .iter()
+                .map(|(oid, _)| (RelationId::new(*oid), table(*oid)))
+                .collect(),
+            synced_at: synced
+                .iter()
+                .map(|(oid, at)| (RelationId::new(*oid), Lsn::new(*at)))
+                .collect(),
+        }
+    }
+
+    /// Plays `script` through an apply loop from `checkpoint` until it stops or `for_` passes
+    /// (paused time), and returns what the destination and the slot were told.
+    async fn play(
+        script: Vec<Next>,
+        settings: ReplicatorSettings,
+        tables: Tables,
+        checkpoint: Option<u64>,
+        replication: MockReplicationSource,
+        for_: Duration,
+    ) -> (Vec<Seen>, Option<Result<Stopped, RunError>>) {
+        let journal = journal();
+        let mut stream = FakeStream::new(&journal, script);
+        let mut session = FakeSession::new(
+            &journal,
+            Some(DestinationState {
+                slot: "s".to_owned(),
+                checkpoint: None,
+                tables: Vec::new(),
+            }),
+        );
+        let mut reporter = Reporter::resume(runtime(), PipelineId::new(1), "me").await;
+        let source = source(1);
+        let checkpoint = checkpoint.map(|end| Checkpoint {
+            commit_lsn: Lsn::new(end - 1),
+            end_lsn: Lsn::new(end),
+            commit_time: at(0),
+        });
+        let applier = Applier::new(
+            settings,
+            &source,
+            Arc::new(replication),
+            &mut session,
+            &mut stream,
+            &mut reporter,
+            tables,
+            checkpoint,
+        );
+        let outcome = tokio::time::timeout(for_, applier.run()).await.ok();
+        (seen(&journal), outcome)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn small_transactions_are_committed_together_after_the_batch_delay() {
+        let script = vec![
+            begin(100),
+            insert(1, 1),
+            commit(100, 110),
+            begin(120),
+            insert(1, 2),
+            insert(1, 3),
+            commit(120, 130),
+        ];
+        let (seen, _) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![
+                    insert_change(1, 1),
+                    insert_change(1, 2),
+                    insert_change(1, 3)
+                ]),
+                Seen::Committed(Lsn::new(130)),
+                Seen::Confirmed(Lsn::new(130)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_batch_commits_at_its_transactions_end_without_waiting() {
+        let script = vec![begin(100), insert(1, 1), insert(1, 2), commit(100, 110)];
+        let journal_before_delay = Duration::from_millis(1);
+        let (seen, _) = play(
+            script,
+            settings(2),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            journal_before_delay,
+        )
+        .await;
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![insert_change(1, 1), insert_change(1, 2)]),
+                Seen::Committed(Lsn::new(110)),
+                Seen::Confirmed(Lsn::new(110)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_transaction_larger_than_a_batch_is_written_in_pieces_and_committed_once() {
+        let mut script = vec![begin(100)];
+        script.extend((1..=5).map(|id| insert(1, id)));
+        let (seen, _) = play(
+            script,
+            settings(2),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(5),
+        )
+        .await;
+        // The transaction has not committed on the source: nothing commits, whatever the time.
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![insert_change(1, 1), insert_change(1, 2)]),
+                Seen::Applied(vec![insert_change(1, 3), insert_change(1, 4)]),
+            ]
+        );
+
+        let mut script = vec![begin(100)];
+        script.extend((1..=5).map(|id| insert(1, id)));
+        script.push(commit(100, 150));
+        let (seen, _) = play(
+            script,
+            settings(2),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(
+            seen.last(),
+            Some(&Seen::Confirmed(Lsn::new(150))),
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen.iter()
+                .filter(|s| matches!(s, Seen::Committed(_)))
+                .count(),
+            1
+        );
+        assert!(seen.contains(&Seen::Applied(vec![insert_change(1, 5)])));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_transaction_still_open_waits_while_the_committed_ones_before_it_commit() {
+        let script = vec![
+            begin(100),
+            insert(1, 1),
+            commit(100, 110),
+            begin(120),
+            insert(1, 2),
+        ];
+        let (seen, _) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![insert_change(1, 1)]),
+                Seen::Committed(Lsn::new(110)),
+                Seen::Confirmed(Lsn::new(110)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transactions_before_the_checkpoint_are_not_applied_again() {
+        let script = vec![
+            begin(90),
+            insert(1, 1),
+            commit(90, 100),
+            begin(100),
+            insert(1, 2),
+            commit(100, 120),
+        ];
+        let (seen, _) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            Some(100),
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![insert_change(1, 2)]),
+                Seen::Committed(Lsn::new(120)),
+                Seen::Confirmed(Lsn::new(120)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_table_copied_later_takes_only_the_transactions_after_its_snapshot() {
+        let truncate = |relations: Vec<u32>| {
+            Next::Event(StreamEvent::Change(Change::Truncate {
+                relations: relations.into_iter().map(RelationId::new).collect(),
+                restart_identity: false,
+            }))
+        };
+        let script = vec![
+            begin(150),
+            insert(1, 1),
+            insert(2, 1),
+            truncate(vec![1, 2]),
+            commit(150, 160),
+            begin(200),
+            insert(2, 2),
+            commit(200, 210),
+        ];
+        let (seen, _) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0), (2, 200)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(
+            seen[0],
+            Seen::Applied(vec![
+                insert_change(1, 1),
+                Change::Truncate {
+                    relations: vec![RelationId::new(1)],
+                    restart_identity: false
+                },
+                insert_change(2, 2),
+            ])
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_stream_confirms_the_servers_position_but_never_past_waiting_changes() {
+        let script = vec![keepalive(500)];
+        let (seen, _) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            Some(100),
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(seen, [Seen::Confirmed(Lsn::new(500))]);
+
+        // A keepalive while a committed transaction waits for its batch confirms nothing.
+        let script = vec![begin(600), insert(1, 1), commit(600, 610), keepalive(900)];
+        let (seen, _) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            Some(100),
+            MockReplicationSource::new(),
+            Duration::from_millis(100),
+        )
+        .await;
+        assert!(seen.is_empty(), "{seen:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_table_that_joins_the_publication_ends_the_run_after_its_transaction_commits() {
+        let script = vec![
+            begin(100),
+            insert(1, 1),
+            insert(7, 1),
+            commit(100, 110),
+            begin(120),
+            insert(1, 2),
+        ];
+        let (seen, outcome) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(outcome, Some(Ok(Stopped::NewTable)));
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![insert_change(1, 1)]),
+                Seen::Committed(Lsn::new(110)),
+                Seen::Confirmed(Lsn::new(110)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_column_added_on_the_source_is_prepared_on_the_destination_before_its_rows() {
+        let mut widened = table(1);
+        widened.columns.push(rosetta_domain::replication::Column {
+            name: "added".to_owned(),
+            ..table(1).columns[1].clone()
+        });
+        let relation = Relation {
+            id: RelationId::new(1),
+            name: widened.name.clone(),
+            replica_identity: widened.replica_identity,
+            columns: widened
+                .columns
+                .iter()
+                .map(|c| RelationColumn {
+                    name: c.name.clone(),
+                    type_oid: c.type_oid,
+                    type_modifier: c.type_modifier,
+                    key: c.key,
+                })
+                .collect(),
+        };
+        let mut replication = MockReplicationSource::new();
+        let described: TableSchema = widened.clone();
+        replication
+            .expect_describe()
+            .withf(|_, id| *id == RelationId::new(1))
+            .times(1)
+            .returning(move |_, _| Ok(Some(described.clone())));
+        let script = vec![
+            begin(100),
+            insert(1, 1),
+            Next::Event(StreamEvent::Relation(relation)),
+            insert(1, 2),
+            commit(100, 110),
+        ];
+        let (seen, _) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            None,
+            replication,
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![insert_change(1, 1)]),
+                Seen::Prepared(widened.name.clone(), 3),
+                Seen::Applied(vec![insert_change(1, 2)]),
+                Seen::Committed(Lsn::new(110)),
+                Seen::Confirmed(Lsn::new(110)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_stream_ends_the_loop_with_nothing_confirmed_past_the_destination() {
+        let script = vec![
+            begin(100),
+            insert(1, 1),
+            commit(100, 110),
+            Next::Fail(ReplicationError::Lost {
+                host: "db:5432".to_owned(),
+                reason: "reset".to_owned(),
+            }),
+        ];
+        let (seen, outcome) = play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert!(
+            matches!(outcome, Some(Err(RunError::Transient(_)))),
+            "{outcome:?}"
+        );
+        assert!(seen.is_empty(), "{seen:?}");
     }
 }

@@ -23,6 +23,8 @@ mod supervisor;
 mod wanted;
 mod worker;
 
+#[cfg(test)]
+mod testing;
 
 pub use supervisor::Replicator;
 

@@ -135,15 +135,23 @@ impl Reporter {
 
     /// Sets `table`'s state (and its rows copied, when known), reported by
     /// [`Reporter::report_tables`]. Callable from concurrent copies.
-    pub fn table(&self, table: &TableName, state: TableState, rows: Option<u64>, error: Option<String>) {
+    pub fn table(
+        &self,
+        table: &TableName,
+        state: TableState,
+        rows: Option<u64>,
+        error: Option<String>,
+    ) {
         let mut tables = self.tables.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = tables.entry(table.clone()).or_insert_with(|| TableProgress {
-            table: table.clone(),
-            state,
-            rows_copied: 0,
-            error: None,
-            updated_at: Utc::now(),
-        });
+        let entry = tables
+            .entry(table.clone())
+            .or_insert_with(|| TableProgress {
+                table: table.clone(),
+                state,
+                rows_copied: 0,
+                error: None,
+                updated_at: Utc::now(),
+            });
         entry.state = state;
         if let Some(rows) = rows {
             entry.rows_copied = rows;

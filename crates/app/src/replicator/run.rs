@@ -64,18 +64,40 @@ pub(super) async fn run(ctx: &RunContext, reporter: &mut Reporter) -> Result<Sto
     for table in &facts.tables {
         session.prepare_table(table).await?;
     }
-    reporter.keep_tables(&facts.tables.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
+    reporter.keep_tables(
+        &facts
+            .tables
+            .iter()
+            .map(|t| t.name.clone())
+            .collect::<Vec<_>>(),
+    );
 
     let state = if fresh {
-        initial_copy(ctx, &source, &slot, &facts, state.as_ref(), session.as_mut(), reporter)
-            .await?;
+        initial_copy(
+            ctx,
+            &source,
+            &slot,
+            &facts,
+            state.as_ref(),
+            session.as_mut(),
+            reporter,
+        )
+        .await?;
         if refresh {
             rosetta.finish_refresh(pipeline.id).await?;
         }
         session.state().await?
     } else {
-        catch_up_tables(ctx, &source, &slot, &facts, state.as_ref(), session.as_ref(), reporter)
-            .await?;
+        catch_up_tables(
+            ctx,
+            &source,
+            &slot,
+            &facts,
+            state.as_ref(),
+            session.as_ref(),
+            reporter,
+        )
+        .await?;
         session.state().await?
     };
     let state = state.ok_or_else(|| {
@@ -142,8 +164,12 @@ async fn initial_copy(
     if let Some(old) = state.map(|s| s.slot.as_str()).filter(|old| *old != slot) {
         // Best effort: the old slot may be on another server by now.
         match replication.drop_slot(source, old).await {
-            Ok(dropped) => tracing::info!(slot = old, dropped, "dropped the pipeline's former slot"),
-            Err(error) => tracing::warn!(slot = old, error = %error, "cannot drop the pipeline's former slot"),
+            Ok(dropped) => {
+                tracing::info!(slot = old, dropped, "dropped the pipeline's former slot")
+            }
+            Err(error) => {
+                tracing::warn!(slot = old, error = %error, "cannot drop the pipeline's former slot")
+            }
         }
     }
     session.reset(slot).await?;
@@ -212,7 +238,11 @@ async fn catch_up_tables(
 
 /// The tables the stream is applied to, each from the snapshot it was copied at.
 fn tables_to_apply(published: &[TableSchema], state: &DestinationState) -> Tables {
-    let synced: HashMap<&TableName, _> = state.tables.iter().map(|t| (&t.table, t.synced_at)).collect();
+    let synced: HashMap<&TableName, _> = state
+        .tables
+        .iter()
+        .map(|t| (&t.table, t.synced_at))
+        .collect();
     let mut tables = Tables {
         schemas: HashMap::new(),
         synced_at: HashMap::new(),
@@ -224,4 +254,289 @@ fn tables_to_apply(published: &[TableSchema], state: &DestinationState) -> Table
         }
     }
     tables
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use rosetta_domain::ports::{DestinationState, MockPipelineRuntime, ReplicationError};
+    use rosetta_domain::replication::{Lsn, PublishedActions, SlotState, SourceFacts};
+    use rosetta_domain::{MetadataChange, PipelineStatus, StatusChange};
+
+    use super::super::testing::*;
+    use super::*;
+    use crate::fixtures::{pipeline_details, Mocks};
+
+    const SLOT: &str = "rosetta_1_9";
+
+    fn facts(tables: Vec<TableSchema>, slot: bool) -> SourceFacts {
+        SourceFacts {
+            server_version_num: 150_004,
+            wal_level: "logical".to_owned(),
+            can_replicate: true,
+            max_replication_slots: 10,
+            used_replication_slots: 1,
+            publication_exists: true,
+            publishes: PublishedActions {
+                insert: true,
+                update: true,
+                delete: true,
+                truncate: true,
+            },
+            tables,
+            slot: slot.then(|| SlotState {
+                name: SLOT.to_owned(),
+                plugin: Some("pgoutput".to_owned()),
+                database: Some("shop".to_owned()),
+                active_pid: None,
+                confirmed_flush: Some(Lsn::new(500)),
+                wal_status: Some("reserved".to_owned()),
+            }),
+        }
+    }
+
+    struct Setup {
+        mocks: Mocks,
+        journal: Journal,
+        /// Where the stream was asked to start.
+        started_at: Arc<Mutex<Option<Lsn>>>,
+        /// The slots created, with whether they were temporary.
+        created: Arc<Mutex<Vec<(String, bool)>>>,
+    }
+
+    /// Pipeline 9 in `status`; the source has `facts`; the destination keeps `state`; the
+    /// stream plays nothing.
+    fn setup(status: PipelineStatus, facts: SourceFacts, state: Option<DestinationState>) -> Setup {
+        let journal = journal();
+        let mut mocks = Mocks::default();
+        mocks
+            .pipelines
+            .expect_get()
+            .returning(move |_| Ok(Some(pipeline_details(9, status))));
+        mocks
+            .replication
+            .expect_facts()
+            .withf(|_, slot| slot == SLOT)
+            .returning(move |_, _| Ok(facts.clone()));
+        let writer_journal = journal.clone();
+        mocks.writer.expect_open().returning(move |_, _, _| {
+            Ok(Box::new(FakeSession::new(&writer_journal, state.clone())))
+        });
+        let created = Arc::new(Mutex::new(Vec::new()));
+        let created_by = created.clone();
+        mocks
+            .replication
+            .expect_create_slot()
+            .returning(move |_, slot, temporary| {
+                created_by
+                    .lock()
+                    .unwrap()
+                    .push((slot.to_owned(), temporary));
+                Ok(Box::new(FakeSnapshot {
+                    point: Lsn::new(if temporary { 700 } else { 400 }),
+                    rows: 3,
+                }))
+            });
+        let started_at = Arc::new(Mutex::new(None));
+        let started = started_at.clone();
+        let stream_journal = journal.clone();
+        mocks
+            .replication
+            .expect_stream()
+            .returning(move |_, _, start| {
+                *started.lock().unwrap() = Some(start);
+                Ok(Box::new(FakeStream::new(&stream_journal, Vec::new())))
+            });
+        let mut runtime = MockPipelineRuntime::new();
+        runtime.expect_progress().returning(|_| Ok(None));
+        runtime.expect_report().returning(|_, _| Ok(()));
+        runtime.expect_report_tables().returning(|_, _| Ok(()));
+        mocks.runtime = runtime;
+        Setup {
+            mocks,
+            journal,
+            started_at,
+            created,
+        }
+    }
+
+    /// Runs the pipeline for a while (the stream then waits for ever) and says how it ended,
+    /// if it did.
+    async fn run_for(mocks: Mocks) -> Option<Result<Stopped, RunError>> {
+        let ctx = RunContext {
+            rosetta: mocks.into_rosetta(),
+            settings: ReplicatorSettings::default(),
+            pipeline: PipelineId::new(9),
+            epoch: 3,
+        };
+        let mut reporter = Reporter::resume(ctx.rosetta.runtime.clone(), ctx.pipeline, "me").await;
+        tokio::time::timeout(Duration::from_secs(5), run(&ctx, &mut reporter))
+            .await
+            .ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_first_run_copies_every_table_from_a_new_slot_then_streams_from_its_start() {
+        let mut s = setup(
+            PipelineStatus::Start,
+            facts(vec![table(1), table(2)], false),
+            None,
+        );
+        s.mocks.replication.expect_drop_slot().never();
+        let ended = run_for(s.mocks).await;
+        assert!(ended.is_none(), "it streams on: {ended:?}");
+        assert_eq!(*s.created.lock().unwrap(), [(SLOT.to_owned(), false)]);
+        let seen = seen(&s.journal);
+        assert_eq!(
+            seen[..3],
+            [
+                Seen::Prepared(table(1).name, 2),
+                Seen::Prepared(table(2).name, 2),
+                Seen::Reset(SLOT.to_owned()),
+            ]
+        );
+        let mut copies: Vec<_> = seen[3..].to_vec();
+        copies.sort_by_key(|s| format!("{s:?}"));
+        assert_eq!(
+            copies,
+            [
+                Seen::Copied(table(1).name, Lsn::new(400), 3),
+                Seen::Copied(table(2).name, Lsn::new(400), 3),
+            ]
+        );
+        assert_eq!(*s.started_at.lock().unwrap(), Some(Lsn::ZERO));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_that_is_not_ready_fails_for_good_before_anything_is_written() {
+        let mut not_ready = facts(vec![table(1)], false);
+        not_ready.wal_level = "replica".to_owned();
+        let mut s = setup(PipelineStatus::Start, not_ready, None);
+        s.mocks.writer = rosetta_domain::ports::MockDestinationWriter::new();
+        s.mocks.writer.expect_open().never();
+        let ended = run_for(s.mocks).await;
+        assert!(
+            matches!(&ended, Some(Err(RunError::Permanent(m))) if m.contains("wal_level = logical")),
+            "{ended:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resumed_run_streams_from_its_checkpoint_and_copies_nothing() {
+        let state = DestinationState {
+            slot: SLOT.to_owned(),
+            checkpoint: Some(rosetta_domain::ports::Checkpoint {
+                commit_lsn: Lsn::new(590),
+                end_lsn: Lsn::new(600),
+                commit_time: at(0),
+            }),
+            tables: vec![synced(1, 400)],
+        };
+        let mut s = setup(
+            PipelineStatus::Start,
+            facts(vec![table(1)], true),
+            Some(state),
+        );
+        s.mocks.replication.expect_drop_slot().never();
+        assert!(run_for(s.mocks).await.is_none());
+        assert!(s.created.lock().unwrap().is_empty());
+        assert_eq!(*s.started_at.lock().unwrap(), Some(Lsn::new(600)));
+        assert_eq!(seen(&s.journal), [Seen::Prepared(table(1).name, 2)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_table_added_to_the_publication_is_copied_from_a_temporary_slot() {
+        let state = DestinationState {
+            slot: SLOT.to_owned(),
+            checkpoint: None,
+            tables: vec![synced(1, 400)],
+        };
+        let s = setup(
+            PipelineStatus::Start,
+            facts(vec![table(1), table(2)], true),
+            Some(state),
+        );
+        assert!(run_for(s.mocks).await.is_none());
+        assert_eq!(*s.created.lock().unwrap(), [(format!("{SLOT}_sync"), true)]);
+        assert!(seen(&s.journal).contains(&Seen::Copied(table(2).name, Lsn::new(700), 3)));
+        assert!(!seen(&s.journal)
+            .iter()
+            .any(|s| matches!(s, Seen::Copied(t, ..) if *t == table(1).name)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_dropped_behind_rosettas_back_is_a_clear_error_asking_for_a_refresh() {
+        let state = DestinationState {
+            slot: SLOT.to_owned(),
+            checkpoint: None,
+            tables: vec![synced(1, 400)],
+        };
+        let s = setup(
+            PipelineStatus::Start,
+            facts(vec![table(1)], false),
+            Some(state),
+        );
+        let ended = run_for(s.mocks).await;
+        assert!(
+            matches!(&ended, Some(Err(RunError::Permanent(m))) if m.contains("REFRESH") && m.contains(SLOT)),
+            "{ended:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refresh_drops_the_slot_copies_everything_again_and_sets_the_pipeline_started() {
+        let state = DestinationState {
+            slot: SLOT.to_owned(),
+            checkpoint: None,
+            tables: vec![synced(1, 100)],
+        };
+        let mut s = setup(
+            PipelineStatus::Refresh,
+            facts(vec![table(1)], true),
+            Some(state),
+        );
+        s.mocks
+            .replication
+            .expect_drop_slot()
+            .withf(|_, slot| slot == SLOT)
+            .times(1)
+            .returning(|_, _| Ok(true));
+        s.mocks
+            .pipelines
+            .expect_update()
+            .withf(|id, update| {
+                *id == PipelineId::new(9)
+                    && update.status
+                        == Some(StatusChange {
+                            status: PipelineStatus::Start,
+                            metadata: MetadataChange::Unchanged,
+                        })
+            })
+            .times(1)
+            .returning(|_, _| Ok(pipeline_details(9, PipelineStatus::Start)));
+        assert!(run_for(s.mocks).await.is_none());
+        let seen = seen(&s.journal);
+        assert!(seen.contains(&Seen::Reset(SLOT.to_owned())));
+        assert!(seen.contains(&Seen::Copied(table(1).name, Lsn::new(400), 3)));
+        assert_eq!(*s.started_at.lock().unwrap(), Some(Lsn::ZERO));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_source_out_of_reach_is_a_transient_failure() {
+        let mut s = setup(PipelineStatus::Start, facts(vec![table(1)], false), None);
+        s.mocks.replication = rosetta_domain::ports::MockReplicationSource::new();
+        s.mocks.replication.expect_facts().returning(|_, _| {
+            Err(ReplicationError::Connect {
+                host: "db:5432".to_owned(),
+                reason: "connection refused".to_owned(),
+            })
+        });
+        let ended = run_for(s.mocks).await;
+        assert!(
+            matches!(&ended, Some(Err(RunError::Transient(m))) if m.contains("connection refused")),
+            "{ended:?}"
+        );
+    }
 }

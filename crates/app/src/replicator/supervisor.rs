@@ -72,13 +72,24 @@ impl Replicator {
                 // What the poll renewed lasts a lease from its start, less a poll for safety.
                 Ok(()) => {
                     held_until = Some(
-                        polled + self.settings.lease.saturating_sub(self.settings.poll_interval),
+                        polled
+                            + self
+                                .settings
+                                .lease
+                                .saturating_sub(self.settings.poll_interval),
                     );
                 }
                 Err(error) => {
-                    tracing::warn!(error = error.message(), "the replicator cannot read the catalogue");
-                    if held_until.is_none_or(|until| Instant::now() >= until) && !workers.is_empty() {
-                        tracing::warn!(pipelines = workers.len(), "stopping the pipelines: their leases have lapsed");
+                    tracing::warn!(
+                        error = error.message(),
+                        "the replicator cannot read the catalogue"
+                    );
+                    if held_until.is_none_or(|until| Instant::now() >= until) && !workers.is_empty()
+                    {
+                        tracing::warn!(
+                            pipelines = workers.len(),
+                            "stopping the pipelines: their leases have lapsed"
+                        );
                         for (_, worker) in workers.drain() {
                             worker.stop(STOP_GRACE).await;
                         }
@@ -106,13 +117,19 @@ impl Replicator {
         let pipelines = self.all_pipelines().await?;
         let runnable = pipelines.iter().filter(|p| Wanted::of(p).runs()).count();
         let share = runnable.div_ceil(replicators.max(1));
-        let listed: HashSet<PipelineId> = pipelines.iter().map(|p| p.pipeline.id).collect();
-        // Deleted pipelines first, so that their workers do not count against the share.
+        let runs: HashSet<PipelineId> = pipelines
+            .iter()
+            .filter(|p| Wanted::of(p).runs())
+            .map(|p| p.pipeline.id)
+            .collect();
+        // Deleted and paused pipelines first, so that their workers do not count against the
+        // share.
         for id in workers.keys().copied().collect::<Vec<_>>() {
-            if !listed.contains(&id) {
+            if !runs.contains(&id) {
                 if let Some(worker) = workers.remove(&id) {
-                    tracing::info!(pipeline = %id, "the pipeline was deleted; stopping it");
+                    tracing::info!(pipeline = %id, "the pipeline was paused or deleted; stopping it");
                     worker.stop(STOP_GRACE).await;
+                    leases.release(id, &self.owner).await?;
                 }
             }
         }
@@ -120,11 +137,6 @@ impl Replicator {
             let id = details.pipeline.id;
             let wanted = Wanted::of(details);
             if !wanted.runs() {
-                if let Some(worker) = workers.remove(&id) {
-                    tracing::info!(pipeline = %id, "the pipeline was paused; stopping it");
-                    worker.stop(STOP_GRACE).await;
-                    leases.release(id, &self.owner).await?;
-                }
                 continue;
             }
             let running = workers.contains_key(&id);
@@ -193,5 +205,184 @@ impl Replicator {
                 return Ok(all);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use chrono::Utc;
+    use rosetta_domain::ports::{Lease, MockPipelineRuntime, ReplicationError};
+    use rosetta_domain::{PipelineDetails, PipelineStatus};
+
+    use super::*;
+    use crate::fixtures::{pipeline_details, Mocks};
+
+    /// What the fake lease store saw.
+    #[derive(Default)]
+    struct Leases {
+        acquired: Vec<i64>,
+        released: Vec<i64>,
+        left: bool,
+    }
+
+    struct Setup {
+        replicator: Replicator,
+        pipelines: Arc<Mutex<Vec<PipelineDetails>>>,
+        leases: Arc<Mutex<Leases>>,
+        /// Whether the store grants leases.
+        grants: Arc<Mutex<bool>>,
+    }
+
+    /// A replicator among `replicators` alive, over `pipelines`; every run fails on the source
+    /// for good (it then waits), so that workers live on without doing anything.
+    fn setup(replicators: usize, pipelines: Vec<PipelineDetails>) -> Setup {
+        let pipelines = Arc::new(Mutex::new(pipelines));
+        let leases = Arc::new(Mutex::new(Leases::default()));
+        let grants = Arc::new(Mutex::new(true));
+        let mut mocks = Mocks::default();
+        let listed = pipelines.clone();
+        mocks
+            .pipelines
+            .expect_list()
+            .returning(move |_, _| Ok(listed.lock().unwrap().clone()));
+        let got = pipelines.clone();
+        mocks.pipelines.expect_get().returning(move |id| {
+            Ok(got
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|p| p.pipeline.id == id)
+                .cloned())
+        });
+        mocks.replication.expect_facts().returning(|_, _| {
+            Err(ReplicationError::Refused {
+                host: "db:5432".to_owned(),
+                what: "reading".to_owned(),
+                code: "42501".to_owned(),
+                reason: "permission denied".to_owned(),
+            })
+        });
+        mocks
+            .leases
+            .expect_heartbeat()
+            .returning(move |_, _| Ok(replicators));
+        let (store, granting) = (leases.clone(), grants.clone());
+        mocks
+            .leases
+            .expect_acquire()
+            .returning(move |id, owner, _| {
+                store.lock().unwrap().acquired.push(id.get());
+                Ok(granting.lock().unwrap().then(|| Lease {
+                    pipeline: id,
+                    owner: owner.to_owned(),
+                    epoch: 1,
+                    expires_at: Utc::now(),
+                }))
+            });
+        let store = leases.clone();
+        mocks.leases.expect_release().returning(move |id, _| {
+            store.lock().unwrap().released.push(id.get());
+            Ok(())
+        });
+        let store = leases.clone();
+        mocks.leases.expect_leave().returning(move |_| {
+            store.lock().unwrap().left = true;
+            Ok(())
+        });
+        let mut runtime = MockPipelineRuntime::new();
+        runtime.expect_progress().returning(|_| Ok(None));
+        runtime.expect_report().returning(|_, _| Ok(()));
+        runtime.expect_report_tables().returning(|_, _| Ok(()));
+        runtime.expect_fail().returning(|_, _, _| Ok(()));
+        mocks.runtime = runtime;
+        let replicator = mocks
+            .into_rosetta()
+            .replicator(ReplicatorSettings::default(), "me");
+        Setup {
+            replicator,
+            pipelines,
+            leases,
+            grants,
+        }
+    }
+
+    fn started(ids: &[i64]) -> Vec<PipelineDetails> {
+        ids.iter()
+            .map(|id| pipeline_details(*id, PipelineStatus::Start))
+            .collect()
+    }
+
+    /// Runs the replicator for `for_`, then stops it; returns what the leases saw.
+    async fn run(s: &Setup, for_: Duration, between: impl std::future::Future<Output = ()>) {
+        let replicator = s.replicator.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            replicator
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        tokio::time::sleep(for_).await;
+        between.await;
+        tokio::time::sleep(for_).await;
+        let _ = stop.send(());
+        task.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_replicator_takes_its_share_of_the_pipelines_and_gives_them_up_when_it_stops() {
+        let s = setup(2, started(&[1, 2, 3, 4]));
+        run(&s, Duration::from_secs(1), async {}).await;
+        let leases = s.leases.lock().unwrap();
+        let mut acquired = leases.acquired.clone();
+        acquired.sort_unstable();
+        acquired.dedup();
+        assert_eq!(
+            acquired,
+            [1, 2],
+            "its share of four pipelines between two replicators"
+        );
+        let mut released = leases.released.clone();
+        released.sort_unstable();
+        assert_eq!(released, [1, 2]);
+        assert!(leases.left);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paused_pipeline_is_stopped_and_its_lease_given_up() {
+        let s = setup(1, started(&[1, 2]));
+        let pipelines = s.pipelines.clone();
+        run(&s, Duration::from_secs(3), async move {
+            pipelines.lock().unwrap()[1] = pipeline_details(2, PipelineStatus::Pause);
+        })
+        .await;
+        let leases = s.leases.lock().unwrap();
+        // Released when paused, then pipeline 1 at the stop.
+        assert_eq!(leases.released, [2, 1]);
+        // Polls at 0 and 2 s leased both; those after the pause (at 3 s) only pipeline 1.
+        let times = |id: i64| leases.acquired.iter().filter(|a| **a == id).count();
+        assert_eq!(
+            times(2),
+            2,
+            "the paused pipeline is not leased again: {:?}",
+            leases.acquired
+        );
+        assert!(times(1) >= 3, "{:?}", leases.acquired);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pipeline_whose_lease_another_took_is_stopped_here() {
+        let s = setup(1, started(&[1]));
+        let grants = s.grants.clone();
+        run(&s, Duration::from_secs(3), async move {
+            *grants.lock().unwrap() = false;
+        })
+        .await;
+        let leases = s.leases.lock().unwrap();
+        // Nothing to give up at the stop: the worker had already been stopped.
+        assert!(leases.released.is_empty(), "{:?}", leases.released);
     }
 }

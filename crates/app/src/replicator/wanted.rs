@@ -84,7 +84,10 @@ mod tests {
             status: PipelineStatus::Refresh,
             ..running.clone()
         };
-        assert!(!refreshing.restarts_for(&running), "the run set START itself");
+        assert!(
+            !refreshing.restarts_for(&running),
+            "the run set START itself"
+        );
         assert!(!running.restarts_for(&running.clone()));
         let started_again = Wanted {
             last_start_at: running.last_start_at.map(|t| t + Duration::seconds(5)),
