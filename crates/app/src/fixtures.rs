@@ -251,6 +251,7 @@ pub fn pipeline_details(id: i64, status: PipelineStatus) -> PipelineDetails {
             created_at: long_ago(),
             updated_at: long_ago(),
         },
+        progress: None,
     }
 }
 

@@ -88,6 +88,9 @@ fn routes() -> apistos::web::Scope {
         .service(resource("/pipelines/{id}/start").route(post().to(pipelines::start_pipeline)))
         .service(resource("/pipelines/{id}/pause").route(post().to(pipelines::pause_pipeline)))
         .service(resource("/pipelines/{id}/refresh").route(post().to(pipelines::refresh_pipeline)))
+        .service(
+            resource("/pipelines/{id}/tables").route(get().to(pipelines::list_pipeline_tables)),
+        )
         .service(resource("/metrics/wal").route(get().to(wal_metrics::list_wal_metrics)))
 }
 

@@ -1,6 +1,8 @@
 //! What running pipelines report, in `pipeline_runtime` and `pipeline_tables`, and their
 //! failures, in `pipeline_metadata` (the contract's `status` and `last_error`).
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -84,9 +86,10 @@ struct Returned {
     pipeline_id: i64,
 }
 
+/// A pipeline's last report, as stored (also read with the pipeline, see `pipelines.rs`).
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = pipeline_runtime, check_for_backend(diesel::pg::Pg))]
-struct RuntimeRow {
+pub(crate) struct RuntimeRow {
     phase: String,
     owner: Option<String>,
     confirmed_lsn: Option<i64>,
@@ -119,7 +122,7 @@ fn read_count(value: i64) -> u64 {
 }
 
 impl RuntimeRow {
-    fn into_progress(self) -> anyhow::Result<PipelineProgress> {
+    pub(crate) fn into_progress(self) -> anyhow::Result<PipelineProgress> {
         Ok(PipelineProgress {
             phase: stored(
                 self.phase.parse::<PipelinePhase>(),
@@ -128,7 +131,9 @@ impl RuntimeRow {
             owner: self.owner,
             confirmed_lsn: self.confirmed_lsn.map(|lsn| Lsn::new(read_count(lsn))),
             lag_bytes: self.lag_bytes.map(read_count),
-            lag_seconds: self.lag_seconds,
+            lag: self
+                .lag_seconds
+                .and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
             rows_copied: read_count(self.rows_copied),
             changes_applied: read_count(self.changes_applied),
             last_commit_at: self.last_commit_at,
@@ -165,7 +170,9 @@ impl PipelineRuntime for PgPipelineRuntime {
                 .bind::<Nullable<Text>, _>(progress.owner.as_deref())
                 .bind::<Nullable<BigInt>, _>(progress.confirmed_lsn.map(|l| count(l.get())))
                 .bind::<Nullable<BigInt>, _>(progress.lag_bytes.map(count))
-                .bind::<Nullable<diesel::sql_types::Double>, _>(progress.lag_seconds)
+                .bind::<Nullable<diesel::sql_types::Double>, _>(
+                    progress.lag.map(|lag| lag.as_secs_f64()),
+                )
                 .bind::<BigInt, _>(count(progress.rows_copied))
                 .bind::<BigInt, _>(count(progress.changes_applied))
                 .bind::<Nullable<Timestamptz>, _>(progress.last_commit_at)

@@ -64,7 +64,7 @@ fn progress(phase: PipelinePhase) -> PipelineProgress {
         owner: Some("host:1:a".to_owned()),
         confirmed_lsn: Some(Lsn::new(0x16_B374_D848)),
         lag_bytes: Some(1024),
-        lag_seconds: Some(0.25),
+        lag: Some(Duration::from_millis(250)),
         rows_copied: 1_000_000,
         changes_applied: 42,
         last_commit_at: Some(Utc::now()),
@@ -152,7 +152,7 @@ async fn a_report_is_read_back_and_replaced_by_the_next() {
     assert_eq!(read.phase, PipelinePhase::Copying);
     assert_eq!(read.confirmed_lsn, first.confirmed_lsn);
     assert_eq!((read.rows_copied, read.changes_applied), (1_000_000, 42));
-    assert_eq!(read.lag_seconds, Some(0.25));
+    assert_eq!(read.lag, Some(Duration::from_millis(250)));
 
     let second = PipelineProgress {
         owner: None,

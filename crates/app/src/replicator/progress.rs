@@ -48,7 +48,7 @@ impl Reporter {
             owner: Some(owner.to_owned()),
             confirmed_lsn: previous.as_ref().and_then(|p| p.confirmed_lsn),
             lag_bytes: None,
-            lag_seconds: None,
+            lag: None,
             rows_copied: previous.as_ref().map_or(0, |p| p.rows_copied),
             changes_applied: previous.as_ref().map_or(0, |p| p.changes_applied),
             last_commit_at: previous.as_ref().and_then(|p| p.last_commit_at),
@@ -73,7 +73,7 @@ impl Reporter {
         self.progress.phase = phase;
         if phase == PipelinePhase::Paused {
             self.progress.owner = None;
-            self.progress.lag_seconds = None;
+            self.progress.lag = None;
         }
         self.report().await;
     }
@@ -119,12 +119,12 @@ impl Reporter {
     ) {
         self.progress.confirmed_lsn = Some(confirmed);
         let lag_bytes = server_end.bytes_after(confirmed);
-        let lag_seconds = waiting_since.map_or(0.0, |at| {
-            (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+        let lag = waiting_since.map_or(Duration::ZERO, |at| {
+            (Utc::now() - at).to_std().unwrap_or(Duration::ZERO)
         });
         self.progress.lag_bytes = Some(lag_bytes);
-        self.progress.lag_seconds = Some(lag_seconds);
-        metrics::lag(self.pipeline, lag_bytes, lag_seconds);
+        self.progress.lag = Some(lag);
+        metrics::lag(self.pipeline, lag_bytes, lag.as_secs_f64());
         if self
             .last_report
             .is_none_or(|at| at.elapsed() >= REPORT_EVERY)

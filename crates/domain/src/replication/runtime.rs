@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -104,7 +105,7 @@ pub struct TableProgress {
 }
 
 /// What a running pipeline reports about itself.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipelineProgress {
     /// Its phase.
     pub phase: PipelinePhase,
@@ -114,9 +115,9 @@ pub struct PipelineProgress {
     pub confirmed_lsn: Option<Lsn>,
     /// How many bytes of the source's log are not on the destination yet.
     pub lag_bytes: Option<u64>,
-    /// How long ago the newest change on the destination was committed on the source, while
-    /// changes are waiting (0 when it has caught up).
-    pub lag_seconds: Option<f64>,
+    /// How long the oldest change not yet on the destination has waited since it committed
+    /// on the source (zero when the destination has caught up).
+    pub lag: Option<Duration>,
     /// Rows the initial copy (or the last refresh) wrote.
     pub rows_copied: u64,
     /// Row changes applied since the pipeline was created.
