@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rosetta_domain::{Limit, PageRequest, PipelineDetails, PipelineId};
@@ -26,6 +27,8 @@ pub struct Replicator {
     rosetta: Rosetta,
     settings: ReplicatorSettings,
     owner: String,
+    /// When a poll last read the catalogue and renewed the leases.
+    last_poll: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Rosetta {
@@ -36,6 +39,7 @@ impl Rosetta {
             rosetta: self.clone(),
             settings,
             owner: owner.into(),
+            last_poll: Arc::new(Mutex::new(None)),
         }
     }
 }
@@ -49,6 +53,15 @@ impl Replicator {
     /// How it runs pipelines.
     pub fn settings(&self) -> &ReplicatorSettings {
         &self.settings
+    }
+
+    /// Whether it runs and its last poll read the catalogue, less than three polls ago (the
+    /// health check of a replicator process).
+    pub fn healthy(&self) -> bool {
+        self.last_poll
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < self.settings.poll_interval * 3)
     }
 
     /// Runs pipelines until `stop` resolves, then stops every worker and gives their leases up
@@ -78,6 +91,7 @@ impl Replicator {
                                 .lease
                                 .saturating_sub(self.settings.poll_interval),
                     );
+                    *self.last_poll.lock().unwrap_or_else(PoisonError::into_inner) = Some(polled);
                 }
                 Err(error) => {
                     tracing::warn!(
@@ -108,6 +122,7 @@ impl Replicator {
             tracing::warn!(error = %error, "cannot say the replicator has stopped");
         }
         metrics::running(0);
+        *self.last_poll.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// One poll: every pipeline of the catalogue gets what it wants of this replicator.

@@ -1,0 +1,85 @@
+//! A pipeline copies its tables and then streams every kind of change, in order, exactly
+//! once.
+
+use crate::harness::{converged, Database, Service};
+
+/// Two tables with keys, one with a large out-of-line column, and a third that gets emptied.
+const SCHEMA: &str = "
+CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL, email text, note text);
+CREATE TABLE orders (
+    id bigint PRIMARY KEY, customer_id bigint, amount numeric(12,2),
+    placed_at timestamptz NOT NULL DEFAULT '2026-12-01 10:00:00+00', tags text[], payload jsonb,
+    doc text);
+-- Large values stay out of line, uncompressed: an update of another column leaves them
+-- unchanged in the stream.
+ALTER TABLE orders ALTER COLUMN doc SET STORAGE EXTERNAL;
+CREATE TABLE events (id bigint PRIMARY KEY, kind text);
+INSERT INTO customers SELECT g, 'customer ' || g, 'c' || g || '@example.com', NULL
+    FROM generate_series(1, 1000) g;
+INSERT INTO orders (id, customer_id, amount, tags, payload, doc)
+    SELECT g, g % 1000 + 1, g * 1.25, ARRAY['a', 'b' || g], jsonb_build_object('n', g), NULL
+    FROM generate_series(1, 2000) g;
+INSERT INTO events SELECT g, 'boot' FROM generate_series(1, 10) g;
+CREATE PUBLICATION shop FOR TABLE customers, orders, events;
+";
+
+const WORKLOAD: &str = "
+INSERT INTO customers SELECT g, 'late ' || g, NULL, E'tab\\there, newline\\nthere, back\\\\slash, é'
+    FROM generate_series(1001, 1500) g;
+UPDATE customers SET email = 'changed-' || id || '@example.com' WHERE id % 7 = 0;
+-- The key itself changes.
+UPDATE customers SET id = id + 100000 WHERE id % 10 = 0;
+DELETE FROM customers WHERE id % 13 = 0;
+BEGIN;
+INSERT INTO orders (id, customer_id, amount, doc)
+    VALUES (5000, 1, 10, (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 500) g));
+UPDATE orders SET amount = amount + 1 WHERE id <= 100;
+COMMIT;
+-- A large value written once, then its row updated elsewhere: the stream says 'unchanged'.
+UPDATE orders SET doc = (SELECT string_agg(md5((g * 7)::text), '') FROM generate_series(1, 500) g)
+    WHERE id = 1;
+UPDATE orders SET amount = 99.99 WHERE id = 1;
+UPDATE orders SET tags = NULL, payload = '{\"deep\": {\"x\": [1, 2, 3]}}' WHERE id = 2;
+TRUNCATE events;
+INSERT INTO events SELECT g, 'after truncate' FROM generate_series(100, 120) g;
+";
+
+#[tokio::test]
+async fn a_pipeline_copies_its_tables_then_applies_every_kind_of_change_once() {
+    let source = Database::source().await;
+    let destination = Database::destination().await;
+    source.execute(SCHEMA).await;
+    let service = Service::start(&[]).await;
+    let pipeline = service
+        .pipeline("shop", &source, "shop", &destination, "START")
+        .await;
+    service.streaming(pipeline).await;
+    for table in ["customers", "orders", "events"] {
+        converged(&source, &destination, table, "id").await;
+    }
+    let metadata = service.metadata(pipeline).await;
+    assert_eq!(metadata["rows_copied"], 3010, "{metadata}");
+    assert_eq!(metadata["status"], "RUNNING", "{metadata}");
+
+    source.execute(WORKLOAD).await;
+    for table in ["customers", "orders", "events"] {
+        converged(&source, &destination, table, "id").await;
+    }
+    // The unchanged large value kept its value on the destination.
+    let doc = destination
+        .count("SELECT length(doc)::bigint AS value FROM orders WHERE id = 1")
+        .await;
+    assert_eq!(doc, 16_000);
+    let tables = service
+        .get(&format!("/api/v1/pipelines/{pipeline}/tables"))
+        .await;
+    let states: Vec<_> = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_owned(), t["state"].clone()))
+        .collect();
+    assert_eq!(states.len(), 3, "{tables}");
+    assert!(states.iter().all(|(_, s)| s == "streaming"), "{tables}");
+    service.stop().await;
+}
