@@ -153,8 +153,10 @@ pub trait DestinationSession: Send {
     /// # Errors
     ///
     /// `Connect`, `Lost`, `Fenced`, `Unknown`.
-    async fn copy_table(&mut self, table: &TableSchema)
-        -> Result<Box<dyn TableCopy>, DestinationError>;
+    async fn copy_table(
+        &mut self,
+        table: &TableSchema,
+    ) -> Result<Box<dyn TableCopy>, DestinationError>;
 
     /// Writes `changes` (in source order; every table prepared) into the open destination
     /// transaction, beginning one if none is open.

@@ -66,8 +66,10 @@ pub trait PipelineRuntime: Send + Sync {
     /// # Errors
     ///
     /// `Unavailable`, `Unknown`.
-    async fn progress(&self, pipeline: PipelineId)
-        -> Result<Option<PipelineProgress>, RuntimeError>;
+    async fn progress(
+        &self,
+        pipeline: PipelineId,
+    ) -> Result<Option<PipelineProgress>, RuntimeError>;
 
     /// The state of `pipeline`'s tables, by source table name.
     ///

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::replication::{Lsn, RelationId, SourceFacts, StreamEvent, TableSchema};
 use crate::ports::DestinationError;
+use crate::replication::{Lsn, RelationId, SourceFacts, StreamEvent, TableSchema};
 use crate::Source;
 
 /// Why reading a source for replication failed. Messages name the source's host and the
@@ -123,8 +123,11 @@ pub trait Snapshot: Send + Sync {
     ///
     /// `Source` when reading fails (the table was dropped, the connection broke…),
     /// `Destination` when `into` refuses the rows.
-    async fn copy_table(&self, table: &TableSchema, into: &mut dyn CopySink)
-        -> Result<u64, CopyError>;
+    async fn copy_table(
+        &self,
+        table: &TableSchema,
+        into: &mut dyn CopySink,
+    ) -> Result<u64, CopyError>;
 
     /// Releases the snapshot (the copies must have ended).
     async fn close(&self);
