@@ -14,6 +14,8 @@ const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 pub(crate) enum ServerCopy {
     /// `w`: a piece of the decoded log, here a pgoutput message.
     XLogData {
+        /// The end of the server's log as it sent this.
+        wal_end: Lsn,
         /// The pgoutput message.
         data: Bytes,
     },
@@ -35,8 +37,13 @@ pub(crate) fn parse(mut body: Bytes) -> Result<ServerCopy, String> {
     match body.first() {
         // Byte1('w') Int64 dataStart Int64 walEnd Int64 sendTime Byte(n) data.
         Some(b'w') if body.len() >= 25 => {
-            body.advance(25);
-            Ok(ServerCopy::XLogData { data: body })
+            body.advance(9);
+            let wal_end = Lsn::new(body.get_u64());
+            body.advance(8);
+            Ok(ServerCopy::XLogData {
+                wal_end,
+                data: body,
+            })
         }
         // Byte1('k') Int64 walEnd Int64 sendTime Byte1 reply.
         Some(b'k') if body.len() >= 18 => {
@@ -103,6 +110,7 @@ mod tests {
         assert_eq!(
             parse(w.freeze()),
             Ok(ServerCopy::XLogData {
+                wal_end: Lsn::new(2),
                 data: Bytes::from_static(b"Bpayload")
             })
         );

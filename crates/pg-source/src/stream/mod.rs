@@ -32,6 +32,7 @@ pub struct PgChangeStream {
     /// The rest of the batch being handed out.
     ready: std::vec::IntoIter<StreamEvent>,
     confirmed: Arc<AtomicU64>,
+    server_end: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     host: String,
@@ -75,6 +76,7 @@ impl PgChangeStream {
         tracing::info!(%host, slot, %start, "replication stream started");
         let (sender, deliveries) = mpsc::channel(settings.read_ahead.div_ceil(BATCH).max(1));
         let confirmed = Arc::new(AtomicU64::new(start.get()));
+        let server_end = Arc::new(AtomicU64::new(start.get()));
         let (stop, stopped) = oneshot::channel();
         let pacing = Pacing {
             status_interval: settings.status_interval,
@@ -84,6 +86,7 @@ impl PgChangeStream {
             conn,
             sender,
             Arc::clone(&confirmed),
+            Arc::clone(&server_end),
             pacing,
             host.clone(),
             slot.to_owned(),
@@ -93,6 +96,7 @@ impl PgChangeStream {
             deliveries,
             ready: Vec::new().into_iter(),
             confirmed,
+            server_end,
             stop: Some(stop),
             task,
             host,
@@ -147,6 +151,10 @@ impl ChangeStream for PgChangeStream {
 
     fn confirm(&mut self, flushed: Lsn) {
         self.confirmed.fetch_max(flushed.get(), Ordering::AcqRel);
+    }
+
+    fn server_wal_end(&self) -> Lsn {
+        Lsn::new(self.server_end.load(Ordering::Acquire))
     }
 
     async fn close(&mut self) {

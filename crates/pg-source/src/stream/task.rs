@@ -59,6 +59,8 @@ pub(super) struct Streamer {
     deliveries: mpsc::Sender<Delivery>,
     /// The consumer's confirmed position, raised by `confirm`.
     confirmed: Arc<AtomicU64>,
+    /// The end of the server's log as its messages last said.
+    server_end: Arc<AtomicU64>,
     /// The position last reported to the server.
     reported: Lsn,
     last_report: Instant,
@@ -75,6 +77,7 @@ impl Streamer {
         conn: WireConnection,
         deliveries: mpsc::Sender<Delivery>,
         confirmed: Arc<AtomicU64>,
+        server_end: Arc<AtomicU64>,
         pacing: Pacing,
         host: String,
         slot: String,
@@ -83,6 +86,7 @@ impl Streamer {
             conn,
             deliveries,
             confirmed,
+            server_end,
             reported: Lsn::ZERO,
             last_report: Instant::now(),
             in_transaction: false,
@@ -166,7 +170,8 @@ impl Streamer {
     ) -> Result<(), ReplicationError> {
         match frame.tag {
             b'd' => match messages::parse(frame.body).map_err(|r| self.protocol(r))? {
-                ServerCopy::XLogData { data } => {
+                ServerCopy::XLogData { wal_end, data } => {
+                    self.server_end.fetch_max(wal_end.get(), Ordering::AcqRel);
                     let Some(event) = decode(data).map_err(|r| self.protocol(r))? else {
                         return Ok(());
                     };
@@ -181,6 +186,7 @@ impl Streamer {
                     wal_end,
                     reply_requested,
                 } => {
+                    self.server_end.fetch_max(wal_end.get(), Ordering::AcqRel);
                     if reply_requested {
                         self.report();
                     }
