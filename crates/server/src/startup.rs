@@ -98,6 +98,10 @@ fn cors(origins: &[String]) -> Cors {
 pub fn use_cases(config: &Config, pool: &DbPool, cipher: Arc<SecretCipher>) -> Rosetta {
     // The monitor's probe timeout bounds every probe, the API's checks included.
     let probe = ProbeSettings::within(config.monitor.probe_timeout);
+    let source = PgSourceSettings::new();
+    // A destination is waited for as long as a source is.
+    let destination =
+        PgDestinationSettings::new(source.connect_timeout, source.statement_timeout);
     Rosetta::new(Ports {
         sources: Arc::new(PgSourceRepository::new(pool.clone(), cipher.clone())),
         destinations: Arc::new(PgDestinationRepository::new(pool.clone(), cipher.clone())),
@@ -105,8 +109,8 @@ pub fn use_cases(config: &Config, pool: &DbPool, cipher: Arc<SecretCipher>) -> R
         wal_history: Arc::new(PgWalHistory::new(pool.clone())),
         monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
         wal_probe: Arc::new(PgWalProbe::new(probe)),
-        replication: Arc::new(PgReplicationSource::new(PgSourceSettings::new())),
-        writer: Arc::new(PgDestinationWriter::new(PgDestinationSettings::new())),
+        replication: Arc::new(PgReplicationSource::new(source)),
+        writer: Arc::new(PgDestinationWriter::new(destination)),
         leases: Arc::new(PgPipelineLeases::new(pool.clone())),
         runtime: Arc::new(PgPipelineRuntime::new(pool.clone())),
     })
