@@ -264,7 +264,10 @@ impl DestinationSession for PgDestinationSession {
         fields(pipeline = %self.run.pipeline, table = %table.name),
         err(level = "info")
     )]
-    async fn copy_table(&self, table: &TableSchema) -> Result<Box<dyn TableCopy>, DestinationError> {
+    async fn copy_table(
+        &self,
+        table: &TableSchema,
+    ) -> Result<Box<dyn TableCopy>, DestinationError> {
         let layout = self.layouts.get(&table.id).cloned().ok_or_else(|| {
             DestinationError::Unknown(anyhow!(
                 "copying {}, which was not prepared (prepare_table comes first)",

@@ -104,7 +104,10 @@ impl ReplicationSource for PgReplicationSource {
         for attempt in 1..=DROP_ATTEMPTS {
             let rows = client
                 .query_typed(
-                    "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1",
+                    // Only the source database's own: a slot of that name for another database
+                    // belongs to someone else (another Rosetta with the same replication id).
+                    "SELECT active_pid FROM pg_replication_slots \
+                     WHERE slot_name = $1 AND database = current_database()",
                     &[(&slot, Type::TEXT)],
                 )
                 .await

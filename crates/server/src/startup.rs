@@ -100,8 +100,7 @@ pub fn use_cases(config: &Config, pool: &DbPool, cipher: Arc<SecretCipher>) -> R
     let probe = ProbeSettings::within(config.monitor.probe_timeout);
     let source = PgSourceSettings::new();
     // A destination is waited for as long as a source is.
-    let destination =
-        PgDestinationSettings::new(source.connect_timeout, source.statement_timeout);
+    let destination = PgDestinationSettings::new(source.connect_timeout, source.statement_timeout);
     Rosetta::new(Ports {
         sources: Arc::new(PgSourceRepository::new(pool.clone(), cipher.clone())),
         destinations: Arc::new(PgDestinationRepository::new(pool.clone(), cipher.clone())),
@@ -251,13 +250,11 @@ impl Application {
                     metrics: Some(metrics),
                     metrics_require_auth: config.metrics_require_auth,
                 };
-                HttpServer::new(move || {
-                    rosetta_http_api::app(options.clone()).wrap(cors(&origins))
-                })
-                .workers(config.http_workers)
-                .listen(listener)?
-                .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
-                .run()
+                HttpServer::new(move || rosetta_http_api::app(options.clone()).wrap(cors(&origins)))
+                    .workers(config.http_workers)
+                    .listen(listener)?
+                    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+                    .run()
             }
             Role::Replicate => {
                 let require_auth = config.metrics_require_auth;

@@ -44,7 +44,11 @@ pub(super) async fn run(ctx: &RunContext, reporter: &mut Reporter) -> Result<Sto
     } = details;
     let slot = pipeline_slot_name(source.replication_id, pipeline.id);
     let facts = rosetta.replication.facts(&source, &slot).await?;
-    let problems = facts.problems(source.publication_name.as_str(), &slot);
+    let problems = facts.problems(
+        source.publication_name.as_str(),
+        &slot,
+        source.pg_database.as_str(),
+    );
     if !problems.is_empty() {
         return Err(RunError::Permanent(format!(
             "the source is not ready: {}",

@@ -91,7 +91,10 @@ impl Replicator {
                                 .lease
                                 .saturating_sub(self.settings.poll_interval),
                     );
-                    *self.last_poll.lock().unwrap_or_else(PoisonError::into_inner) = Some(polled);
+                    *self
+                        .last_poll
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(polled);
                 }
                 Err(error) => {
                     tracing::warn!(
@@ -122,7 +125,10 @@ impl Replicator {
             tracing::warn!(error = %error, "cannot say the replicator has stopped");
         }
         metrics::running(0);
-        *self.last_poll.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *self
+            .last_poll
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// One poll: every pipeline of the catalogue gets what it wants of this replicator.

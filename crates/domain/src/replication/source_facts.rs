@@ -66,9 +66,10 @@ pub struct SourceFacts {
 }
 
 impl SourceFacts {
-    /// Every requirement the source misses for a pipeline whose slot is `slot`, each as a
-    /// sentence saying what to fix. Empty when the pipeline can start.
-    pub fn problems(&self, publication: &str, slot: &str) -> Vec<String> {
+    /// Every requirement the source misses for a pipeline whose slot is `slot`, replicating
+    /// database `database`, each as a sentence saying what to fix. Empty when the pipeline can
+    /// start.
+    pub fn problems(&self, publication: &str, slot: &str, database: &str) -> Vec<String> {
         let mut problems = Vec::new();
         let major = self.server_version_num / 10_000;
         if major < OLDEST_SUPPORTED_MAJOR_VERSION {
@@ -92,6 +93,12 @@ impl SourceFacts {
             Some(existing) if existing.plugin.as_deref() != Some("pgoutput") => {
                 problems.push(format!(
                     "a replication slot named {slot} exists but is not a pgoutput logical slot: drop it (SELECT pg_drop_replication_slot('{slot}'))"
+                ));
+            }
+            Some(existing) if existing.database.as_deref() != Some(database) => {
+                problems.push(format!(
+                    "the replication slot {slot} belongs to database {}, not {database}: another source of this server (perhaps of another Rosetta) has the same replication_id; give this source one of its own",
+                    existing.database.as_deref().unwrap_or("(none)")
                 ));
             }
             Some(_) => {}
@@ -175,7 +182,7 @@ mod tests {
 
     #[test]
     fn a_ready_source_has_no_problem() {
-        assert!(ready().problems("pub", "rosetta_1_1").is_empty());
+        assert!(ready().problems("pub", "rosetta_1_1", "shop").is_empty());
     }
 
     #[test]
@@ -187,7 +194,7 @@ mod tests {
             used_replication_slots: 10,
             ..ready()
         };
-        let problems = facts.problems("pub", "rosetta_1_1");
+        let problems = facts.problems("pub", "rosetta_1_1", "shop");
         assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems[0].contains("PostgreSQL 11"));
         assert!(problems[1].contains("wal_level = logical"));
@@ -210,7 +217,7 @@ mod tests {
             slot: Some(slot.clone()),
             ..ready()
         };
-        assert!(facts.problems("pub", "rosetta_1_1").is_empty());
+        assert!(facts.problems("pub", "rosetta_1_1", "shop").is_empty());
         let facts = SourceFacts {
             slot: Some(SlotState {
                 plugin: Some("test_decoding".to_owned()),
@@ -218,7 +225,19 @@ mod tests {
             }),
             ..ready()
         };
-        assert!(facts.problems("pub", "rosetta_1_1")[0].contains("not a pgoutput"));
+        assert!(facts.problems("pub", "rosetta_1_1", "shop")[0].contains("not a pgoutput"));
+        let facts = SourceFacts {
+            slot: Some(SlotState {
+                database: Some("other".to_owned()),
+                ..slot
+            }),
+            ..ready()
+        };
+        let problems = facts.problems("pub", "rosetta_1_1", "shop");
+        assert!(
+            problems[0].contains("belongs to database other"),
+            "{problems:?}"
+        );
     }
 
     #[test]
@@ -232,7 +251,7 @@ mod tests {
             ],
             ..ready()
         };
-        let problems = facts.problems("pub", "s");
+        let problems = facts.problems("pub", "s", "shop");
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("public.bare"));
         assert!(problems[1].contains("public.nothing"));
@@ -243,7 +262,7 @@ mod tests {
             },
             ..facts
         };
-        assert!(inserts_only.problems("pub", "s").is_empty());
+        assert!(inserts_only.problems("pub", "s", "shop").is_empty());
     }
 
     #[test]
@@ -252,12 +271,12 @@ mod tests {
             publication_exists: false,
             ..ready()
         };
-        assert!(missing.problems("pub", "s")[0].contains("CREATE PUBLICATION pub"));
+        assert!(missing.problems("pub", "s", "shop")[0].contains("CREATE PUBLICATION pub"));
         let empty = SourceFacts {
             tables: Vec::new(),
             ..ready()
         };
-        assert!(empty.problems("pub", "s")[0].contains("has no tables"));
+        assert!(empty.problems("pub", "s", "shop")[0].contains("has no tables"));
     }
 
     #[test]

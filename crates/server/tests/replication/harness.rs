@@ -90,7 +90,9 @@ impl Database {
     }
 
     pub async fn execute(&self, sql: &str) {
-        let mut conn = AsyncPgConnection::establish(self.url.as_str()).await.unwrap();
+        let mut conn = AsyncPgConnection::establish(self.url.as_str())
+            .await
+            .unwrap();
         conn.batch_execute(sql)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -103,7 +105,9 @@ impl Database {
             #[diesel(sql_type = Text)]
             value: String,
         }
-        let mut conn = AsyncPgConnection::establish(self.url.as_str()).await.unwrap();
+        let mut conn = AsyncPgConnection::establish(self.url.as_str())
+            .await
+            .unwrap();
         let rows: Vec<Row> = diesel::sql_query(sql).load(&mut conn).await.unwrap();
         rows.into_iter().map(|r| r.value).collect()
     }
@@ -114,9 +118,11 @@ impl Database {
             #[diesel(sql_type = BigInt)]
             value: i64,
         }
-        let mut conn = AsyncPgConnection::establish(self.url.as_str()).await.unwrap();
+        let mut conn = AsyncPgConnection::establish(self.url.as_str())
+            .await
+            .unwrap();
         let rows: Vec<Row> = diesel::sql_query(sql).load(&mut conn).await.unwrap();
-        rows.first().map_or(0, |r| r.value)
+        rows.into_iter().next().map_or(0, |r| r.value)
     }
 
     /// Every row of `table`, as text, in key order: what two copies of a table must agree on,
@@ -170,7 +176,8 @@ impl Drop for Database {
 pub struct Service {
     pub address: String,
     pub client: reqwest::Client,
-    pub metadata: TestDb,
+    /// The metadata database, kept for as long as the service runs.
+    _metadata: TestDb,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -210,7 +217,7 @@ impl Service {
         Self {
             address,
             client: reqwest::Client::new(),
-            metadata,
+            _metadata: metadata,
             handle,
             task,
         }
@@ -222,8 +229,15 @@ impl Service {
         self.task.await.unwrap().unwrap();
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.address));
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -246,6 +260,8 @@ impl Service {
     }
 
     /// A pipeline from `source`'s publication `publication` to `destination`, in `status`.
+    /// Its source gets a replication id of its own, since the tests share the logical
+    /// cluster, on which slot names are global.
     pub async fn pipeline(
         &self,
         name: &str,
@@ -254,8 +270,17 @@ impl Service {
         destination: &Database,
         status: &str,
     ) -> i64 {
-        self.pipeline_with_replication_id(name, source, publication, destination, status, 1)
-            .await
+        let replication_id = i64::from(std::process::id() % 100_000) * 1000
+            + i64::try_from(COUNTER.fetch_add(1, Ordering::Relaxed)).unwrap();
+        self.pipeline_with_replication_id(
+            name,
+            source,
+            publication,
+            destination,
+            status,
+            replication_id,
+        )
+        .await
     }
 
     pub async fn pipeline_with_replication_id(
@@ -302,17 +327,19 @@ impl Service {
 
     /// The pipeline's `pipeline_metadata`.
     pub async fn metadata(&self, pipeline: i64) -> Value {
-        self.get(&format!("/api/v1/pipelines/{pipeline}"))
-            .await["pipeline_metadata"]
-            .clone()
+        self.get(&format!("/api/v1/pipelines/{pipeline}")).await["pipeline_metadata"].clone()
     }
 
     /// Waits until the pipeline streams (its phase), failing with its metadata after `within`.
     pub async fn streaming(&self, pipeline: i64) {
-        eventually("the pipeline to stream", Duration::from_secs(60), || async {
-            let metadata = self.metadata(pipeline).await;
-            (metadata["phase"] == "streaming", metadata)
-        })
+        eventually(
+            "the pipeline to stream",
+            Duration::from_secs(60),
+            || async {
+                let metadata = self.metadata(pipeline).await;
+                (metadata["phase"] == "streaming", metadata)
+            },
+        )
         .await;
     }
 }
@@ -329,7 +356,10 @@ where
         if done {
             return seen;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}: {seen}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {seen}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

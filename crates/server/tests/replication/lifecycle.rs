@@ -26,7 +26,10 @@ async fn a_paused_pipeline_catches_up_when_started_and_a_refresh_copies_everythi
     converged(&source, &destination, "items", "id").await;
 
     service
-        .post(&format!("/api/v1/pipelines/{pipeline}/pause"), serde_json::json!({}))
+        .post(
+            &format!("/api/v1/pipelines/{pipeline}/pause"),
+            serde_json::json!({}),
+        )
         .await;
     eventually("the pipeline to pause", Duration::from_secs(30), || async {
         let metadata = service.metadata(pipeline).await;
@@ -38,32 +41,43 @@ async fn a_paused_pipeline_catches_up_when_started_and_a_refresh_copies_everythi
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
-        destination.count("SELECT count(*) AS value FROM items").await,
+        destination
+            .count("SELECT count(*) AS value FROM items")
+            .await,
         100,
         "a paused pipeline applies nothing"
     );
     service
-        .post(&format!("/api/v1/pipelines/{pipeline}/start"), serde_json::json!({}))
+        .post(
+            &format!("/api/v1/pipelines/{pipeline}/start"),
+            serde_json::json!({}),
+        )
         .await;
     converged(&source, &destination, "items", "id").await;
 
     // Rows the destination lost by someone's hand come back with a refresh, and the
     // pipeline goes back to START by itself.
-    destination.execute("DELETE FROM items WHERE id <= 50").await;
+    destination
+        .execute("DELETE FROM items WHERE id <= 50")
+        .await;
     service
-        .post(&format!("/api/v1/pipelines/{pipeline}/refresh"), serde_json::json!({}))
+        .post(
+            &format!("/api/v1/pipelines/{pipeline}/refresh"),
+            serde_json::json!({}),
+        )
         .await;
     converged(&source, &destination, "items", "id").await;
     eventually("the refresh to end", Duration::from_secs(30), || async {
         let pipeline = service.get(&format!("/api/v1/pipelines/{pipeline}")).await;
         (
-            pipeline["status"] == "START"
-                && pipeline["pipeline_metadata"]["phase"] == "streaming",
+            pipeline["status"] == "START" && pipeline["pipeline_metadata"]["phase"] == "streaming",
             pipeline,
         )
     })
     .await;
-    source.execute("UPDATE items SET label = 'after refresh'").await;
+    source
+        .execute("UPDATE items SET label = 'after refresh'")
+        .await;
     converged(&source, &destination, "items", "id").await;
     service.stop().await;
 }
@@ -88,19 +102,25 @@ async fn a_table_added_to_the_publication_is_copied_then_streamed_without_a_refr
              INSERT INTO items VALUES (1000, 'with the new table');",
         )
         .await;
-    eventually("the new table to stream", Duration::from_secs(60), || async {
-        let tables = service
-            .get(&format!("/api/v1/pipelines/{pipeline}/tables"))
-            .await;
-        let streaming = tables
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["name"] == "prices" && t["state"] == "streaming");
-        (streaming, tables)
-    })
+    eventually(
+        "the new table to stream",
+        Duration::from_secs(60),
+        || async {
+            let tables = service
+                .get(&format!("/api/v1/pipelines/{pipeline}/tables"))
+                .await;
+            let streaming = tables
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == "prices" && t["state"] == "streaming");
+            (streaming, tables)
+        },
+    )
     .await;
-    source.execute("UPDATE prices SET price = 0 WHERE id = 1").await;
+    source
+        .execute("UPDATE prices SET price = 0 WHERE id = 1")
+        .await;
     converged(&source, &destination, "prices", "id").await;
     converged(&source, &destination, "items", "id").await;
     service.stop().await;
@@ -116,7 +136,11 @@ async fn deleting_a_pipeline_drops_its_slot() {
         .pipeline("doomed", &source, "stock", &destination, "START")
         .await;
     service.streaming(pipeline).await;
-    let slot = format!("rosetta_1_{pipeline}");
+    let replication_id = service.get(&format!("/api/v1/pipelines/{pipeline}")).await["source"]
+        ["replication_id"]
+        .as_i64()
+        .unwrap();
+    let slot = format!("rosetta_{replication_id}_{pipeline}");
     let slots = |name: String| {
         let source = &source;
         async move {
@@ -129,7 +153,11 @@ async fn deleting_a_pipeline_drops_its_slot() {
     };
     assert_eq!(slots(slot.clone()).await, 1);
     let (status, _) = service
-        .call(Method::DELETE, &format!("/api/v1/pipelines/{pipeline}"), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/pipelines/{pipeline}"),
+            None,
+        )
         .await;
     assert_eq!(status.as_u16(), 204);
     assert_eq!(slots(slot).await, 0, "the slot holds no WAL back any more");
