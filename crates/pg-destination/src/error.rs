@@ -58,9 +58,9 @@ fn without_values<'a>(code: &str, message: &'a str) -> &'a str {
 }
 
 /// What a failed statement on `host` about `object` (a table, `rosetta.checkpoints`) means:
-/// a broken connection, a cancelled statement or an ended server is `Lost` (transient: what
-/// was not committed is not there); a refused value, a constraint, a missing object or a
-/// privilege is `Rejected`; anything else is `Unknown`.
+/// a broken connection, a cancelled statement, an ended server or a passing shortage is
+/// `Lost` (transient: what was not committed is not there); a refused value, a constraint, a
+/// missing object or a privilege is `Rejected`; anything else is `Unknown`.
 pub(crate) fn statement(
     host: &str,
     object: &str,
@@ -73,20 +73,26 @@ pub(crate) fn statement(
         };
     };
     let code = db.code().code();
-    match &code[..2] {
+    match code.get(..2).unwrap_or_default() {
         // Connection exceptions, operator intervention (a shutdown, a terminated backend, a
-        // statement timeout), and rolled-back transactions (a deadlock, a serialization
-        // failure): trying again may work.
-        "08" | "57" | "40" => DestinationError::Lost {
-            host: host.to_owned(),
-            reason: server_message(db),
-        },
+        // statement timeout), rolled-back transactions (a deadlock, a serialization
+        // failure), insufficient resources (a full disk), and a lock not obtained within
+        // `lock_timeout` (55P03): trying again later may work.
+        "08" | "57" | "40" | "53" => lost(host, db),
+        _ if code == "55P03" => lost(host, db),
         // Data exceptions, integrity constraints, syntax or access rules.
         "22" | "23" | "42" => DestinationError::Rejected {
             table: object.to_owned(),
             reason: server_message(db),
         },
         _ => DestinationError::Unknown(anyhow!("{host}: {object}: {}", server_message(db))),
+    }
+}
+
+fn lost(host: &str, db: &DbError) -> DestinationError {
+    DestinationError::Lost {
+        host: host.to_owned(),
+        reason: server_message(db),
     }
 }
 

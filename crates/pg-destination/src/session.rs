@@ -95,7 +95,7 @@ impl PgDestinationSession {
     }
 
     /// Rolls the open transaction back (when the connection still works) and forgets what it
-    /// made: its staging tables, and the layouts prepared in it.
+    /// made: its staging tables, the layouts prepared in it, perhaps the schema.
     async fn rollback(&mut self) {
         let Some(open) = self.open.take() else {
             return;
@@ -118,6 +118,8 @@ impl PgDestinationSession {
             .map(|l| (l.source.name.clone(), l.source.clone()))
             .collect();
         self.applier.forget();
+        // The schema may have been created in the transaction.
+        self.schema_ready = false;
     }
 
     /// Runs `result`'s work's aftermath: an error rolls the open transaction back.

@@ -346,7 +346,12 @@ fn random_change_sequences_apply_as_one_statement_per_change_does() {
         proptest::collection::vec(step(), 0..60),
         proptest::collection::vec(1..8_usize, 1..10),
     );
-    let mut runner = TestRunner::new(ProptestConfig::with_cases(96));
+    // PROPTEST_CASES runs more (or fewer) cases than the 96 of an ordinary run.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(96);
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(cases));
     let end = std::cell::Cell::new(0_u64);
     let result = runner.run(&strategy, |(seed, steps, batches)| {
         end.set(end.get() + 100);

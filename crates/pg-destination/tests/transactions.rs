@@ -249,3 +249,102 @@ async fn unchanged_toasted_values_keep_the_destinations_value_even_when_the_key_
         .get(0);
     assert_eq!(length, 100_003);
 }
+
+#[tokio::test]
+async fn a_column_added_mid_stream_is_added_and_undone_with_its_transaction() {
+    let db = TestDatabase::new().await;
+    let orders = orders();
+    let mut session = db.open(1).await;
+    session.prepare_table(&orders).await.unwrap();
+    session
+        .apply(&[insert(&orders, &order("1", "new"))])
+        .await
+        .unwrap();
+    // The stream's next Relation message has one more column; the transaction is still open.
+    let mut wider = orders.clone();
+    wider.columns.push(column("note", "text", false));
+    session.prepare_table(&wider).await.unwrap();
+    session
+        .apply(&[
+            insert(
+                &wider,
+                &[text("2"), text("new"), Datum::Null, text("hello")],
+            ),
+            update(
+                &wider,
+                None,
+                &[text("1"), text("paid"), Datum::Null, text("later")],
+            ),
+        ])
+        .await
+        .unwrap();
+    session.commit(checkpoint(100)).await.unwrap();
+    assert_eq!(
+        rows(
+            &db.client().await,
+            "SELECT id::text, status, note FROM mirror.orders"
+        )
+        .await,
+        [
+            vec![Some("1".into()), Some("paid".into()), Some("later".into())],
+            vec![Some("2".into()), Some("new".into()), Some("hello".into())],
+        ]
+    );
+
+    // Added in a transaction that rolls back, the column goes, and the session writes with
+    // the layout it had before.
+    session
+        .apply(&[insert(
+            &wider,
+            &[text("4"), text("lost"), Datum::Null, Datum::Null],
+        )])
+        .await
+        .unwrap();
+    let mut widest = wider.clone();
+    widest.columns.push(column("extra", "integer", false));
+    session.prepare_table(&widest).await.unwrap();
+    let refused = session
+        .apply(&[insert(
+            &widest,
+            &[
+                text("3"),
+                text("new"),
+                Datum::Null,
+                Datum::Null,
+                text("not a number"),
+            ],
+        )])
+        .await;
+    assert!(
+        matches!(refused, Err(DestinationError::Rejected { .. })),
+        "{refused:?}"
+    );
+    session
+        .apply(&[insert(
+            &wider,
+            &[text("5"), text("new"), Datum::Null, Datum::Null],
+        )])
+        .await
+        .unwrap();
+    session.commit(checkpoint(200)).await.unwrap();
+    assert_eq!(
+        rows(&db.client().await, "SELECT id::text FROM mirror.orders").await,
+        [
+            [Some("1".to_owned())],
+            [Some("2".to_owned())],
+            [Some("5".to_owned())]
+        ]
+    );
+    let columns: i64 = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'orders' \
+             AND table_schema = 'mirror'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(columns, 4);
+}
