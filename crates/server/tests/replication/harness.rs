@@ -177,7 +177,7 @@ pub struct Service {
     pub address: String,
     pub client: reqwest::Client,
     /// The metadata database, kept for as long as the service runs.
-    _metadata: TestDb,
+    metadata_db: TestDb,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -217,10 +217,15 @@ impl Service {
         Self {
             address,
             client: reqwest::Client::new(),
-            _metadata: metadata,
+            metadata_db: metadata,
             handle,
             task,
         }
+    }
+
+    /// Its metadata database.
+    pub fn metadata(&self) -> &TestDb {
+        &self.metadata_db
     }
 
     /// Stops it as SIGTERM would: its pipelines stop and their leases go.
@@ -326,7 +331,7 @@ impl Service {
     }
 
     /// The pipeline's `pipeline_metadata`.
-    pub async fn metadata(&self, pipeline: i64) -> Value {
+    pub async fn pipeline_metadata(&self, pipeline: i64) -> Value {
         self.get(&format!("/api/v1/pipelines/{pipeline}")).await["pipeline_metadata"].clone()
     }
 
@@ -336,7 +341,7 @@ impl Service {
             "the pipeline to stream",
             Duration::from_secs(60),
             || async {
-                let metadata = self.metadata(pipeline).await;
+                let metadata = self.pipeline_metadata(pipeline).await;
                 (metadata["phase"] == "streaming", metadata)
             },
         )

@@ -32,7 +32,7 @@ async fn a_paused_pipeline_catches_up_when_started_and_a_refresh_copies_everythi
         )
         .await;
     eventually("the pipeline to pause", Duration::from_secs(30), || async {
-        let metadata = service.metadata(pipeline).await;
+        let metadata = service.pipeline_metadata(pipeline).await;
         (metadata["phase"] == "paused", metadata)
     })
     .await;

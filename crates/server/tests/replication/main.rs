@@ -5,6 +5,7 @@
 //! table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod faults;
 mod harness;
 mod lifecycle;
 mod streaming;

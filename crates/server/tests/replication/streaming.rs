@@ -57,7 +57,7 @@ async fn a_pipeline_copies_its_tables_then_applies_every_kind_of_change_once() {
     for table in ["customers", "orders", "events"] {
         converged(&source, &destination, table, "id").await;
     }
-    let metadata = service.metadata(pipeline).await;
+    let metadata = service.pipeline_metadata(pipeline).await;
     assert_eq!(metadata["rows_copied"], 3010, "{metadata}");
     assert_eq!(metadata["status"], "RUNNING", "{metadata}");
 
