@@ -83,3 +83,94 @@ async fn a_pipeline_copies_its_tables_then_applies_every_kind_of_change_once() {
     assert!(states.iter().all(|(_, s)| s == "streaming"), "{tables}");
     service.stop().await;
 }
+
+#[tokio::test]
+async fn a_column_added_on_the_source_is_added_on_the_destination_without_a_refresh() {
+    let source = Database::source().await;
+    let destination = Database::destination().await;
+    source
+        .execute(
+            "CREATE TABLE notes (id bigint PRIMARY KEY, body text);
+             INSERT INTO notes VALUES (1, 'first');
+             CREATE PUBLICATION notes FOR TABLE notes;",
+        )
+        .await;
+    let service = Service::start(&[]).await;
+    let pipeline = service
+        .pipeline("notes", &source, "notes", &destination, "START")
+        .await;
+    service.streaming(pipeline).await;
+    converged(&source, &destination, "notes", "id").await;
+
+    source
+        .execute(
+            "ALTER TABLE notes ADD COLUMN rating integer, ADD COLUMN tags text[];
+             INSERT INTO notes VALUES (2, 'second', 5, ARRAY['x']);
+             UPDATE notes SET rating = 1 WHERE id = 1;",
+        )
+        .await;
+    converged(&source, &destination, "notes", "id").await;
+    let types = destination
+        .texts(
+            "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) \
+             AS value FROM information_schema.columns WHERE table_name = 'notes'",
+        )
+        .await;
+    assert_eq!(types, ["id bigint, body text, rating integer, tags ARRAY"]);
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn a_change_the_destination_refuses_stops_the_pipeline_with_its_reason_and_loses_nothing() {
+    let source = Database::source().await;
+    let destination = Database::destination().await;
+    source
+        .execute(
+            "CREATE TABLE users (id bigint PRIMARY KEY, email text);
+             INSERT INTO users VALUES (1, 'a@example.com');
+             CREATE PUBLICATION users FOR TABLE users;",
+        )
+        .await;
+    let service = Service::start(&[]).await;
+    let pipeline = service
+        .pipeline("users", &source, "users", &destination, "START")
+        .await;
+    service.streaming(pipeline).await;
+    converged(&source, &destination, "users", "id").await;
+
+    // Someone adds a rule on the destination that the source does not have.
+    destination
+        .execute("ALTER TABLE users ADD CONSTRAINT no_test CHECK (email NOT LIKE '%@test.invalid')")
+        .await;
+    source
+        .execute(
+            "INSERT INTO users VALUES (2, 'b@example.com');
+             INSERT INTO users VALUES (3, 'c@test.invalid');",
+        )
+        .await;
+    let failed = crate::harness::eventually(
+        "the pipeline to stop on the refused row",
+        std::time::Duration::from_secs(60),
+        || async {
+            let metadata = service.pipeline_metadata(pipeline).await;
+            (metadata["status"] == "ERROR", metadata)
+        },
+    )
+    .await;
+    let error = failed["last_error"].as_str().unwrap();
+    assert!(error.contains("users") && error.contains("no_test"), "{error}");
+    assert!(!error.contains("c@test.invalid"), "a row's values never reach an error: {error}");
+    assert_eq!(
+        destination.count("SELECT count(*) AS value FROM users").await,
+        1,
+        "the refused batch is rolled back whole: nothing is half applied"
+    );
+
+    // Fixed on the destination, START again: everything arrives.
+    destination.execute("ALTER TABLE users DROP CONSTRAINT no_test").await;
+    service
+        .post(&format!("/api/v1/pipelines/{pipeline}/start"), serde_json::json!({}))
+        .await;
+    converged(&source, &destination, "users", "id").await;
+    service.stop().await;
+}
