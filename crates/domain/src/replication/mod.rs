@@ -24,7 +24,7 @@ use crate::{PipelineId, ReplicationId};
 /// one Rosetta apart from another's on a shared server; the pipeline id keeps two pipelines
 /// of one source from sharing a slot (and one's pause from holding back the other).
 pub fn pipeline_slot_name(replication_id: ReplicationId, pipeline: PipelineId) -> String {
-    format!("rosetta_{}_{}", replication_id.get(), pipeline.get())
+    format!("{}{}", crate::slot_prefix(replication_id), pipeline.get())
 }
 
 #[cfg(test)]

@@ -221,7 +221,7 @@ mod tests {
         let facts = SourceFacts {
             slot: Some(SlotState {
                 plugin: Some("test_decoding".to_owned()),
-                ..slot
+                ..slot.clone()
             }),
             ..ready()
         };

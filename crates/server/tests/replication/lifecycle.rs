@@ -127,11 +127,15 @@ async fn a_table_added_to_the_publication_is_copied_then_streamed_without_a_refr
 }
 
 #[tokio::test]
-async fn deleting_a_pipeline_drops_its_slot() {
+async fn the_wal_monitor_names_a_slots_pipeline_and_deleting_the_pipeline_drops_the_slot() {
     let source = Database::source().await;
     let destination = Database::destination().await;
     source.execute(SCHEMA).await;
-    let service = Service::start(&[]).await;
+    let service = Service::start(&[
+        ("WAL_MONITOR_ENABLED", "true"),
+        ("WAL_MONITOR_INTERVAL_SECONDS", "1"),
+    ])
+    .await;
     let pipeline = service
         .pipeline("doomed", &source, "stock", &destination, "START")
         .await;
@@ -152,6 +156,33 @@ async fn deleting_a_pipeline_drops_its_slot() {
         }
     };
     assert_eq!(slots(slot.clone()).await, 1);
+    let source_id =
+        service.get(&format!("/api/v1/pipelines/{pipeline}")).await["source_id"].clone();
+    let listed = eventually(
+        "the monitor to list the slot",
+        Duration::from_secs(30),
+        || async {
+            let report = service
+                .get(&format!("/api/v1/sources/{source_id}/wal"))
+                .await;
+            let owned = report["slots"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|s| s["name"] == slot.as_str() && s["pipeline_id"] == pipeline);
+            (owned, report)
+        },
+    )
+    .await;
+    assert_eq!(
+        listed["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == slot.as_str())
+            .unwrap()["pipeline_name"],
+        "doomed"
+    );
     let (status, _) = service
         .call(
             Method::DELETE,

@@ -158,18 +158,31 @@ async fn a_change_the_destination_refuses_stops_the_pipeline_with_its_reason_and
     )
     .await;
     let error = failed["last_error"].as_str().unwrap();
-    assert!(error.contains("users") && error.contains("no_test"), "{error}");
-    assert!(!error.contains("c@test.invalid"), "a row's values never reach an error: {error}");
+    assert!(
+        error.contains("users") && error.contains("no_test"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("c@test.invalid"),
+        "a row's values never reach an error: {error}"
+    );
     assert_eq!(
-        destination.count("SELECT count(*) AS value FROM users").await,
+        destination
+            .count("SELECT count(*) AS value FROM users")
+            .await,
         1,
         "the refused batch is rolled back whole: nothing is half applied"
     );
 
     // Fixed on the destination, START again: everything arrives.
-    destination.execute("ALTER TABLE users DROP CONSTRAINT no_test").await;
+    destination
+        .execute("ALTER TABLE users DROP CONSTRAINT no_test")
+        .await;
     service
-        .post(&format!("/api/v1/pipelines/{pipeline}/start"), serde_json::json!({}))
+        .post(
+            &format!("/api/v1/pipelines/{pipeline}/start"),
+            serde_json::json!({}),
+        )
         .await;
     converged(&source, &destination, "users", "id").await;
     service.stop().await;
