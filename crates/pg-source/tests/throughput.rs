@@ -36,7 +36,12 @@ async fn stream_throughput_on_a_backlog_of_a_million_inserts() {
     let adapter = PgReplicationSource::new(PgSourceSettings::new());
     let source = scratch.source("pub");
     let slot = unique("bench");
-    adapter.create_slot(&source, &slot, false).await.unwrap().close().await;
+    adapter
+        .create_slot(&source, &slot, false)
+        .await
+        .unwrap()
+        .close()
+        .await;
     // A second slot, to time the server's own decoding without any client.
     let peek = unique("peek");
     db.batch_execute(&format!(
@@ -46,7 +51,9 @@ async fn stream_throughput_on_a_backlog_of_a_million_inserts() {
     .unwrap();
     for batch in 0..10 {
         let from = batch * (ROWS / 10) + 1;
-        db.batch_execute(&fill(from, from + ROWS / 10 - 1)).await.unwrap();
+        db.batch_execute(&fill(from, from + ROWS / 10 - 1))
+            .await
+            .unwrap();
     }
 
     let started = Instant::now();
