@@ -19,6 +19,16 @@ const TABLE: &str = "CREATE TABLE rows (id bigint PRIMARY KEY, name text NOT NUL
      payload text NOT NULL, amount numeric(12,2) NOT NULL, at timestamptz NOT NULL); \
      CREATE PUBLICATION pub FOR TABLE rows;";
 
+/// The process's peak resident memory (`VmHWM`), in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn fill(from: i64, to: i64) -> String {
     format!(
         "INSERT INTO rows SELECT i, 'name-' || i || repeat('n', 40), repeat(md5(i::text), 4), \
@@ -98,10 +108,11 @@ async fn stream_throughput_on_a_backlog_of_a_million_inserts() {
     println!(
         "stream: {inserts} inserts ({events} events, {:.1} MB of values) in {streamed:.2?}: \
          {:.0} events/s; the server alone decodes {messages} messages in {server_only:.2?}: \
-         {:.0} messages/s",
+         {:.0} messages/s; peak memory of the test process {:.1} MiB",
         bytes as f64 / 1e6,
         events as f64 / streamed.as_secs_f64(),
         messages as f64 / server_only.as_secs_f64(),
+        peak_mib(),
     );
 }
 
@@ -136,11 +147,13 @@ async fn copy_throughput_of_a_million_rows() {
     let took = started.elapsed();
     snapshot.close().await;
     println!(
-        "copy: {rows} rows, {:.1} MB in {took:.2?}: {:.0} rows/s, {:.1} MB/s, {} chunks, the largest {} bytes",
+        "copy: {rows} rows, {:.1} MB in {took:.2?}: {:.0} rows/s, {:.1} MB/s, {} chunks, \
+         the largest {} bytes; peak memory of the test process {:.1} MiB",
         sink.bytes as f64 / 1e6,
         rows as f64 / took.as_secs_f64(),
         sink.bytes as f64 / 1e6 / took.as_secs_f64(),
         sink.chunks,
-        sink.largest_chunk
+        sink.largest_chunk,
+        peak_mib(),
     );
 }
