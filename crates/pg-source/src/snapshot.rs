@@ -62,20 +62,26 @@ impl PgSnapshot {
         let mut session = replication::open(source, slot, tls, settings).await?;
         let command = create_command(slot, temporary, session.server_major().unwrap_or(0));
         let what = format!("creating replication slot {slot}");
-        let rows = tokio::time::timeout(settings.slot_timeout, session.simple_query(&command))
+        let answer = tokio::time::timeout(settings.slot_timeout, session.simple_query(&command))
             .await
-            .unwrap_or(Err(WireError::TimedOut(settings.slot_timeout)))
-            .map_err(|e| match e {
-                WireError::TimedOut(after) => ReplicationError::Lost {
+            .unwrap_or(Err(WireError::TimedOut(settings.slot_timeout)));
+        let rows = match answer {
+            Ok(rows) => rows,
+            Err(WireError::TimedOut(after)) => {
+                return Err(ReplicationError::Lost {
                     host: host.clone(),
                     reason: format!(
                         "{what}: not made within {after:?}; the server makes a slot once the \
                          transactions running when it was asked for have ended (see \
                          pg_stat_activity.backend_xid); check pg_replication_slots for it"
                     ),
-                },
-                e => error::wire(&host, &what, e),
-            })?;
+                })
+            }
+            Err(e) => {
+                session.terminate().await;
+                return Err(error::wire(&host, &what, e));
+            }
+        };
         let (consistent_point, exported) = created(&rows, &host, &what)?;
         match anchor(source, slot, &exported, tls, settings).await {
             Ok((anchor, name)) => {

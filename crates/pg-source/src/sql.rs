@@ -3,6 +3,7 @@
 //! its `application_name`, its timeouts, the pinned output formats and the source's TLS.
 
 use std::future::Future;
+use std::time::Duration;
 
 use rosetta_domain::ports::ReplicationError;
 use rosetta_domain::{Source, SslMode};
@@ -55,14 +56,18 @@ impl Tls {
     }
 }
 
-/// An open SQL connection: its client, and the task driving its I/O (aborted when dropped, on
-/// every path, so no connection outlives its use).
+/// How long a dropped session's connection may take to say goodbye before it is cut.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// An open SQL connection: its client, and the task driving its I/O. Dropping it, on any path,
+/// lets the connection end cleanly (`Terminate`, so the source logs no "unexpected EOF") but
+/// cuts it after a grace period, so no connection outlives its use for long.
 pub(crate) struct SqlSession {
     /// Sends the statements.
     pub(crate) client: Client,
     /// The server's major version (`15`), from the login parameters.
     pub(crate) major: i32,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl SqlSession {
@@ -123,14 +128,29 @@ impl SqlSession {
         Ok(Self {
             client,
             major,
-            task,
+            task: Some(task),
         })
     }
 }
 
 impl Drop for SqlSession {
     fn drop(&mut self) {
-        self.task.abort();
+        let Some(task) = self.task.take() else {
+            return;
+        };
+        // The client is dropped right after this, which makes the connection send Terminate
+        // and end; a watcher gives it the grace period, then cuts it.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let cut = task.abort_handle();
+                runtime.spawn(async move {
+                    if tokio::time::timeout(CLOSE_GRACE, task).await.is_err() {
+                        cut.abort();
+                    }
+                });
+            }
+            Err(_) => task.abort(),
+        }
     }
 }
 
@@ -171,8 +191,6 @@ fn major_version(version: &str) -> Option<i32> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use chrono::Utc;
     use rosetta_domain::{
         Name, PortNumber, PublicationName, ReplicationId, Secret, SourceId, Text,

@@ -56,10 +56,14 @@ impl PgChangeStream {
         check_slot(&host, slot)?;
         let mut conn = replication::open(source, slot, tls, settings).await?;
         let command = start_command(slot, start, source.publication_name.as_str());
-        tokio::time::timeout(settings.statement_timeout, conn.start_copy_both(&command))
-            .await
-            .unwrap_or(Err(WireError::TimedOut(settings.statement_timeout)))
-            .map_err(|e| match e {
+        let started =
+            tokio::time::timeout(settings.statement_timeout, conn.start_copy_both(&command))
+                .await
+                .unwrap_or(Err(WireError::TimedOut(settings.statement_timeout)));
+        if let Err(e) = started {
+            // A refused START leaves the session usable: end it as the protocol asks.
+            conn.terminate().await;
+            return Err(match e {
                 WireError::Server(server) if server.code == OBJECT_IN_USE => {
                     ReplicationError::SlotInUse {
                         slot: slot.to_owned(),
@@ -72,7 +76,8 @@ impl PgChangeStream {
                     }
                 }
                 e => error::wire(&host, &format!("START_REPLICATION of slot {slot}"), e),
-            })?;
+            });
+        }
         tracing::info!(%host, slot, %start, "replication stream started");
         let (sender, deliveries) = mpsc::channel(settings.read_ahead.div_ceil(BATCH).max(1));
         let confirmed = Arc::new(AtomicU64::new(start.get()));

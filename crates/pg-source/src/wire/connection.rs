@@ -4,6 +4,7 @@
 //! so a caller may abandon any of them and go on.
 
 use std::io;
+use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use postgres_protocol::message::frontend;
@@ -197,12 +198,17 @@ impl WireConnection {
         }
     }
 
-    /// Says goodbye (`Terminate`) and closes the socket; failures only mean it was closed.
+    /// Says goodbye (`Terminate`) and closes the socket, so the server logs no "unexpected
+    /// EOF"; failures only mean it was closed already, and a server that does not read is
+    /// given a second, not more.
     pub(crate) async fn terminate(mut self) {
         frontend::terminate(&mut self.output);
-        if self.flush().await.is_ok() {
-            let _ = self.io.shutdown().await;
-        }
+        let goodbye = async {
+            if self.flush().await.is_ok() {
+                let _ = self.io.shutdown().await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), goodbye).await;
     }
 
     async fn send_query(&mut self, sql: &str) -> Result<(), WireError> {
