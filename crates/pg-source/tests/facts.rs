@@ -47,9 +47,11 @@ async fn a_ready_source_shows_its_tables_published_columns_keys_and_slot() {
     assert_eq!(facts.slot, None);
     assert!(facts.max_replication_slots >= facts.used_replication_slots);
     assert!(
-        facts.problems("pub", &slot).is_empty(),
+        facts
+            .problems("pub", &slot, source.pg_database.as_str())
+            .is_empty(),
         "{:?}",
-        facts.problems("pub", &slot)
+        facts.problems("pub", &slot, source.pg_database.as_str())
     );
     let names: Vec<_> = facts.tables.iter().map(|t| t.name.to_string()).collect();
     assert_eq!(names, ["public.events", "public.lines", "public.orders"]);
@@ -129,7 +131,7 @@ async fn a_source_without_its_publication_or_with_a_table_without_key_says_what_
     let missing = adapter.facts(&scratch.source("nopub"), "s1").await.unwrap();
     assert!(!missing.publication_exists);
     assert!(missing.tables.is_empty());
-    assert!(missing.problems("nopub", "s1")[0].contains("CREATE PUBLICATION nopub"));
+    assert!(missing.problems("nopub", "s1", "unused")[0].contains("CREATE PUBLICATION nopub"));
 
     db.batch_execute(
         "CREATE TABLE bare (a int, b text); CREATE PUBLICATION pub FOR TABLE bare; \
@@ -139,7 +141,7 @@ async fn a_source_without_its_publication_or_with_a_table_without_key_says_what_
     .unwrap();
     let facts = adapter.facts(&scratch.source("pub"), "s1").await.unwrap();
     assert!(!facts.tables[0].has_key());
-    let problems = facts.problems("pub", "s1");
+    let problems = facts.problems("pub", "s1", "unused");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
         problems[0].contains("public.bare has no primary key"),
@@ -151,7 +153,7 @@ async fn a_source_without_its_publication_or_with_a_table_without_key_says_what_
         .await
         .unwrap();
     assert!(inserts.publishes.insert && !inserts.publishes.update);
-    assert!(inserts.problems("inserts", "s1").is_empty());
+    assert!(inserts.problems("inserts", "s1", "unused").is_empty());
 }
 
 #[tokio::test]
@@ -172,7 +174,7 @@ async fn a_role_without_replication_cannot_replicate_nor_stream() {
 
     let facts = adapter.facts(&source, "s1").await.unwrap();
     assert!(!facts.can_replicate);
-    assert!(facts.problems("pub", "s1")[0].contains("REPLICATION"));
+    assert!(facts.problems("pub", "s1", "unused")[0].contains("REPLICATION"));
     let error = adapter
         .stream(&source, "s1", Lsn::ZERO)
         .await
@@ -197,7 +199,7 @@ async fn a_source_at_wal_level_replica_says_so_and_cannot_make_a_slot() {
     let facts = adapter.facts(&source, "s1").await.unwrap();
     assert_eq!(facts.wal_level, "replica");
     assert!(facts
-        .problems("pub", "s1")
+        .problems("pub", "s1", "unused")
         .iter()
         .any(|p| p.contains("wal_level = logical")));
     let error = adapter
