@@ -1,6 +1,5 @@
 //! `PgDestinationWriter`: opens pipeline runs on PostgreSQL destinations.
 
-use anyhow::anyhow;
 use async_trait::async_trait;
 use rosetta_domain::ports::{DestinationError, DestinationSession, DestinationWriter};
 use rosetta_domain::{Destination, DestinationConfig, PipelineId};
@@ -48,10 +47,13 @@ impl DestinationWriter for PgDestinationWriter {
         epoch: u64,
     ) -> Result<Box<dyn DestinationSession>, DestinationError> {
         let DestinationConfig::Postgres(config) = &destination.config else {
-            return Err(DestinationError::Unknown(anyhow!(
-                "destination {} is not a PostgreSQL destination",
-                destination.id
-            )));
+            return Err(DestinationError::Rejected {
+                table: format!("destination {}", destination.name),
+                reason: format!(
+                    "it is a {} destination, which this version of Rosetta does not write to yet",
+                    destination.config.destination_type()
+                ),
+            });
         };
         let connector = Connector::new(config, pipeline, &self.settings, self.tls.as_ref());
         let connection = connector.session().await?;
