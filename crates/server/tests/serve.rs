@@ -125,13 +125,21 @@ async fn secrets_stay_out_of_the_logs_and_sigterm_lets_requests_finish() {
     // The data plane takes the pipeline up and fails on its source (there is no host `h`):
     // its errors and logs, at trace level, hold no secret either.
     let pipeline = json!({"name": "p", "source_id": 1, "destination_id": 1});
-    let created = request(port, "POST", "/api/v1/pipelines", Some(&pipeline.to_string()));
+    let created = request(
+        port,
+        "POST",
+        "/api/v1/pipelines",
+        Some(&pipeline.to_string()),
+    );
     assert!(created.starts_with("HTTP/1.1 201"), "{created}");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let got = request(port, "GET", "/api/v1/pipelines/1", None);
         if got.contains("\"status\":\"ERROR\"") {
-            assert!(!got.contains(PASSWORD) && !got.contains(PASSPHRASE), "{got}");
+            assert!(
+                !got.contains(PASSWORD) && !got.contains(PASSPHRASE),
+                "{got}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "the pipeline never ran: {got}");

@@ -209,3 +209,51 @@ async fn a_source_out_of_reach_is_an_error_on_the_pipeline_until_it_is_back() {
     assert_eq!(metadata["status"], "RUNNING", "{metadata}");
     service.stop().await;
 }
+
+#[tokio::test]
+async fn a_destination_out_of_reach_is_an_error_on_the_pipeline_until_it_is_back() {
+    let source = Database::source().await;
+    let destination = Database::destination().await;
+    source.execute(SCHEMA).await;
+    let proxy =
+        proxy::Proxy::start(&format!("{}:{}", destination.host(), destination.port())).await;
+    let service = Service::start(&[]).await;
+    let pipeline = service
+        .pipeline("bank", &source, "bank", &destination, "START")
+        .await;
+    let destination_id =
+        service.get(&format!("/api/v1/pipelines/{pipeline}")).await["destination_id"].clone();
+    let (status, body) = service
+        .call(
+            Method::PUT,
+            &format!("/api/v1/destinations/{destination_id}"),
+            Some(json!({"type": "POSTGRES", "config": {
+                "host": destination.host(), "port": proxy.port, "database": destination.name,
+                "username": destination.user(), "schema": "public"}})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    service.streaming(pipeline).await;
+
+    // Cut in the middle of the stream: what the destination did not commit comes again.
+    source.execute(&workload(3, 0)).await;
+    proxy.cut();
+    source.execute(&workload(3, 3)).await;
+    let failed = eventually(
+        "the pipeline to report the destination",
+        Duration::from_secs(60),
+        || async {
+            let metadata = service.pipeline_metadata(pipeline).await;
+            (metadata["status"] == "ERROR", metadata)
+        },
+    )
+    .await;
+    let error = failed["last_error"].as_str().unwrap();
+    assert!(error.starts_with("destination: "), "{error}");
+
+    proxy.restore();
+    service.streaming(pipeline).await;
+    converged(&source, &destination, "accounts", "id").await;
+    converged(&source, &destination, "journal", "account, amount, note").await;
+    service.stop().await;
+}

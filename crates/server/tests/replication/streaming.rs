@@ -81,6 +81,29 @@ async fn a_pipeline_copies_its_tables_then_applies_every_kind_of_change_once() {
         .collect();
     assert_eq!(states.len(), 3, "{tables}");
     assert!(states.iter().all(|(_, s)| s == "streaming"), "{tables}");
+    // The figures reach /metrics too, per pipeline.
+    let exposition = service
+        .client
+        .get(format!("{}/metrics", service.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let label = format!("pipeline_id=\"{pipeline}\"");
+    for series in [
+        "rosetta_pipeline_changes_applied_total",
+        "rosetta_pipeline_rows_copied_total",
+        "rosetta_pipeline_lag_bytes",
+    ] {
+        assert!(
+            exposition
+                .lines()
+                .any(|line| line.starts_with(series) && line.contains(&label)),
+            "{series} for pipeline {pipeline} missing from /metrics"
+        );
+    }
     service.stop().await;
 }
 
