@@ -461,6 +461,20 @@ mod tests {
         (seen(&journal), outcome)
     }
 
+    /// [`play`] for a second, with batches of 1,000 over table 1 (copied at 0), from no
+    /// checkpoint.
+    async fn play_plainly(script: Vec<Next>) -> (Vec<Seen>, Option<Result<Stopped, RunError>>) {
+        play(
+            script,
+            settings(1000),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+        )
+        .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn small_transactions_are_committed_together_after_the_batch_delay() {
         let script = vec![
@@ -472,15 +486,7 @@ mod tests {
             insert(1, 3),
             commit(120, 130),
         ];
-        let (seen, _) = play(
-            script,
-            settings(1000),
-            tables(&[(1, 0)]),
-            None,
-            MockReplicationSource::new(),
-            Duration::from_secs(1),
-        )
-        .await;
+        let (seen, _) = play_plainly(script).await;
         assert_eq!(
             seen,
             [
@@ -575,15 +581,7 @@ mod tests {
             begin(120),
             insert(1, 2),
         ];
-        let (seen, _) = play(
-            script,
-            settings(1000),
-            tables(&[(1, 0)]),
-            None,
-            MockReplicationSource::new(),
-            Duration::from_secs(1),
-        )
-        .await;
+        let (seen, _) = play_plainly(script).await;
         assert_eq!(
             seen,
             [
@@ -701,15 +699,7 @@ mod tests {
             begin(120),
             insert(1, 2),
         ];
-        let (seen, outcome) = play(
-            script,
-            settings(1000),
-            tables(&[(1, 0)]),
-            None,
-            MockReplicationSource::new(),
-            Duration::from_secs(1),
-        )
-        .await;
+        let (seen, outcome) = play_plainly(script).await;
         assert_eq!(outcome, Some(Ok(Stopped::NewTable)));
         assert_eq!(
             seen,
@@ -789,15 +779,7 @@ mod tests {
                 reason: "reset".to_owned(),
             }),
         ];
-        let (seen, outcome) = play(
-            script,
-            settings(1000),
-            tables(&[(1, 0)]),
-            None,
-            MockReplicationSource::new(),
-            Duration::from_secs(1),
-        )
-        .await;
+        let (seen, outcome) = play_plainly(script).await;
         assert!(
             matches!(outcome, Some(Err(RunError::Transient(_)))),
             "{outcome:?}"
