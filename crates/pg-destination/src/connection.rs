@@ -12,9 +12,10 @@ use crate::{error, PgDestinationSettings};
 
 /// The GUCs every connection pins, so that the text values the source's output functions
 /// wrote read back the same here (dates in ISO order, intervals in the `postgres` style,
-/// `bytea` in hex), whatever the destination's defaults are.
+/// `bytea` in hex), whatever the destination's defaults are; and notices below warnings (the
+/// `CREATE … IF NOT EXISTS` of every start) stay on the server, out of Rosetta's logs.
 const PINNED: &str = "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3 \
--c bytea_output=hex";
+-c bytea_output=hex -c client_min_messages=warning";
 
 /// How a session reaches its destination. It holds the password (inside the driver's
 /// `Config`, whose `Debug` redacts it), and is never logged.

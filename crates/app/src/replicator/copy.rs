@@ -63,7 +63,10 @@ fn copy_table<'a>(
         }
         .await;
         match &outcome {
-            Ok(rows) => reporter.table(&table.name, TableState::Copied, Some(*rows), None),
+            Ok(rows) => {
+                reporter.table(&table.name, TableState::Copied, Some(*rows), None);
+                reporter.table_copied(*rows);
+            }
             Err(error) => reporter.table(
                 &table.name,
                 TableState::Error,

@@ -74,6 +74,8 @@ impl Reporter {
         if phase == PipelinePhase::Paused {
             self.progress.owner = None;
             self.progress.lag = None;
+            // This process no longer runs it: its gauges here must not linger.
+            metrics::lag(self.pipeline, 0, 0.0);
         }
         self.report().await;
     }
@@ -83,9 +85,15 @@ impl Reporter {
         self.progress.rows_copied = 0;
     }
 
-    /// `rows` more rows copied.
+    /// `rows` more rows copied (already counted in the metrics, table by table, by
+    /// [`Reporter::table_copied`]).
     pub fn copied(&mut self, rows: u64) {
         self.progress.rows_copied += rows;
+    }
+
+    /// A table's copy committed `rows` rows: counted in the metrics at once, so that their
+    /// rate follows the copy table by table.
+    pub fn table_copied(&self, rows: u64) {
         metrics::rows_copied(self.pipeline, rows);
     }
 

@@ -115,12 +115,14 @@ impl Replicator {
             }
             metrics::running(workers.len());
         }
-        for (id, worker) in workers.drain() {
+        // All at once: a stop takes one grace at most, however many pipelines there are.
+        let stops = workers.drain().map(|(id, worker)| async move {
             worker.stop(STOP_GRACE).await;
             if let Err(error) = self.rosetta.leases.release(id, &self.owner).await {
                 tracing::warn!(pipeline = %id, error = %error, "cannot give the pipeline's lease up");
             }
-        }
+        });
+        futures_util::future::join_all(stops).await;
         if let Err(error) = self.rosetta.leases.leave(&self.owner).await {
             tracing::warn!(error = %error, "cannot say the replicator has stopped");
         }

@@ -82,8 +82,9 @@ async fn work(ctx: RunContext, mut wanted: watch::Receiver<Option<Wanted>>, owne
         match outcome {
             // Start over as the catalogue now says (or stop, at the top of the loop).
             None | Some(Ok(_)) => backoff = FIRST_BACKOFF,
-            Some(Err(RunError::Fenced)) => {
+            Some(Err(error @ RunError::Fenced)) => {
                 tracing::info!("another replicator runs the pipeline now; this worker stops");
+                super::metrics::failed(ctx.pipeline, error.kind());
                 return;
             }
             Some(Err(error @ RunError::Transient(_))) => {
