@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: PostgreSQL up, then every unit, integration and
-# doc test of the workspace (in parallel; each test gets its own database).
+# The whole test suite, from a fresh machine: PostgreSQL up (the default cluster, and a second
+# one with wal_level = logical), then every unit, integration and doc test of the workspace (in
+# parallel; each test gets its own databases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The server the tests make their databases on (test-support refuses to guess one).
+# The server the tests make their databases on (test-support refuses to guess one), and the
+# cluster with wal_level = logical the data plane's tests replicate from (made on first use by
+# ensure-logical-postgres.sh, beside the machine's default cluster).
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432}"
+export LOGICAL_DATABASE_URL="${LOGICAL_DATABASE_URL:-postgres://postgres@127.0.0.1:${LOGICAL_PG_PORT:-5433}}"
 scripts/ensure-postgres.sh
+if [[ "$LOGICAL_DATABASE_URL" == *"@127.0.0.1:"* ]]; then
+    scripts/ensure-logical-postgres.sh
+fi
 cargo test --workspace --all-features --locked "$@"

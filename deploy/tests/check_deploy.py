@@ -7,15 +7,23 @@ hadolint). Usage: check_deploy.py REPO_ROOT PROMTOOL WORK_DIR
 
 It checks that the pieces agree with each other and with the service:
 - every YAML file under deploy/ parses;
-- the Kubernetes manifests: kustomization lists every manifest but the example Secret; probes,
-  ports, labels, selectors, security context, graceful termination, the Secret and the
-  ConfigMap name only settings documented in docs/configuration.md;
+- the metrics of docs/metrics.md are those the code declares (`const …: &str = "rosetta_…"`);
+- the Kubernetes manifests: kustomization lists every manifest but the example Secret; for the
+  API (`rosetta`, serve without the data plane) and the data plane (`rosetta-replicator`,
+  replicate): probes on routes the process serves (read from the code), ports, labels,
+  selectors that never cross, security context, graceful termination long enough for the
+  drain and a pipeline's stop (read from the code), the metadata database's connections, a
+  budget and a scrape job each; the Secret, the ConfigMap and the pods' env name only settings
+  documented in docs/configuration.md;
 - the WAL thresholds of the alert rules equal WAL_SLOT_* of the ConfigMap and of Compose;
 - the alert rules and the Grafana dashboard use only the metrics Rosetta exports, with labels
-  those metrics have; every alert is proven to fire by alerts.test.yml; every dashboard query
-  is valid PromQL (checked by promtool, as recording rules);
+  those metrics have, per-pipeline alerts one per pipeline; every alert is proven to fire by
+  alerts.test.yml; every dashboard query is valid PromQL (checked by promtool, as recording
+  rules); the lag panel draws the lag alerts' thresholds;
 - Compose: logical WAL, health-gated start, production settings from deploy/.env, each ${VAR}
-  documented in .env.example, deploy/.env ignored by git;
+  documented in .env.example, deploy/.env ignored by git; `rosetta` runs everything, the
+  optional `replicator` runs replicate with the same image and settings;
+- every link to a heading of docs/ that deploy/, deployment.md and metrics.md make leads to one;
 - wherever the service listens on every address (HOST=0.0.0.0: the image, Compose, the
   ConfigMap), API_KEYS are required and ALLOW_UNAUTHENTICATED is never set;
 - the Dockerfile: its builder stage runs scripts/build-release.sh (the build CI runs), its
@@ -24,6 +32,7 @@ It checks that the pieces agree with each other and with the service:
 - .ci/run runs scripts/build-release.sh and this check.
 """
 
+import glob
 import json
 import os
 import re
@@ -37,7 +46,8 @@ DEPLOY = os.path.join(ROOT, "deploy")
 FAILURES = []
 CHECKS = [0]
 
-# The metrics Rosetta exports, with their labels (checked against docs/metrics.md).
+# The metrics Rosetta exports, with their labels (checked against docs/metrics.md, and the names
+# against the code's declarations).
 # Histograms also have _bucket (with `le`), _sum and _count series.
 METRICS = {
     "rosetta_http_requests_total": {"method", "route", "status"},
@@ -54,6 +64,12 @@ METRICS = {
     "rosetta_wal_monitor_cycle_duration_seconds": set(),
     "rosetta_wal_monitor_probes_total": {"outcome"},
     "rosetta_wal_monitor_cycles_total": {"claimed"},
+    "rosetta_pipeline_lag_bytes": {"pipeline_id"},
+    "rosetta_pipeline_lag_seconds": {"pipeline_id"},
+    "rosetta_pipeline_rows_copied_total": {"pipeline_id"},
+    "rosetta_pipeline_changes_applied_total": {"pipeline_id"},
+    "rosetta_pipeline_failures_total": {"pipeline_id", "kind"},
+    "rosetta_replicator_pipelines": set(),
     # Prometheus' own, per scrape target.
     "up": set(),
 }
@@ -112,6 +128,12 @@ def documented_settings():
     return names
 
 
+def setting_default(name):
+    m = re.search(r"^\|\s*`%s`\s*\|\s*`([^`]*)`" % name, read(os.path.join(ROOT, "docs/configuration.md")), re.M)
+    check(m, f"docs/configuration.md: no default for {name}")
+    return m.group(1) if m else "0"
+
+
 def check_metrics_documented():
     """METRICS above agrees with docs/metrics.md, the service's own list of its metrics."""
     rows = {}
@@ -126,7 +148,52 @@ def check_metrics_documented():
             check((name in HISTOGRAMS) == kind.startswith("histogram"), f"docs/metrics.md: {name} is a {kind}")
 
 
+# --- What the service's code says ---------------------------------------------------------------
+
+def code_facts():
+    """Facts the deployment must agree with, read from the Rust code rather than restated here:
+    the metric names the code declares, the routes `rosetta replicate` serves, and how long a
+    stop may take."""
+    metric_names = set()
+    for path in glob.glob(os.path.join(ROOT, "crates/*/src/**/*.rs"), recursive=True):
+        # Name prefixes (test-support's database names) end with "_"; metrics never do.
+        metric_names |= set(re.findall(r'const [A-Z_]+: &str = "(rosetta_[a-z][a-z0-9_]*[a-z0-9])";', read(path)))
+    check(len(metric_names) >= 15, f"crates/*/src: found only {len(metric_names)} metric names")
+
+    lib = read(os.path.join(ROOT, "crates/http-api/src/lib.rs"))
+    body = re.search(r"pub fn operations_app\(.*?\n}\n", lib, re.S)
+    routes = set(re.findall(r'web::resource\("([^"]+)"\)', body.group(0))) if body else set()
+    check({"/health", "/health/live", "/metrics"} <= routes,
+          f"crates/http-api/src/lib.rs: operations_app (rosetta replicate) serves {sorted(routes)}")
+
+    def seconds(path, const):
+        m = re.search(r"const %s: Duration = Duration::from_secs\((\d+)\);" % const, read(os.path.join(ROOT, path)))
+        check(m, f"{path}: no {const}")
+        return int(m.group(1)) if m else 0
+    return {
+        "metrics": metric_names,
+        "replicate_routes": routes,
+        # How long in-flight requests may take once SIGTERM arrives (serve and replicate).
+        "drain": seconds("crates/server/src/startup.rs", "SHUTDOWN_GRACE"),
+        # How long each stopped pipeline gets to record its state before it is aborted.
+        "worker_stop": seconds("crates/app/src/replicator/supervisor.rs", "STOP_GRACE"),
+    }
+
+
+def check_metrics_in_code(facts):
+    exported = set(METRICS) - {"up"}
+    check(facts["metrics"] == exported,
+          f"metrics the code declares {sorted(facts['metrics'] - exported)} are not in METRICS, "
+          f"or METRICS has {sorted(exported - facts['metrics'])} the code does not declare")
+
+
 # --- Kubernetes ----------------------------------------------------------------------------------
+
+API = "rosetta"                    # the Deployment (and Service) of the API: `rosetta serve`
+REPLICATOR = "rosetta-replicator"  # the Deployment of the data plane: `rosetta replicate`
+# PostgreSQL's default max_connections (100) less superuser_reserved_connections (3).
+METADATA_CONNECTIONS = 97
+
 
 def k8s_objects():
     objects = {}
@@ -144,7 +211,87 @@ def one(objects, kind):
     return found[0][1] if found else {}
 
 
-def check_kubernetes(settings):
+def by_name(objects, kind):
+    return {doc.get("metadata", {}).get("name"): doc for _, doc in objects.get(kind, [])}
+
+
+def selects(selector, labels):
+    match = selector.get("matchLabels", {})
+    return bool(match) and match.items() <= labels.items()
+
+
+def memory_bytes(quantity):
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi)?", str(quantity))
+    if not check(m, f"deploy/k8s: memory quantity {quantity!r} not understood"):
+        return 0
+    return int(m.group(1)) * {None: 1, "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3}[m.group(2)]
+
+
+def check_pod(name, deployment, config, account, settings):
+    """What every Rosetta Deployment needs; returns its container, its ports and its pod labels."""
+    where = f"Deployment {name}"
+    spec = deployment.get("spec", {})
+    pod = spec.get("template", {}).get("spec", {})
+    pod_labels = spec.get("template", {}).get("metadata", {}).get("labels", {})
+    check(spec.get("replicas", 1) >= 2, f"{where}: several replicas expected")
+    check(selects(spec.get("selector", {}), pod_labels), f"{where}: selector does not match the pod labels")
+    check(spec.get("strategy", {}).get("rollingUpdate", {}).get("maxUnavailable") == 0,
+          f"{where}: rolling update must keep maxUnavailable 0")
+    check(pod.get("serviceAccountName") == account.get("metadata", {}).get("name"),
+          f"{where}: serviceAccountName is not the ServiceAccount")
+    containers = pod.get("containers", [])
+    check(len(containers) == 1, f"{where}: one container expected")
+    c = containers[0] if containers else {}
+    check(c.get("image", "").split(":")[0] == "rosetta", f"{where}: the image is `rosetta` (kustomize `images:` sets it)")
+    ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
+    data = config.get("data", {})
+    check(ports.get("http") == int(data.get("PORT", "0")), f"{where}: containerPort `http` differs from the ConfigMap's PORT")
+
+    def probe(kind):
+        return c.get(kind, {}).get("httpGet", {})
+    check(probe("readinessProbe").get("path") == "/health", f"{where}: readinessProbe must GET /health")
+    check(probe("livenessProbe").get("path") == "/health/live", f"{where}: livenessProbe must GET /health/live")
+    check(probe("startupProbe").get("path") == "/health/live", f"{where}: startupProbe must GET /health/live")
+    for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+        check(probe(kind).get("port") in ports, f"{where}: {kind} port is not a container port")
+
+    resources = c.get("resources", {})
+    for part in ("requests", "limits"):
+        check({"cpu", "memory"} <= set(resources.get(part, {})), f"{where}: resources.{part} needs cpu and memory")
+
+    pod_sc, c_sc = pod.get("securityContext", {}), c.get("securityContext", {})
+    check(pod_sc.get("runAsNonRoot") is True, f"{where}: runAsNonRoot")
+    check(pod_sc.get("runAsUser") == 10001, f"{where}: runAsUser must be the image's uid 10001")
+    check(c_sc.get("readOnlyRootFilesystem") is True, f"{where}: readOnlyRootFilesystem")
+    check(c_sc.get("allowPrivilegeEscalation") is False, f"{where}: allowPrivilegeEscalation false")
+    check("ALL" in c_sc.get("capabilities", {}).get("drop", []), f"{where}: drop ALL capabilities")
+    mounts = {m.get("mountPath"): m.get("name") for m in c.get("volumeMounts", [])}
+    volumes = {v.get("name"): v for v in pod.get("volumes", [])}
+    data_dir = data.get("ROSETTA_DATA_DIR")
+    check(data_dir in mounts and "emptyDir" in volumes.get(mounts.get(data_dir), {}),
+          f"{where}: ROSETTA_DATA_DIR must be a mounted emptyDir (the root filesystem is read-only)")
+
+    refs = {(k, v.get("name")) for e in c.get("envFrom", []) for k, v in e.items()}
+    check(("configMapRef", config.get("metadata", {}).get("name")) in refs, f"{where}: envFrom the ConfigMap")
+    check(("secretRef", "rosetta-secrets") in refs, f"{where}: envFrom the Secret rosetta-secrets")
+    for var in c.get("env", []):
+        check(var.get("name") in settings, f"{where}: env {var.get('name')} is not a setting of docs/configuration.md")
+        check(isinstance(var.get("value"), str), f"{where}: env {var.get('name')} must be a string value")
+        check(var.get("name") not in {"DATABASE_URL", "ROSETTA_ENCRYPTION_KEYS", "API_KEYS"},
+              f"{where}: {var.get('name')} belongs in the Secret")
+
+    annotations = spec.get("template", {}).get("metadata", {}).get("annotations", {})
+    check(annotations.get("prometheus.io/scrape") == "true", f"{where}: prometheus.io/scrape must be \"true\"")
+    check(annotations.get("prometheus.io/port") == data.get("PORT"), f"{where}: prometheus.io/port != PORT")
+    check(annotations.get("prometheus.io/path") == "/metrics", f"{where}: prometheus.io/path must be /metrics")
+    return c, ports, pod_labels
+
+
+def env_of(container):
+    return {v.get("name"): v.get("value") for v in container.get("env", [])}
+
+
+def check_kubernetes(settings, facts):
     objects = k8s_objects()
     kust = one(objects, "Kustomization")
     listed = set(kust.get("resources", []))
@@ -154,75 +301,77 @@ def check_kubernetes(settings):
     check(listed == manifests - {"secret.example.yaml"},
           f"deploy/k8s/kustomization.yaml resources {sorted(listed)} != manifests {sorted(manifests - {'secret.example.yaml'})}")
 
-    deployment = one(objects, "Deployment")
+    deployments = by_name(objects, "Deployment")
+    check(set(deployments) == {API, REPLICATOR}, f"deploy/k8s: Deployments {sorted(deployments)}, expected {API} and {REPLICATOR}")
+    api, replicator = deployments.get(API, {}), deployments.get(REPLICATOR, {})
     service = one(objects, "Service")
-    pdb = one(objects, "PodDisruptionBudget")
     config = one(objects, "ConfigMap")
     secret = one(objects, "Secret")
     account = one(objects, "ServiceAccount")
+    data = config.get("data", {})
 
-    spec = deployment.get("spec", {})
-    pod = spec.get("template", {}).get("spec", {})
-    pod_labels = spec.get("template", {}).get("metadata", {}).get("labels", {})
-    replicas = spec.get("replicas", 1)
-    check(replicas >= 2, "Deployment: several replicas expected")
-    check(spec.get("selector", {}).get("matchLabels", {}).items() <= pod_labels.items(),
-          "Deployment: selector does not match the pod labels")
-    check(spec.get("strategy", {}).get("rollingUpdate", {}).get("maxUnavailable") == 0,
-          "Deployment: rolling update must keep maxUnavailable 0")
-    check(pod.get("serviceAccountName") == account.get("metadata", {}).get("name"),
-          "Deployment: serviceAccountName is not the ServiceAccount")
-    containers = pod.get("containers", [])
-    check(len(containers) == 1, "Deployment: one container expected")
-    c = containers[0] if containers else {}
-    ports = {p.get("name"): p.get("containerPort") for p in c.get("ports", [])}
-    check(ports.get("http") == int(config.get("data", {}).get("PORT", "0")),
-          "Deployment: containerPort `http` differs from the ConfigMap's PORT")
-    check(c.get("args") == ["serve"], "Deployment: the container must run `rosetta serve`")
+    api_c, api_ports, api_labels = check_pod(API, api, config, account, settings)
+    rep_c, rep_ports, rep_labels = check_pod(REPLICATOR, replicator, config, account, settings)
 
-    def probe(name):
-        return c.get(name, {}).get("httpGet", {})
-    check(probe("readinessProbe").get("path") == "/health", "Deployment: readinessProbe must GET /health")
-    check(probe("livenessProbe").get("path") == "/health/live", "Deployment: livenessProbe must GET /health/live")
-    check(probe("startupProbe").get("path") == "/health/live", "Deployment: startupProbe must GET /health/live")
-    for name in ("readinessProbe", "livenessProbe", "startupProbe"):
-        check(probe(name).get("port") in ports, f"Deployment: {name} port is not a container port")
-
-    pre_stop = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
-    check(len(pre_stop) == 2 and pre_stop[0] == "sleep", "Deployment: preStop must `sleep` before SIGTERM")
+    # The API: serve, behind the Service, without the data plane.
+    check(api_c.get("args") == ["serve"], f"Deployment {API}: the container must run `rosetta serve`")
+    check(env_of(api_c).get("REPLICATOR_ENABLED") == "false",
+          f"Deployment {API}: REPLICATOR_ENABLED must be \"false\" (the pipelines run in {REPLICATOR})")
+    pre_stop = api_c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    check(len(pre_stop) == 2 and pre_stop[0] == "sleep", f"Deployment {API}: preStop must `sleep` before SIGTERM")
     sleep = int(pre_stop[1]) if len(pre_stop) == 2 else 0
-    grace = pod.get("terminationGracePeriodSeconds", 30)
-    # serve drains in-flight requests for up to 30 s after SIGTERM.
-    check(grace >= sleep + 30 + 5,
-          f"Deployment: terminationGracePeriodSeconds {grace} < preStop {sleep} s + 30 s drain + margin")
+    api_pod = api.get("spec", {}).get("template", {}).get("spec", {})
+    grace = api_pod.get("terminationGracePeriodSeconds", 30)
+    check(grace >= sleep + facts["drain"] + 5,
+          f"Deployment {API}: terminationGracePeriodSeconds {grace} < preStop {sleep} s + {facts['drain']} s drain + margin")
 
-    resources = c.get("resources", {})
-    for part in ("requests", "limits"):
-        check({"cpu", "memory"} <= set(resources.get(part, {})), f"Deployment: resources.{part} needs cpu and memory")
+    # The data plane: replicate, its probes on the routes it serves, a stop that has time to
+    # hand the pipelines over.
+    check(rep_c.get("args") == ["replicate"], f"Deployment {REPLICATOR}: the container must run `rosetta replicate`")
+    for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+        path = rep_c.get(kind, {}).get("httpGet", {}).get("path")
+        check(path in facts["replicate_routes"], f"Deployment {REPLICATOR}: {kind} GETs {path}, which `rosetta replicate` does not serve")
+    rep_annotations = replicator.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations", {})
+    check(rep_annotations.get("prometheus.io/path") in facts["replicate_routes"],
+          f"Deployment {REPLICATOR}: prometheus.io/path is not served by `rosetta replicate`")
+    rep_pod = replicator.get("spec", {}).get("template", {}).get("spec", {})
+    rep_grace = rep_pod.get("terminationGracePeriodSeconds", 30)
+    check(rep_grace >= facts["drain"] + facts["worker_stop"] + 5,
+          f"Deployment {REPLICATOR}: terminationGracePeriodSeconds {rep_grace} < {facts['drain']} s listener drain "
+          f"+ {facts['worker_stop']} s for a pipeline to stop + margin")
+    check("lifecycle" not in rep_c, f"Deployment {REPLICATOR}: no preStop (no Service routes to it; it only delays the handover)")
+    check(replicator.get("spec", {}).get("minReadySeconds", 0) >= 2 * int(data.get("REPLICATOR_POLL_SECONDS", "2")),
+          f"Deployment {REPLICATOR}: minReadySeconds must leave a new replica two polls to take its share")
+    limit = memory_bytes(rep_c.get("resources", {}).get("limits", {}).get("memory", "0"))
+    batch = int(data.get("REPLICATOR_BATCH_BYTES", "16777216"))
+    check(limit >= 32 * 1024 ** 2 + 10 * batch,
+          f"Deployment {REPLICATOR}: memory limit below 32 MiB + 10 pipelines x REPLICATOR_BATCH_BYTES")
+    check(env_of(rep_c).get("REPLICATOR_ENABLED") is None and "REPLICATOR_ENABLED" not in data,
+          f"Deployment {REPLICATOR}: REPLICATOR_ENABLED means nothing to `rosetta replicate`; set it on the API only")
 
-    pod_sc, c_sc = pod.get("securityContext", {}), c.get("securityContext", {})
-    check(pod_sc.get("runAsNonRoot") is True, "Deployment: runAsNonRoot")
-    check(pod_sc.get("runAsUser") == 10001, "Deployment: runAsUser must be the image's uid 10001")
-    check(c_sc.get("readOnlyRootFilesystem") is True, "Deployment: readOnlyRootFilesystem")
-    check(c_sc.get("allowPrivilegeEscalation") is False, "Deployment: allowPrivilegeEscalation false")
-    check("ALL" in c_sc.get("capabilities", {}).get("drop", []), "Deployment: drop ALL capabilities")
-    mounts = {m.get("mountPath"): m.get("name") for m in c.get("volumeMounts", [])}
-    volumes = {v.get("name"): v for v in pod.get("volumes", [])}
-    data_dir = config.get("data", {}).get("ROSETTA_DATA_DIR")
-    check(data_dir in mounts and "emptyDir" in volumes.get(mounts.get(data_dir), {}),
-          "Deployment: ROSETTA_DATA_DIR must be a mounted emptyDir (the root filesystem is read-only)")
+    # The two Deployments never select each other's pods (a Deployment's selector is immutable).
+    check(not selects(api.get("spec", {}).get("selector", {}), rep_labels),
+          f"Deployment {API}: its selector matches the {REPLICATOR} pods")
+    check(not selects(replicator.get("spec", {}).get("selector", {}), api_labels),
+          f"Deployment {REPLICATOR}: its selector matches the {API} pods")
+    check(api_labels.get("app.kubernetes.io/component") == "control-plane"
+          and rep_labels.get("app.kubernetes.io/component") == "data-plane",
+          "deploy/k8s: pods labelled app.kubernetes.io/component control-plane (API) and data-plane (replicator)")
 
-    refs = {(k, v.get("name")) for e in c.get("envFrom", []) for k, v in e.items()}
-    check(("configMapRef", config.get("metadata", {}).get("name")) in refs, "Deployment: envFrom the ConfigMap")
-    check(("secretRef", "rosetta-secrets") in refs, "Deployment: envFrom the Secret rosetta-secrets")
+    # The metadata database's connections: every replica's pool at its largest.
+    def pool(container):
+        env = env_of(container)
+        return int(env.get("DB_POOL_SIZE", data.get("DB_POOL_SIZE", "20"))) + int(env.get("DB_MAX_OVERFLOW", data.get("DB_MAX_OVERFLOW", "10")))
+    connections = sum(d.get("spec", {}).get("replicas", 1) * pool(c) for d, c in ((api, api_c), (replicator, rep_c)))
+    check(connections <= METADATA_CONNECTIONS,
+          f"deploy/k8s: the replicas' pools may open {connections} connections to the metadata database, over {METADATA_CONNECTIONS}")
+
     check(secret.get("metadata", {}).get("name") == "rosetta-secrets", "secret.example.yaml: name rosetta-secrets")
-
     secret_data = secret.get("stringData", {})
     check(set(secret_data) == {"DATABASE_URL", "ROSETTA_ENCRYPTION_KEYS", "API_KEYS"},
           f"secret.example.yaml: keys {sorted(secret_data)}")
     check(all("REPLACE" in str(v) for v in secret_data.values()),
           "secret.example.yaml: every value must be an obvious REPLACE placeholder")
-    data = config.get("data", {})
     for key in list(data) + list(secret_data):
         check(key in settings, f"deploy/k8s: {key} is not a setting of docs/configuration.md")
     check(not set(data) & set(secret_data), "deploy/k8s: a setting is both in the ConfigMap and the Secret")
@@ -238,17 +387,43 @@ def check_kubernetes(settings):
     check(all(isinstance(v, str) for v in data.values()), "ConfigMap: every value must be a string")
 
     svc = service.get("spec", {})
-    check(svc.get("selector", {}).items() <= pod_labels.items(), "Service: selector does not match the pods")
-    check(any(p.get("port") == 80 and p.get("targetPort") in ports for p in svc.get("ports", [])),
+    check(service.get("metadata", {}).get("name") == API, f"Service: named {API}")
+    check(svc.get("selector", {}).items() <= api_labels.items(), "Service: selector does not match the API pods")
+    check(not svc.get("selector", {}).items() <= rep_labels.items(), "Service: selector matches the replicator pods, which serve no API")
+    check(any(p.get("port") == 80 and p.get("targetPort") in api_ports for p in svc.get("ports", [])),
           "Service: port 80 must target the container's http port")
-    pdb_spec = pdb.get("spec", {})
-    check(pdb_spec.get("selector", {}).get("matchLabels", {}).items() <= pod_labels.items(),
-          "PodDisruptionBudget: selector does not match the pods")
-    check(0 < pdb_spec.get("minAvailable", 0) < replicas,
-          "PodDisruptionBudget: minAvailable must be below the replicas, or drains never finish")
-    annotations = spec.get("template", {}).get("metadata", {}).get("annotations", {})
-    check(annotations.get("prometheus.io/port") == data.get("PORT"), "Deployment: prometheus.io/port != PORT")
+
+    pdbs = by_name(objects, "PodDisruptionBudget")
+    check(set(pdbs) == {API, REPLICATOR}, f"deploy/k8s: PodDisruptionBudgets {sorted(pdbs)}, expected one per Deployment")
+    for name, labels, deployment in ((API, api_labels, api), (REPLICATOR, rep_labels, replicator)):
+        pdb_spec = pdbs.get(name, {}).get("spec", {})
+        other = rep_labels if name == API else api_labels
+        check(selects(pdb_spec.get("selector", {}), labels) and not selects(pdb_spec.get("selector", {}), other),
+              f"PodDisruptionBudget {name}: must select the {name} pods, and only them")
+        replicas = deployment.get("spec", {}).get("replicas", 1)
+        if "minAvailable" in pdb_spec:
+            check(0 < pdb_spec["minAvailable"] < replicas,
+                  f"PodDisruptionBudget {name}: minAvailable must be below the replicas, or drains never finish")
+        else:
+            check(pdb_spec.get("maxUnavailable", 0) >= 1, f"PodDisruptionBudget {name}: maxUnavailable at least 1")
+
+    check_kubernetes_scrape(api_labels, rep_labels)
     return data
+
+
+def check_kubernetes_scrape(api_labels, rep_labels):
+    """prometheus-kubernetes.yml scrapes each Deployment's pods in a job of its own: `rosetta`
+    (RosettaDown's) the API pods, `rosetta-replicator` the data plane's."""
+    config = load_yaml(os.path.join(DEPLOY, "prometheus/prometheus-kubernetes.yml"))[0]
+    kept = {}
+    for job in config.get("scrape_configs", []):
+        for relabel in job.get("relabel_configs", []):
+            if relabel.get("action") == "keep" and relabel.get("source_labels") == ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]:
+                kept[job.get("job_name")] = relabel.get("regex")
+    for job, labels in ((API, api_labels), (REPLICATOR, rep_labels)):
+        name = labels.get("app.kubernetes.io/name", "")
+        jobs = [j for j, regex in kept.items() if regex and re.fullmatch(regex, name)]
+        check(jobs == [job], f"prometheus-kubernetes.yml: pods named {name!r} are kept by jobs {jobs}, expected [{job!r}]")
 
 
 # --- PromQL: metric names and labels -------------------------------------------------------------
@@ -321,8 +496,21 @@ def check_alerts(config_data, compose_env):
     names = set(alerts)
     expected = {"RosettaSlotInactiveRetaining", "RosettaSlotRetainedAboveWarning",
                 "RosettaSlotRetainedAboveCritical", "RosettaSourceProbeFailing",
-                "RosettaWalMonitorStalled"}
+                "RosettaWalMonitorStalled", "RosettaPipelineLagging", "RosettaPipelineLagCritical",
+                "RosettaPipelineFailing", "RosettaPipelineStopped", "RosettaReplicatorAbsent"}
     check(expected <= names, f"alerts.yml: missing {sorted(expected - names)}")
+
+    # A pipeline's series come from whichever replica runs it (and linger on one it left): its
+    # alerts aggregate them into one per pipeline.
+    for name, rule in alerts.items():
+        metrics, grouping, _ = promql_names(rule.get("expr", ""))
+        if any(m.startswith("rosetta_pipeline_") for m in metrics):
+            check(grouping == {"pipeline_id"}, f"alerts.yml {name}: must aggregate `by (pipeline_id)`, not {sorted(grouping)}")
+    # A pipeline that keeps failing fails again within every backoff: the window must hold two.
+    window = re.search(r"\[(\d+)m\]", alerts.get("RosettaPipelineFailing", {}).get("expr", ""))
+    backoff = int(config_data.get("REPLICATOR_MAX_BACKOFF_SECONDS", setting_default("REPLICATOR_MAX_BACKOFF_SECONDS")))
+    check(window and int(window.group(1)) * 60 >= 2 * backoff,
+          f"alerts.yml RosettaPipelineFailing: its window must hold two retries ({backoff} s apart at most)")
 
     # Thresholds equal the service's settings wherever the deployment sets them.
     warn = re.search(r">\s*(\d+)\s*$", alerts.get("RosettaSlotRetainedAboveWarning", {}).get("expr", "").strip())
@@ -347,7 +535,13 @@ def check_alerts(config_data, compose_env):
 
 # --- Grafana ----------------------------------------------------------------------------------------
 
-def check_dashboard():
+def alert_threshold(alerts, name):
+    m = re.search(r">\s*(\d+)\s*$", alerts.get(name, {}).get("expr", "").strip())
+    check(m, f"alerts.yml {name}: no `> N` threshold")
+    return int(m.group(1)) if m else None
+
+
+def check_dashboard(alerts):
     path = os.path.join(DEPLOY, "grafana/rosetta-dashboard.json")
     try:
         dashboard = json.loads(read(path))
@@ -395,8 +589,22 @@ def check_dashboard():
             check_promql(f"dashboard panel {title!r}", substitute_grafana_variables(expr), legend)
             exprs.append((title, expr))
     names = " ".join(e for _, e in exprs)
-    for needed in ("rosetta_source_wal_position_bytes", "rosetta_source_slot_retained_bytes"):
+    for needed in ("rosetta_source_wal_position_bytes", "rosetta_source_slot_retained_bytes",
+                   "rosetta_pipeline_lag_seconds", "rosetta_pipeline_lag_bytes",
+                   "rosetta_pipeline_changes_applied_total", "rosetta_replicator_pipelines"):
         check(needed in names, f"dashboard: no panel plots {needed}")
+    check(not re.search(r"\b(?:rate|increase)\(rosetta_pipeline_lag", names),
+          "dashboard: pipeline lags are gauges: never rate or increase them")
+    # The lag panel draws the alerts' thresholds.
+    lag_panels = [p for p in dashboard.get("panels", [])
+                  if any("rosetta_pipeline_lag_seconds" in t.get("expr", "") for t in p.get("targets", []))]
+    wanted = {alert_threshold(alerts, "RosettaPipelineLagging"), alert_threshold(alerts, "RosettaPipelineLagCritical")}
+    for panel in lag_panels:
+        steps = panel.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps", [])
+        drawn = {s.get("value") for s in steps if s.get("value") is not None}
+        check(drawn == wanted, f"dashboard panel {panel.get('title')!r}: thresholds {sorted(drawn)} != the lag alerts' {sorted(wanted)}")
+        check(panel.get("fieldConfig", {}).get("defaults", {}).get("unit") == "s",
+              f"dashboard panel {panel.get('title')!r}: unit must be s")
     check(not re.search(r"\brate\(rosetta_source_wal_position_bytes", names),
           "dashboard: the WAL position is a gauge: use deriv, not rate")
 
@@ -412,7 +620,7 @@ def check_dashboard():
 
 # --- Compose -------------------------------------------------------------------------------------
 
-def check_compose(settings):
+def check_compose(settings, facts):
     compose = load_yaml(os.path.join(DEPLOY, "docker-compose.yml"))[0]
     services = compose.get("services", {})
     pg, app = services.get("postgres", {}), services.get("rosetta", {})
@@ -438,8 +646,37 @@ def check_compose(settings):
               f"compose: {secret} must come from deploy/.env, required")
     check("${POSTGRES_PASSWORD" in env.get("DATABASE_URL", ""), "compose: DATABASE_URL uses POSTGRES_PASSWORD")
     check(any(str(p).endswith(":8000") for p in app.get("ports", [])), "compose: rosetta publishes port 8000")
+    check(app.get("command") == ["serve"], "compose: the rosetta service runs `rosetta serve`")
+    # One process runs everything, the data plane included.
+    check(env.get("REPLICATOR_ENABLED", "true") != "false", "compose: the rosetta service runs the data plane too")
+    stop = facts["drain"] + facts["worker_stop"]
     grace = re.fullmatch(r"(\d+)s", str(app.get("stop_grace_period", "")))
-    check(grace and int(grace.group(1)) > 30, "compose: stop_grace_period must exceed serve's 30 s drain")
+    check(grace and int(grace.group(1)) > stop,
+          f"compose: stop_grace_period must exceed serve's {facts['drain']} s drain + {facts['worker_stop']} s for a pipeline to stop")
+
+    # The optional processes running only the data plane: the same image and settings.
+    replicator = services.get("replicator", {})
+    if check(replicator, "compose: a `replicator` service (rosetta replicate) shows how to scale out"):
+        check(replicator.get("command") == ["replicate"], "compose: the replicator service runs `rosetta replicate`")
+        check(replicator.get("profiles"), "compose: the replicator service is optional (a profile)")
+        check(replicator.get("image") == app.get("image") and replicator.get("build") == app.get("build"),
+              "compose: the replicator service runs the rosetta service's image")
+        check(replicator.get("environment") == app.get("environment"), "compose: the replicator service has the rosetta service's settings")
+        check(not replicator.get("ports"), "compose: the replicator service publishes no port (`--scale` would clash)")
+        check(replicator.get("depends_on", {}).get("postgres", {}).get("condition") == "service_healthy",
+              "compose: the replicator service waits for a healthy postgres")
+        grace = re.fullmatch(r"(\d+)s", str(replicator.get("stop_grace_period", "")))
+        check(grace and int(grace.group(1)) > stop,
+              f"compose: the replicator's stop_grace_period must exceed {stop} s")
+    prometheus = read(os.path.join(DEPLOY, "prometheus/prometheus.yml"))
+    commented = re.search(r"^  # (- job_name: rosetta-replicator\n(?:  #   .*\n)+)", prometheus, re.M)
+    if check(commented, "prometheus.yml: a commented-out scrape job for the scale-out replicators"):
+        job = re.sub(r"^  #   ", "    ", commented.group(1), flags=re.M).replace("- job_name", "  - job_name", 1)
+        path = os.path.join(WORK, "prometheus-scale-out.yml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(prometheus.replace("rule_files:\n  - alerts.yml\n", "") + "\n" + job)
+        run = subprocess.run([PROMTOOL, "check", "config", path], capture_output=True, text=True)
+        check(run.returncode == 0, f"prometheus.yml: the scale-out job, uncommented, is refused:\n{run.stdout}{run.stderr}")
 
     text = read(os.path.join(DEPLOY, "docker-compose.yml"))
     used = set(re.findall(r"\$\{(\w+)", text))
@@ -547,6 +784,32 @@ def check_dockerfile():
         check(top in allowed, f"Dockerfile.dockerignore: the build reads {top}/ but the context excludes it")
 
 
+def anchors(doc):
+    """The anchors GitHub gives the headings of a Markdown file."""
+    found = set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", read(doc), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", ""))
+        found.add(slug.replace(" ", "-"))
+    return found
+
+
+def check_doc_links():
+    """Every `docs/<file>.md#anchor` that deploy/, deployment.md and metrics.md point to exists."""
+    sources = [os.path.join(d, n) for d, _, files in os.walk(DEPLOY) for n in files
+               if n.endswith((".yml", ".yaml", ".md", ".json", ".py", "Dockerfile"))]
+    sources += [os.path.join(ROOT, "docs", n) for n in ("deployment.md", "metrics.md")]
+    for path in sources:
+        here = os.path.dirname(path)
+        for target, anchor in re.findall(r"((?:\.\./)?(?:docs/)?[\w-]+\.md)?#([a-z0-9][a-z0-9_-]*)", read(path)):
+            if not target and not path.endswith(".md"):
+                continue
+            doc = os.path.normpath(os.path.join(here, target)) if target else path
+            if not os.path.exists(doc) and target:
+                doc = os.path.join(ROOT, "docs", os.path.basename(target))
+            if doc.endswith(".md") and os.path.exists(doc):
+                check(anchor in anchors(doc), f"{rel(path)}: link to {rel(doc)}#{anchor}, which has no such heading")
+
+
 def check_ci():
     ci = read(os.path.join(ROOT, ".ci/run"))
     check(re.search(r"^scripts/build-release\.sh\b", ci, re.M), ".ci/run must run scripts/build-release.sh")
@@ -557,13 +820,16 @@ def main():
     os.makedirs(WORK, exist_ok=True)
     check_yaml_parses()
     settings = documented_settings()
+    facts = code_facts()
     check_metrics_documented()
-    config_data = check_kubernetes(settings)
-    compose_env = check_compose(settings)
-    check_alerts(config_data, compose_env)
-    check_dashboard()
+    check_metrics_in_code(facts)
+    config_data = check_kubernetes(settings, facts)
+    compose_env = check_compose(settings, facts)
+    alerts = check_alerts(config_data, compose_env)
+    check_dashboard(alerts)
     check_dockerfile()
     check_ci()
+    check_doc_links()
     if FAILURES:
         for failure in FAILURES:
             print(f"FAIL {failure}", file=sys.stderr)

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use rosetta_domain::ports::{
-    DestinationRepositoryError, MonitorLockError, PipelineRepositoryError, SourceRepositoryError,
-    WalHistoryError,
+    DestinationRepositoryError, MonitorLockError, PipelineRepositoryError, RuntimeError,
+    SourceRepositoryError, WalHistoryError,
 };
 use rosetta_domain::{EntityKind, PipelineRef};
 
@@ -147,6 +147,19 @@ impl From<WalHistoryError> for AppError {
             },
             WalHistoryError::Unavailable(cause) => Self::Unavailable(cause),
             WalHistoryError::Unknown(cause) => Self::Unknown(cause),
+        }
+    }
+}
+
+impl From<RuntimeError> for AppError {
+    fn from(error: RuntimeError) -> Self {
+        match error {
+            RuntimeError::PipelineMissing(id) => Self::NotFound {
+                entity: EntityKind::Pipeline,
+                id: id.get(),
+            },
+            RuntimeError::Unavailable(cause) => Self::Unavailable(cause),
+            RuntimeError::Unknown(cause) => Self::Unknown(cause),
         }
     }
 }

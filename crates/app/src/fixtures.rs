@@ -7,7 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rosetta_domain::fixtures::{logical_reading, logical_slot};
 use rosetta_domain::ports::{
-    MockDestinationRepository, MockMonitorLock, MockPipelineRepository, MockSourceRepository,
+    MockDestinationRepository, MockDestinationWriter, MockMonitorLock, MockPipelineLeases,
+    MockPipelineRepository, MockPipelineRuntime, MockReplicationSource, MockSourceRepository,
     MockWalHistory, MockWalProbe, WalProbe,
 };
 use rosetta_domain::{
@@ -29,6 +30,10 @@ pub struct Mocks {
     pub wal_history: MockWalHistory,
     pub monitor_lock: MockMonitorLock,
     pub wal_probe: MockWalProbe,
+    pub replication: MockReplicationSource,
+    pub writer: MockDestinationWriter,
+    pub leases: MockPipelineLeases,
+    pub runtime: MockPipelineRuntime,
 }
 
 impl Mocks {
@@ -47,6 +52,10 @@ impl Mocks {
             wal_history: Arc::new(self.wal_history),
             monitor_lock: Arc::new(self.monitor_lock),
             wal_probe,
+            replication: Arc::new(self.replication),
+            writer: Arc::new(self.writer),
+            leases: Arc::new(self.leases),
+            runtime: Arc::new(self.runtime),
         })
     }
 
@@ -242,6 +251,7 @@ pub fn pipeline_details(id: i64, status: PipelineStatus) -> PipelineDetails {
             created_at: long_ago(),
             updated_at: long_ago(),
         },
+        progress: None,
     }
 }
 

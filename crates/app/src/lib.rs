@@ -1,7 +1,8 @@
 //! Rosetta's use cases: creating, reading, changing and deleting the catalogue of CDC sources,
 //! destinations and pipelines, moving pipelines through their lifecycle, checking that a source
-//! is ready for a pipeline, and monitoring the WAL and replication slots of sources (the cycles
-//! of a [`WalMonitor`] and the verdict of [`Rosetta::source_wal_report`]). Each use case is a
+//! is ready for a pipeline, monitoring the WAL and replication slots of sources (the cycles of a
+//! [`WalMonitor`] and the verdict of [`Rosetta::source_wal_report`]), and moving the data: a
+//! [`Replicator`] copies each pipeline's tables and streams its changes. Each use case is a
 //! method of [`Rosetta`] (or of the [`WalMonitor`] it builds), written only against the ports of
 //! `rosetta-domain`, and owns the business rules (a pipeline needs an existing source and
 //! destination, a source in use is not deleted without a cascade, a repeated status change is a
@@ -19,26 +20,39 @@
 //!
 //! use rosetta_app::{AppError, MonitorSettings, Ports, Rosetta};
 //! use rosetta_domain::ports::{
-//!     DestinationRepository, MonitorLock, PipelineRepository, SourceRepository, WalHistory,
+//!     DestinationRepository, DestinationWriter, MonitorLock, PipelineLeases,
+//!     PipelineRepository, PipelineRuntime, ReplicationSource, SourceRepository, WalHistory,
 //!     WalProbe,
 //! };
 //! use rosetta_domain::{PipelineId, PipelineStatus};
 //!
-//! fn wire(
+//! /// The catalogue, the WAL monitor and the data plane, each port an adapter of yours (or of
+//! /// `rosetta-metadata-store`, `rosetta-wal-probe`, `rosetta-pg-source`, …).
+//! struct Adapters {
 //!     sources: Arc<dyn SourceRepository>,
 //!     destinations: Arc<dyn DestinationRepository>,
 //!     pipelines: Arc<dyn PipelineRepository>,
 //!     wal_history: Arc<dyn WalHistory>,
 //!     monitor_lock: Arc<dyn MonitorLock>,
 //!     wal_probe: Arc<dyn WalProbe>,
-//! ) -> Rosetta {
+//!     replication: Arc<dyn ReplicationSource>,
+//!     writer: Arc<dyn DestinationWriter>,
+//!     leases: Arc<dyn PipelineLeases>,
+//!     runtime: Arc<dyn PipelineRuntime>,
+//! }
+//!
+//! fn wire(a: Adapters) -> Rosetta {
 //!     Rosetta::new(Ports {
-//!         sources,
-//!         destinations,
-//!         pipelines,
-//!         wal_history,
-//!         monitor_lock,
-//!         wal_probe,
+//!         sources: a.sources,
+//!         destinations: a.destinations,
+//!         pipelines: a.pipelines,
+//!         wal_history: a.wal_history,
+//!         monitor_lock: a.monitor_lock,
+//!         wal_probe: a.wal_probe,
+//!         replication: a.replication,
+//!         writer: a.writer,
+//!         leases: a.leases,
+//!         runtime: a.runtime,
 //!     })
 //! }
 //!
@@ -61,8 +75,12 @@
 //! }
 //! ```
 //!
-//! [`Rosetta`] and [`WalMonitor`] are cheap to clone (they hold `Arc`s), so each worker or
-//! request handler can own one.
+//! The data plane is a [`Replicator`] (`rosetta.replicator(settings, "host:pid")`), whose
+//! [`Replicator::run`] runs the pipelines it holds leases on until the future it is given
+//! resolves.
+//!
+//! [`Rosetta`], [`WalMonitor`] and [`Replicator`] are cheap to clone (they hold `Arc`s), so
+//! each worker or request handler can own one.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -70,13 +88,15 @@ use std::fmt;
 use std::sync::Arc;
 
 use rosetta_domain::ports::{
-    DestinationRepository, MonitorLock, PipelineRepository, SourceRepository, WalHistory, WalProbe,
+    DestinationRepository, DestinationWriter, MonitorLock, PipelineLeases, PipelineRepository,
+    PipelineRuntime, ReplicationSource, SourceRepository, WalHistory, WalProbe,
 };
 use rosetta_domain::WalThresholds;
 
 mod destinations;
 mod error;
 mod pipelines;
+mod replicator;
 mod sources;
 mod wal_metrics;
 mod wal_monitor;
@@ -87,6 +107,7 @@ mod fixtures;
 pub use destinations::{ConfigPatch, DestinationPatch, ReadAgainstStoredType};
 pub use error::AppError;
 pub use pipelines::PipelineUpdateRequest;
+pub use replicator::{Replicator, ReplicatorSettings};
 pub use wal_monitor::{CycleReport, MonitorSettings, WalMonitor};
 
 /// The adapters Rosetta's use cases run on, one per port.
@@ -105,6 +126,14 @@ pub struct Ports {
     pub monitor_lock: Arc<dyn MonitorLock>,
     /// What reads WAL figures from source databases.
     pub wal_probe: Arc<dyn WalProbe>,
+    /// What reads sources for replication: their publications, slots, snapshots and streams.
+    pub replication: Arc<dyn ReplicationSource>,
+    /// What writes pipelines' tables, changes and checkpoints on their destinations.
+    pub writer: Arc<dyn DestinationWriter>,
+    /// Which replicator runs each pipeline.
+    pub leases: Arc<dyn PipelineLeases>,
+    /// What running pipelines report.
+    pub runtime: Arc<dyn PipelineRuntime>,
 }
 
 /// Rosetta's use cases, as methods over the ports they need.
@@ -116,6 +145,10 @@ pub struct Rosetta {
     wal_history: Arc<dyn WalHistory>,
     monitor_lock: Arc<dyn MonitorLock>,
     wal_probe: Arc<dyn WalProbe>,
+    replication: Arc<dyn ReplicationSource>,
+    writer: Arc<dyn DestinationWriter>,
+    leases: Arc<dyn PipelineLeases>,
+    runtime: Arc<dyn PipelineRuntime>,
     wal_thresholds: WalThresholds,
 }
 
@@ -129,6 +162,10 @@ impl Rosetta {
             wal_history,
             monitor_lock,
             wal_probe,
+            replication,
+            writer,
+            leases,
+            runtime,
         } = ports;
         Self {
             sources,
@@ -137,6 +174,10 @@ impl Rosetta {
             wal_history,
             monitor_lock,
             wal_probe,
+            replication,
+            writer,
+            leases,
+            runtime,
             wal_thresholds: WalThresholds::default(),
         }
     }

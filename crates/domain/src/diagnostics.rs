@@ -89,7 +89,7 @@ fn check(name: &'static str, passed: bool, required: bool, detail: String) -> Di
 fn reading_checks(source: &Source, reading: &WalReading) -> Vec<DiagnosticCheck> {
     let major = reading.major_version();
     let privileges = reading.privileges;
-    let slot = source.slot_name();
+    let slots = format!("{}<pipeline id>", source.slot_prefix());
     let publication = source.publication_name.as_str();
     let slots_used = i32::try_from(reading.slots.len()).unwrap_or(i32::MAX);
     vec![
@@ -148,9 +148,9 @@ fn reading_checks(source: &Source, reading: &WalReading) -> Vec<DiagnosticCheck>
             reading.slot_exists,
             false,
             if reading.slot_exists {
-                format!("replication slot {slot} exists")
+                format!("the source's pipelines have their replication slots ({slots})")
             } else {
-                format!("replication slot {slot} does not exist yet; a pipeline creates it when it starts")
+                format!("no pipeline of the source has its replication slot ({slots}) yet; each pipeline creates its own when it starts")
             },
         ),
         check(

@@ -37,6 +37,7 @@ mod monitor;
 mod pipeline;
 pub mod ports;
 mod probe;
+pub mod replication;
 mod source;
 mod values;
 mod wal;
@@ -49,8 +50,8 @@ pub use diagnostics::{DiagnosticCheck, SourceDiagnostics, OLDEST_SUPPORTED_MAJOR
 pub use error::InvalidValue;
 pub use ids::{DestinationId, EntityKind, PipelineId, PipelineMetadataId, SourceId, WalMetricId};
 pub use monitor::{
-    ProbeStatus, ReasonCode, Severity, SourceWalReport, VerdictReason, WalThresholds, WalVerdict,
-    CRITICAL_CONSECUTIVE_FAILURES,
+    ProbeStatus, ReasonCode, Severity, SlotOwner, SourceWalReport, VerdictReason, WalThresholds,
+    WalVerdict, CRITICAL_CONSECUTIVE_FAILURES,
 };
 pub use pipeline::{
     InitialPipelineStatus, MetadataChange, NewPipeline, Pipeline, PipelineDetails,
@@ -58,7 +59,7 @@ pub use pipeline::{
     StatusChange,
 };
 pub use probe::{RolePrivileges, SlotReading, SlotType, WalDirectory, WalReading};
-pub use source::{slot_name, NewSource, Source, SourceUpdate};
+pub use source::{slot_prefix, NewSource, Source, SourceUpdate};
 pub use values::{
     Charset, DeleteMode, Limit, Name, PageRequest, PortNumber, PublicationName, ReplicationId,
     Secret, SslMode, Text, MAX_TEXT_CHARS, MIN_TEXT_CHARS,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rosetta_settings::{Errors, Whole};
 
-use crate::{SlotReading, SourceId, WalReading};
+use crate::{PipelineRef, SlotReading, SourceId, WalReading};
 
 /// The latest probe outcome of a source, kept by the monitor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,6 +272,18 @@ pub struct SourceWalReport {
     pub status: Option<ProbeStatus>,
     /// The verdict on it.
     pub verdict: WalVerdict,
+    /// The slot each of the source's pipelines owns, by name (a slot named by no pipeline is
+    /// someone else's, or one a deleted pipeline left behind).
+    pub slot_owners: Vec<SlotOwner>,
+}
+
+/// A pipeline's replication slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotOwner {
+    /// The slot's name ([`crate::replication::pipeline_slot_name`]).
+    pub slot: String,
+    /// The pipeline that owns it.
+    pub pipeline: PipelineRef,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use crate::error::spelled_as;
+use crate::replication::PipelineProgress;
 use crate::{
     Destination, DestinationId, InvalidValue, Name, PipelineId, PipelineMetadataId, Source,
     SourceId,
@@ -224,6 +225,8 @@ pub struct PipelineDetails {
     pub destination: Destination,
     /// Its runtime metadata.
     pub metadata: PipelineMetadata,
+    /// What the data plane last reported about it; `None` before any replicator has run it.
+    pub progress: Option<PipelineProgress>,
 }
 
 /// A pipeline named where an error must say which pipelines use an entity.

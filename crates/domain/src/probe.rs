@@ -28,8 +28,8 @@ pub struct WalReading {
     pub slots: Vec<SlotReading>,
     /// Whether the source's publication exists in its database.
     pub publication_exists: bool,
-    /// Whether the source's replication slot ([`Source::slot_name`](crate::Source::slot_name))
-    /// exists.
+    /// Whether a slot of one of the source's pipelines exists (a name
+    /// `rosetta_<replication_id>_<pipeline id>`, see [`Source::owns_slot`](crate::Source::owns_slot)).
     pub slot_exists: bool,
     /// What the probing role may do.
     pub privileges: RolePrivileges,

@@ -80,10 +80,17 @@ pub struct SourceUpdate {
 }
 
 impl Source {
-    /// The name of the source's logical replication slot: `rosetta_<replication_id>`, the name
-    /// pipelines create it under on the source.
-    pub fn slot_name(&self) -> String {
-        slot_name(self.replication_id)
+    /// The beginning of the names of the source's pipelines' slots, `rosetta_<replication_id>_`
+    /// (see [`crate::replication::pipeline_slot_name`]).
+    pub fn slot_prefix(&self) -> String {
+        slot_prefix(self.replication_id)
+    }
+
+    /// Whether `slot` is the name of one of the source's pipelines' slots:
+    /// `rosetta_<replication_id>_<pipeline id>`.
+    pub fn owns_slot(&self, slot: &str) -> bool {
+        slot.strip_prefix(&self.slot_prefix())
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
     }
 
     /// `host:port`, as messages about the source's server name it (never with credentials).
@@ -92,9 +99,10 @@ impl Source {
     }
 }
 
-/// The replication slot name a replication id stands for: `rosetta_<replication_id>`.
-pub fn slot_name(replication_id: ReplicationId) -> String {
-    format!("rosetta_{}", replication_id.get())
+/// The beginning of the slot names of the pipelines of sources with `replication_id`:
+/// `rosetta_<replication_id>_`.
+pub fn slot_prefix(replication_id: ReplicationId) -> String {
+    format!("rosetta_{}_", replication_id.get())
 }
 
 impl SourceUpdate {
@@ -109,8 +117,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_slot_name_carries_the_replication_id() {
-        assert_eq!(slot_name(ReplicationId::new(7).unwrap()), "rosetta_7");
-        assert_eq!(slot_name(ReplicationId::new(0).unwrap()), "rosetta_0");
+    fn the_pipelines_slots_carry_the_replication_id() {
+        assert_eq!(slot_prefix(ReplicationId::new(7).unwrap()), "rosetta_7_");
+        assert_eq!(slot_prefix(ReplicationId::new(0).unwrap()), "rosetta_0_");
+        let source = |id| Source {
+            id: SourceId::new(1),
+            name: Name::parse("orders").unwrap(),
+            pg_host: Text::parse("db").unwrap(),
+            pg_port: PortNumber::default(),
+            pg_database: Text::parse("shop").unwrap(),
+            pg_username: Text::parse("replicator").unwrap(),
+            pg_password: None,
+            publication_name: PublicationName::parse("pub").unwrap(),
+            replication_id: ReplicationId::new(id).unwrap(),
+            ssl_mode: SslMode::default(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        assert!(source(7).owns_slot("rosetta_7_42"));
+        for other in [
+            "rosetta_7",
+            "rosetta_7_",
+            "rosetta_7_42_sync",
+            "rosetta_70_1",
+            "x",
+        ] {
+            assert!(!source(7).owns_slot(other), "{other}");
+        }
     }
 }

@@ -88,6 +88,9 @@ fn routes() -> apistos::web::Scope {
         .service(resource("/pipelines/{id}/start").route(post().to(pipelines::start_pipeline)))
         .service(resource("/pipelines/{id}/pause").route(post().to(pipelines::pause_pipeline)))
         .service(resource("/pipelines/{id}/refresh").route(post().to(pipelines::refresh_pipeline)))
+        .service(
+            resource("/pipelines/{id}/tables").route(get().to(pipelines::list_pipeline_tables)),
+        )
         .service(resource("/metrics/wal").route(get().to(wal_metrics::list_wal_metrics)))
 }
 
@@ -161,6 +164,42 @@ pub fn app(
         None => app,
     };
     app.wrap(from_fn(middleware::json_errors))
+        .wrap(from_fn(middleware::log_requests))
+        .wrap(from_fn(metrics::record_http_metrics))
+}
+
+/// The routes of a process that runs only the data plane (`rosetta replicate`): `/health`,
+/// `/health/live` and `/metrics`, with the same JSON errors, request logs and request metrics
+/// as [`app`]; no API and no documentation.
+pub fn operations_app(
+    health: SharedHealthCheck,
+    api_keys: ApiKeys,
+    metrics: Option<MetricsRenderer>,
+    metrics_require_auth: bool,
+) -> actix_web::App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let mut app = actix_web::App::new()
+        .app_data(Data::new(api_keys))
+        .app_data(Data::new(health))
+        .service(web::resource("/health").route(web::get().to(health::health)))
+        .service(web::resource("/health/live").route(web::get().to(health::live)));
+    if let Some(render) = metrics {
+        app = app
+            .app_data(Data::new(MetricsEndpoint {
+                render,
+                require_auth: metrics_require_auth,
+            }))
+            .service(web::resource("/metrics").route(web::get().to(prometheus::metrics)));
+    }
+    app.default_service(web::to(route_not_found))
+        .wrap(from_fn(middleware::json_errors))
         .wrap(from_fn(middleware::log_requests))
         .wrap(from_fn(metrics::record_http_metrics))
 }

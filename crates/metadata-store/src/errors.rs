@@ -8,8 +8,8 @@ use anyhow::anyhow;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::PoolError;
 use rosetta_domain::ports::{
-    DestinationRepositoryError, MonitorLockError, PipelineRepositoryError, SourceRepositoryError,
-    WalHistoryError,
+    DestinationRepositoryError, LeaseError, MonitorLockError, PipelineRepositoryError,
+    RuntimeError, SourceRepositoryError, WalHistoryError,
 };
 use rosetta_domain::{DestinationId, Name, PipelineId, PipelineRef, SourceId};
 
@@ -217,6 +217,8 @@ port_errors!(
     PipelineRepositoryError,
     WalHistoryError,
     MonitorLockError,
+    LeaseError,
+    RuntimeError,
 );
 
 /// The errors of the two ends of pipelines, sources and destinations: the same variants, each
@@ -278,6 +280,22 @@ impl From<Failed<'_>> for WalHistoryError {
 impl From<Failed<'_>> for MonitorLockError {
     fn from(failed: Failed<'_>) -> Self {
         failed.error.into_port()
+    }
+}
+
+impl From<Failed<'_>> for LeaseError {
+    fn from(failed: Failed<'_>) -> Self {
+        failed.error.into_port()
+    }
+}
+
+impl From<Failed<'_>> for RuntimeError {
+    fn from(failed: Failed<'_>) -> Self {
+        match (failed.error, failed.doing.pipeline) {
+            // Every foreign key of the runtime tables points at `pipelines`.
+            (DbError::ForeignKey(_) | DbError::NotFound, Some(id)) => Self::PipelineMissing(id),
+            (other, _) => other.into_port(),
+        }
     }
 }
 

@@ -10,6 +10,8 @@
 //! - [`SecretCipher`] encrypts source passwords and destination secrets at rest, each bound to
 //!   its table, row and field; [`reencrypt_secrets`] moves stored secrets to the newest key
 //!   (a rotation) or encrypts plaintext left by an older version;
+//! - [`PgPipelineLeases`] says which replicator runs each pipeline, and [`PgPipelineRuntime`]
+//!   keeps what running pipelines report (phase, position, lag, tables, failures);
 //! - [`PgMonitorLock`] lets one instance at a time run a WAL monitor cycle when several share
 //!   the database, with a session advisory lock ([`WAL_MONITOR_LOCK_KEY`]) that the server
 //!   releases if its holder dies.
@@ -27,6 +29,8 @@ mod endpoints;
 mod errors;
 pub mod migrations;
 mod monitor_lock;
+mod pipeline_leases;
+mod pipeline_runtime;
 mod pipelines;
 mod pool;
 mod probe_statements;
@@ -41,6 +45,8 @@ mod wal_history;
 pub use crypto::{CipherError, SecretCipher, SecretField};
 pub use destinations::PgDestinationRepository;
 pub use monitor_lock::{PgMonitorLock, WAL_MONITOR_LOCK_KEY};
+pub use pipeline_leases::PgPipelineLeases;
+pub use pipeline_runtime::PgPipelineRuntime;
 pub use pipelines::PgPipelineRepository;
 pub use pool::{build_pool, ping, DbPool, PoolSettings};
 pub use rotation::{

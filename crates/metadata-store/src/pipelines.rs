@@ -20,7 +20,8 @@ use crate::crypto::SecretCipher;
 use crate::destinations::DestinationRow;
 use crate::endpoints::{pipeline_refs, Endpoint};
 use crate::errors::{DbError, Doing, PIPELINE_DESTINATION_KEY, PIPELINE_SOURCE_KEY};
-use crate::schema::{destinations, pipeline_metadata, pipelines, sources};
+use crate::pipeline_runtime::RuntimeRow;
+use crate::schema::{destinations, pipeline_metadata, pipeline_runtime, pipelines, sources};
 use crate::sources::SourceRow;
 use crate::stored::stored;
 use crate::DbPool;
@@ -66,10 +67,16 @@ struct MetadataRow {
     updated_at: DateTime<Utc>,
 }
 
-type DetailsRow = (PipelineRow, SourceRow, DestinationRow, MetadataRow);
+type DetailsRow = (
+    PipelineRow,
+    SourceRow,
+    DestinationRow,
+    MetadataRow,
+    Option<RuntimeRow>,
+);
 
 fn details(row: DetailsRow, cipher: &SecretCipher) -> anyhow::Result<PipelineDetails> {
-    let (pipeline, source, destination, metadata) = row;
+    let (pipeline, source, destination, metadata, runtime) = row;
     Ok(PipelineDetails {
         pipeline: Pipeline {
             id: PipelineId::new(pipeline.id),
@@ -92,21 +99,25 @@ fn details(row: DetailsRow, cipher: &SecretCipher) -> anyhow::Result<PipelineDet
             created_at: metadata.created_at,
             updated_at: metadata.updated_at,
         },
+        progress: runtime.map(RuntimeRow::into_progress).transpose()?,
     })
 }
 
-/// Pipelines with their source, destination and metadata: one query, whatever the page size.
+/// Pipelines with their source, destination, metadata and the data plane's last report: one
+/// query, whatever the page size.
 macro_rules! details_query {
     () => {
         pipelines::table
             .inner_join(sources::table)
             .inner_join(destinations::table)
             .inner_join(pipeline_metadata::table)
+            .left_join(pipeline_runtime::table)
             .select((
                 PipelineRow::as_select(),
                 SourceRow::as_select(),
                 DestinationRow::as_select(),
                 MetadataRow::as_select(),
+                <Option<RuntimeRow>>::as_select(),
             ))
     };
 }

@@ -99,7 +99,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pipeline_leases (pipeline_id) {
+        pipeline_id -> Int8,
+        owner -> Text,
+        epoch -> Int8,
+        expires_at -> Timestamptz,
+        acquired_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pipeline_runtime (pipeline_id) {
+        pipeline_id -> Int8,
+        phase -> Text,
+        owner -> Nullable<Text>,
+        confirmed_lsn -> Nullable<Int8>,
+        lag_bytes -> Nullable<Int8>,
+        lag_seconds -> Nullable<Float8>,
+        rows_copied -> Int8,
+        changes_applied -> Int8,
+        last_commit_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pipeline_tables (pipeline_id, schema_name, table_name) {
+        pipeline_id -> Int8,
+        schema_name -> Text,
+        table_name -> Text,
+        state -> Text,
+        rows_copied -> Int8,
+        error -> Nullable<Text>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    replicators (owner) {
+        owner -> Text,
+        expires_at -> Timestamptz,
+        started_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(pipelines -> sources (source_id));
+diesel::joinable!(pipeline_leases -> pipelines (pipeline_id));
+diesel::joinable!(pipeline_runtime -> pipelines (pipeline_id));
+diesel::joinable!(pipeline_tables -> pipelines (pipeline_id));
 diesel::joinable!(pipelines -> destinations (destination_id));
 diesel::joinable!(pipeline_metadata -> pipelines (pipeline_id));
 diesel::joinable!(wal_metrics -> sources (source_id));
@@ -115,4 +163,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     wal_slot_samples,
     source_probe_status,
     wal_monitor_cycles,
+    pipeline_leases,
+    pipeline_runtime,
+    pipeline_tables,
+    replicators,
 );

@@ -34,10 +34,14 @@ async fn tables(url: &str) -> Vec<String> {
     rows.into_iter().map(|t| t.table_name).collect()
 }
 
-const ALL_TABLES: [&str; 8] = [
+const ALL_TABLES: [&str; 12] = [
     "destinations",
+    "pipeline_leases",
     "pipeline_metadata",
+    "pipeline_runtime",
+    "pipeline_tables",
     "pipelines",
+    "replicators",
     "source_probe_status",
     "sources",
     "wal_metrics",
@@ -46,7 +50,7 @@ const ALL_TABLES: [&str; 8] = [
 ];
 
 /// How many migrations `migrations/` holds.
-const MIGRATION_COUNT: usize = 4;
+const MIGRATION_COUNT: usize = 5;
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {

@@ -26,8 +26,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Serve the REST API and run the WAL monitor (applies pending migrations first).
+    /// Serve the REST API, run the WAL monitor and the data plane (applies pending migrations
+    /// first).
     Serve(Settings),
+    /// Run only the data plane: the pipelines this process holds leases on, with /health and
+    /// /metrics but no API (applies pending migrations first).
+    Replicate(Settings),
     /// Create the metadata database if needed and apply pending migrations.
     Migrate(Settings),
     /// Re-encrypt every stored secret with the newest encryption key, in batches; safe to run

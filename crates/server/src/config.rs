@@ -11,7 +11,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use rosetta_app::MonitorSettings;
+use rosetta_app::{MonitorSettings, ReplicatorSettings};
 use rosetta_domain::WalThresholds;
 use rosetta_metadata_store::migrations::DatabaseTarget;
 use rosetta_metadata_store::PoolSettings;
@@ -58,6 +58,11 @@ rosetta_settings::settings! {
         pub monitor: MonitorSettings = group;
         /// What the WAL monitor judges slots by.
         pub wal_thresholds: WalThresholds = group;
+        /// Whether serve runs the data plane (the replicator) beside the API; `rosetta
+        /// replicate` runs it alone.
+        pub replicator_enabled: bool = true, env "REPLICATOR_ENABLED", rule Boolean;
+        /// How the replicator runs pipelines.
+        pub replicator: ReplicatorSettings = group;
         /// Where it runs: in production, nothing is generated for the operator (an encryption
         /// key must be given).
         pub app_env: AppEnv = AppEnv::Development, env "APP_ENV",
@@ -108,6 +113,8 @@ impl fmt::Debug for Config {
             .field("wal_monitor_enabled", &self.wal_monitor_enabled)
             .field("monitor", &self.monitor)
             .field("wal_thresholds", &self.wal_thresholds)
+            .field("replicator_enabled", &self.replicator_enabled)
+            .field("replicator", &self.replicator)
             .field("app_env", &self.app_env)
             .field("encryption_keys", &self.encryption_keys)
             .field("data_dir", &self.data_dir)

@@ -1,7 +1,9 @@
-//! `rosetta`: the control plane for PostgreSQL change-data-capture pipelines.
+//! `rosetta`: PostgreSQL change-data-capture pipelines.
 //!
 //! Subcommands:
-//! - `rosetta serve`: serves the REST API (migrating the metadata database first);
+//! - `rosetta serve`: serves the REST API and runs the WAL monitor and the data plane
+//!   (migrating the metadata database first);
+//! - `rosetta replicate`: runs only the data plane, with health and metrics;
 //! - `rosetta migrate`: creates the metadata database if it does not exist and applies the
 //!   pending migrations (a no-op when there are none);
 //! - `rosetta rotate-keys [--dry-run]`: re-encrypts every stored secret with the newest key;
@@ -37,6 +39,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
+async fn replicate(config: Config) -> anyhow::Result<()> {
+    telemetry::init(&config.log_level, config.log_format);
+    let app = Application::build_replicator(&config).await?;
+    tracing::info!(
+        host = %config.host,
+        port = app.port(),
+        database = %config.database_target(),
+        "running the data plane; health and metrics at /health and /metrics"
+    );
+    app.run_until_stopped().await
+}
+
 async fn print_openapi() -> anyhow::Result<()> {
     let document = rosetta_http_api::openapi_document().await?;
     println!("{}", serde_json::to_string_pretty(&document)?);
@@ -55,9 +69,9 @@ fn main() -> ExitCode {
     let config = match &cli.command {
         // Only serve listens: its API must not be open to the network by accident.
         Command::Serve(settings) => Config::for_serve(&settings.vars()),
-        Command::Migrate(settings) | Command::RotateKeys { settings, .. } => {
-            Config::from_vars(&settings.vars())
-        }
+        Command::Migrate(settings)
+        | Command::Replicate(settings)
+        | Command::RotateKeys { settings, .. } => Config::from_vars(&settings.vars()),
         Command::Openapi => Config::from_vars(&Default::default()),
     };
     let config = match config {
@@ -80,6 +94,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(_) => serve(config).await,
+            Command::Replicate(_) => replicate(config).await,
             Command::Migrate(_) => migrate::run(&config).await,
             Command::RotateKeys { dry_run, .. } => rotate_keys::run(&config, dry_run).await,
             Command::Openapi => print_openapi().await,

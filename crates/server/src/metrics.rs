@@ -8,7 +8,7 @@ use std::time::Duration;
 use metrics::{describe_gauge, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use metrics_util::MetricKindMask;
-use rosetta_app::{MonitorSettings, WalMonitor};
+use rosetta_app::{MonitorSettings, Replicator, WalMonitor};
 use rosetta_http_api::metrics::{MetricsRenderer, HTTP_DURATION_BUCKETS, HTTP_REQUEST_DURATION};
 use rosetta_metadata_store::DbPool;
 
@@ -64,6 +64,7 @@ fn build(monitor: &MonitorSettings) -> Result<PrometheusHandle, MetricsError> {
     describe();
     rosetta_http_api::metrics::describe();
     WalMonitor::describe_metrics();
+    Replicator::describe_metrics();
     let upkeep = handle.clone();
     let spawned = std::thread::Builder::new()
         .name("metrics-upkeep".to_owned())

@@ -89,7 +89,8 @@ mod tests {
 
     use rosetta_app::{MonitorSettings, Ports, Rosetta};
     use rosetta_domain::ports::{
-        MockDestinationRepository, MockMonitorLock, MockPipelineRepository, MockSourceRepository,
+        MockDestinationRepository, MockDestinationWriter, MockMonitorLock, MockPipelineLeases,
+        MockPipelineRepository, MockPipelineRuntime, MockReplicationSource, MockSourceRepository,
         MockWalHistory, MockWalProbe, MonitorLockError,
     };
 
@@ -116,6 +117,10 @@ mod tests {
             wal_history: Arc::new(MockWalHistory::new()),
             monitor_lock: Arc::new(lock),
             wal_probe: Arc::new(MockWalProbe::new()),
+            replication: Arc::new(MockReplicationSource::new()),
+            writer: Arc::new(MockDestinationWriter::new()),
+            leases: Arc::new(MockPipelineLeases::new()),
+            runtime: Arc::new(MockPipelineRuntime::new()),
         });
         rosetta.wal_monitor(MonitorSettings {
             interval: INTERVAL,

@@ -122,6 +122,29 @@ async fn secrets_stay_out_of_the_logs_and_sigterm_lets_requests_finish() {
         "/api/v1/sources/1",
         Some(&json!({"pg_password": PASSWORD}).to_string()),
     );
+    // The data plane takes the pipeline up and fails on its source (there is no host `h`):
+    // its errors and logs, at trace level, hold no secret either.
+    let pipeline = json!({"name": "p", "source_id": 1, "destination_id": 1});
+    let created = request(
+        port,
+        "POST",
+        "/api/v1/pipelines",
+        Some(&pipeline.to_string()),
+    );
+    assert!(created.starts_with("HTTP/1.1 201"), "{created}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = request(port, "GET", "/api/v1/pipelines/1", None);
+        if got.contains("\"status\":\"ERROR\"") {
+            assert!(
+                !got.contains(PASSWORD) && !got.contains(PASSPHRASE),
+                "{got}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "the pipeline never ran: {got}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // An in-flight request: headers and half the body, then SIGTERM, then the rest.
     let body = json!({

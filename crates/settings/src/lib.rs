@@ -43,7 +43,7 @@ use std::collections::HashMap;
 mod macros;
 mod rules;
 
-pub use rules::{Boolean, Days, List, OneOf, Parse, Seconds, Whole, WholeNumber};
+pub use rules::{Boolean, Days, List, Millis, OneOf, Parse, Seconds, Whole, WholeNumber};
 
 /// One setting, as a command line or a documentation check sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

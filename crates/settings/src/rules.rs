@@ -132,6 +132,33 @@ impl Rule for Days {
     }
 }
 
+/// A duration written as a whole number of milliseconds, from `min` to `max`.
+#[derive(Debug, Clone, Copy)]
+pub struct Millis(Whole<u64>);
+
+impl Millis {
+    /// From `min` to `max` milliseconds, both included.
+    pub const fn within(min: u64, max: u64) -> Self {
+        Self(Whole::within(min, max))
+    }
+}
+
+impl Rule for Millis {
+    type Value = Duration;
+
+    fn parse(&self, raw: &str) -> Result<Duration, Invalid> {
+        self.0.parse(raw).map(Duration::from_millis)
+    }
+
+    fn show(&self, value: &Duration) -> String {
+        value.as_millis().to_string()
+    }
+
+    fn accepts(&self) -> Option<String> {
+        self.0.accepts()
+    }
+}
+
 /// `true` or `false`; also `1`/`0`, `yes`/`no`, `on`/`off`, in any case.
 #[derive(Debug, Clone, Copy)]
 pub struct Boolean;

@@ -206,3 +206,13 @@ fn a_list_of_three_words_reads_as_a_sentence() {
     assert_eq!(rule.show(&Level::Mid), "mid");
     assert_eq!(rule.parse("HIGH").unwrap(), Level::High);
 }
+
+#[test]
+fn milliseconds_read_and_show_as_whole_numbers_within_their_bounds() {
+    let rule = crate::Millis::within(1, 60_000);
+    assert_eq!(rule.parse("250"), Ok(Duration::from_millis(250)));
+    assert_eq!(rule.show(&Duration::from_millis(200)), "200");
+    assert_eq!(rule.accepts().as_deref(), Some("1-60000"));
+    assert!(rule.parse("0").is_err());
+    assert!(rule.parse("1.5").is_err());
+}

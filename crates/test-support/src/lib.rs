@@ -8,8 +8,10 @@
 //! `DATABASE_URL` every test fails at once, saying how to set it, rather than guessing a server.
 //!
 //! The template, `rosetta_tpl_<fingerprint of migrations/>`, is kept between runs like a build
-//! cache and replaced when the migrations change. Test databases left by a run that was killed
-//! (and so never dropped its databases) are dropped by the next run once they are an hour old.
+//! cache and replaced when the migrations change; the template of other migrations (another
+//! checkout, testing another branch on the same server) is dropped once it has gone an hour
+//! unused. Test databases left by a run that was killed (and so never dropped its databases)
+//! are dropped by the next run once they are an hour old.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -32,7 +34,10 @@ const TEMPLATE_PREFIX: &str = "rosetta_tpl_";
 const TEST_DB_PREFIX: &str = "rosetta_test_";
 /// Serializes template creation between test processes.
 const TEMPLATE_LOCK: i64 = 0x0072_6f73_6574_7462;
-/// Test databases older than this are leftovers of a killed run.
+/// How a template's comment records when a test process last used it.
+const LAST_USED_PREFIX: &str = "rosetta test template, last used at ";
+/// Test databases older than this are leftovers of a killed run; templates of other
+/// migrations unused for this long are left over from another checkout.
 const STALE_AFTER: Duration = Duration::from_secs(3600);
 
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
@@ -102,12 +107,15 @@ async fn prepare_template() -> anyhow::Result<String> {
     conn.batch_execute(&format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
         .await?;
     let result = async {
+        let cutoff = unix_seconds().saturating_sub(STALE_AFTER.as_secs());
+        // Another checkout (a worktree on another branch) may be testing with its own
+        // migrations right now: its template goes only once it has been unused for a while.
         for stale in names_like(&mut conn, TEMPLATE_PREFIX).await? {
-            if stale != template {
+            let last_used = template_last_used(&mut conn, &stale).await?;
+            if stale != template && last_used.is_none_or(|t| t < cutoff) {
                 drop_database(&mut conn, &stale).await?;
             }
         }
-        let cutoff = unix_seconds().saturating_sub(STALE_AFTER.as_secs());
         for leftover in names_like(&mut conn, TEST_DB_PREFIX).await? {
             let created = leftover
                 .trim_start_matches(TEST_DB_PREFIX)
@@ -133,6 +141,12 @@ async fn prepare_template() -> anyhow::Result<String> {
             ))
             .await?;
         }
+        conn.batch_execute(&format!(
+            "COMMENT ON DATABASE {} IS '{LAST_USED_PREFIX}{}'",
+            quote_identifier(&template),
+            unix_seconds()
+        ))
+        .await?;
         Ok::<_, anyhow::Error>(())
     }
     .await;
@@ -140,6 +154,34 @@ async fn prepare_template() -> anyhow::Result<String> {
         .await?;
     result.context("preparing the template database")?;
     Ok(template)
+}
+
+/// When a test process last used the template `name` (Unix seconds), from the comment
+/// [`prepare_template`] stamps it with; `None` for a template without one.
+async fn template_last_used(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+) -> anyhow::Result<Option<u64>> {
+    use diesel::sql_types::{Nullable, Text};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Nullable<Text>)]
+        comment: Option<String>,
+    }
+    let rows: Vec<Row> = diesel_async::RunQueryDsl::load(
+        diesel::sql_query(
+            "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database \
+             WHERE datname = $1",
+        )
+        .bind::<Text, _>(name),
+        conn,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|row| row.comment)
+        .and_then(|c| c.strip_prefix(LAST_USED_PREFIX)?.parse().ok()))
 }
 
 async fn is_template(conn: &mut AsyncPgConnection, name: &str) -> anyhow::Result<bool> {

@@ -41,7 +41,6 @@ mod session;
 mod settings;
 mod slots;
 mod socket;
-mod tls;
 mod waldir;
 
 pub use probe::PgWalProbe;

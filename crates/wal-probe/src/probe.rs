@@ -7,12 +7,12 @@ use rosetta_domain::{
     ports::{WalProbe, WalProbeError},
     Source, SslMode, WalReading,
 };
+use rosetta_postgres_tls::{self as tls, TlsConnectors};
 use tokio_postgres::{Config, NoTls};
 
 use crate::{
     query,
     session::{Session, Target},
-    tls::{self, TlsConnectors},
     ProbeSettings,
 };
 

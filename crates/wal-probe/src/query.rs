@@ -113,12 +113,7 @@ pub(crate) async fn read(
         waldir::read(client, host),
     );
     let row = row.map_err(|e| error::query(host, &e))?;
-    Ok(decode(
-        &row,
-        Utc::now(),
-        wal_directory,
-        &source.slot_name(),
-    )?)
+    Ok(decode(&row, Utc::now(), wal_directory, source)?)
 }
 
 /// The reading in `row`, completed with the WAL directory, which another statement read.
@@ -129,13 +124,13 @@ fn decode(
     row: &Row,
     read_at: DateTime<Utc>,
     wal_directory: Option<WalDirectory>,
-    slot_name: &str,
+    source: &Source,
 ) -> anyhow::Result<WalReading> {
     let slots = slots::decode(
         &row.try_get::<_, String>("slots")
             .context("decoding slots")?,
     )?;
-    let slot_exists = slots.iter().any(|slot| slot.name == slot_name);
+    let slot_exists = slots.iter().any(|slot| source.owns_slot(&slot.name));
     Ok(WalReading {
         position_bytes: row
             .try_get("position_bytes")

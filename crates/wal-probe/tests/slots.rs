@@ -6,7 +6,7 @@
 mod common;
 
 use common::{generate_wal, local_source, unique_name, unique_replication_id, Cleanup};
-use rosetta_domain::{ports::WalProbe, slot_name, SlotReading, SlotType, Source, WalReading};
+use rosetta_domain::{ports::WalProbe, slot_prefix, SlotReading, SlotType, Source, WalReading};
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 
 /// Creates a physical slot that reserves WAL at once, and the guard that drops it.
@@ -71,7 +71,7 @@ async fn the_sources_slot_exists_once_a_slot_carries_its_name() {
         replication_id: unique_replication_id(2),
         ..local_source()
     };
-    let _slot = create_physical_slot(&slot_name(with_slot.replication_id)).await;
+    let _slot = create_physical_slot(&format!("{}1", slot_prefix(with_slot.replication_id))).await;
     let probe = PgWalProbe::new(ProbeSettings::within(common::PROBE_TIMEOUT));
 
     let found = probe.probe(&with_slot).await.unwrap();

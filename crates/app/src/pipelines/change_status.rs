@@ -2,13 +2,17 @@
 //! no-op when repeated.
 
 use chrono::Utc;
-use rosetta_domain::{PipelineDetails, PipelineId, PipelineStatus, PipelineUpdate};
+use rosetta_domain::{
+    MetadataChange, PipelineDetails, PipelineId, PipelineMetadataStatus, PipelineStatus,
+    PipelineUpdate, StatusChange,
+};
 
 use crate::{AppError, Rosetta};
 
 impl Rosetta {
     /// Starts a pipeline: status `START`, metadata `RUNNING`, `last_start_at` now, last error
-    /// cleared. Starting a started pipeline changes nothing (`last_start_at` stays).
+    /// cleared. Starting a started pipeline changes nothing (`last_start_at` stays), unless it
+    /// stopped on an error: then it starts again, which makes the data plane retry it.
     ///
     /// # Errors
     ///
@@ -40,13 +44,43 @@ impl Rosetta {
         self.change_status(id, PipelineStatus::Refresh).await
     }
 
+    /// Ends a refresh once the data plane has copied everything again: status `START`,
+    /// metadata unchanged (the pipeline did not stop). Nothing happens unless the pipeline is
+    /// still in `REFRESH`.
+    ///
+    /// # Errors
+    ///
+    /// [`AppError::NotFound`], [`AppError::Unavailable`], [`AppError::Unknown`].
+    pub(crate) async fn finish_refresh(&self, id: PipelineId) -> Result<(), AppError> {
+        let current = self.find_pipeline(id).await?;
+        if current.pipeline.status != PipelineStatus::Refresh {
+            return Ok(());
+        }
+        let update = PipelineUpdate {
+            status: Some(StatusChange {
+                status: PipelineStatus::Start,
+                metadata: MetadataChange::Unchanged,
+            }),
+            ..PipelineUpdate::default()
+        };
+        self.pipelines.update(id, update).await?;
+        Ok(())
+    }
+
     async fn change_status(
         &self,
         id: PipelineId,
         wanted: PipelineStatus,
     ) -> Result<PipelineDetails, AppError> {
         let current = self.find_pipeline(id).await?;
-        let Some(change) = wanted.change_from(current.pipeline.status, Utc::now()) else {
+        let failed = current.metadata.status == PipelineMetadataStatus::Error;
+        let from = if wanted == PipelineStatus::Start && failed {
+            // A failed pipeline is not running: START runs it again.
+            PipelineStatus::Pause
+        } else {
+            current.pipeline.status
+        };
+        let Some(change) = wanted.change_from(from, Utc::now()) else {
             return Ok(current);
         };
         let update = PipelineUpdate {
@@ -199,5 +233,54 @@ mod tests {
         ] {
             assert_not_found(&act(&rosetta, wanted).await, EntityKind::Pipeline, 9);
         }
+    }
+
+    #[tokio::test]
+    async fn starting_a_pipeline_that_failed_runs_it_again() {
+        let mut failed = pipeline_details(9, PipelineStatus::Start);
+        failed.metadata.status = PipelineMetadataStatus::Error;
+        failed.metadata.last_error = Some("wal_level is 'replica'".to_owned());
+        let mut mocks = Mocks::default();
+        let stored = failed.clone();
+        mocks
+            .pipelines
+            .expect_get()
+            .returning(move |_| Ok(Some(stored.clone())));
+        let before = Utc::now();
+        expect_only_a_start(&mut mocks, before);
+
+        let started = mocks
+            .into_rosetta()
+            .start_pipeline(PipelineId::new(9))
+            .await
+            .expect("a start");
+
+        assert_eq!(started.metadata.status, PipelineMetadataStatus::Running);
+    }
+
+    #[tokio::test]
+    async fn the_end_of_a_refresh_sets_start_and_leaves_the_metadata_alone() {
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Refresh);
+        let change = StatusChange {
+            status: PipelineStatus::Start,
+            metadata: MetadataChange::Unchanged,
+        };
+        mocks
+            .pipelines
+            .expect_update()
+            .withf(move |id, update| *id == PipelineId::new(9) && only_status(update, change))
+            .times(1)
+            .returning(move |_, _| Ok(pipeline_details(9, PipelineStatus::Start)));
+        let rosetta = mocks.into_rosetta();
+        rosetta.finish_refresh(PipelineId::new(9)).await.unwrap();
+
+        // Not refreshing any more: nothing to end.
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
+        mocks.pipelines.expect_update().never();
+        mocks
+            .into_rosetta()
+            .finish_refresh(PipelineId::new(9))
+            .await
+            .unwrap();
     }
 }

@@ -5,6 +5,7 @@ mod create;
 mod delete;
 mod get;
 mod list;
+mod tables;
 mod update;
 
 pub use update::PipelineUpdateRequest;

@@ -1,13 +1,15 @@
 //! Use case: judge a source's WAL from what the monitor last saw of it.
 
-use rosetta_domain::{SourceId, SourceWalReport, WalVerdict};
+use rosetta_domain::replication::pipeline_slot_name;
+use rosetta_domain::{SlotOwner, SourceId, SourceWalReport, WalVerdict};
 
 use crate::{AppError, Rosetta};
 
 impl Rosetta {
     /// The latest probe outcome of a source and the verdict on its WAL and replication slots,
-    /// judged against the thresholds set with [`Rosetta::with_wal_thresholds`]. A source not
-    /// probed yet has no status and a `not_probed_yet` warning.
+    /// judged against the thresholds set with [`Rosetta::with_wal_thresholds`], with the slot
+    /// each of its pipelines owns. A source not probed yet has no status and a
+    /// `not_probed_yet` warning.
     ///
     /// # Errors
     ///
@@ -16,13 +18,24 @@ impl Rosetta {
     pub async fn source_wal_report(&self, id: SourceId) -> Result<SourceWalReport, AppError> {
         // The store answers `None` for unknown sources too; only the catalogue tells them
         // apart from sources not probed yet.
-        self.find_source(id).await?;
+        let source = self.find_source(id).await?;
         let status = self.wal_history.status(id).await?;
         let verdict = WalVerdict::assess(status.as_ref(), self.wal_thresholds);
+        let slot_owners = self
+            .pipelines
+            .using_source(id)
+            .await?
+            .into_iter()
+            .map(|pipeline| SlotOwner {
+                slot: pipeline_slot_name(source.replication_id, pipeline.id),
+                pipeline,
+            })
+            .collect();
         Ok(SourceWalReport {
             source_id: id,
             status,
             verdict,
+            slot_owners,
         })
     }
 }
@@ -37,7 +50,7 @@ mod tests {
         WalThresholds,
     };
 
-    use crate::fixtures::{assert_not_found, long_ago, source, wal_reading, Mocks};
+    use crate::fixtures::{assert_not_found, long_ago, pipeline_ref, source, wal_reading, Mocks};
     use crate::{AppError, Rosetta};
 
     fn status_with_slot(slot: SlotReading) -> ProbeStatus {
@@ -69,6 +82,24 @@ mod tests {
             .times(1)
             .returning(move |_| Ok(status.clone()));
         mocks
+            .pipelines
+            .expect_using_source()
+            .withf(|id| *id == SourceId::new(3))
+            .returning(|_| Ok(vec![pipeline_ref(7, "orders"), pipeline_ref(9, "billing")]));
+        mocks
+    }
+
+    #[tokio::test]
+    async fn the_report_names_the_slot_each_pipeline_of_the_source_owns() {
+        let report = report_3(mocks_with_source_3(None).into_rosetta()).await;
+
+        // Source 3 of the fixtures has replication id 1.
+        let owners: Vec<_> = report
+            .slot_owners
+            .iter()
+            .map(|o| (o.slot.as_str(), o.pipeline.id.get()))
+            .collect();
+        assert_eq!(owners, [("rosetta_1_7", 7), ("rosetta_1_9", 9)]);
     }
 
     /// The report on source 3, which the mocks must find.

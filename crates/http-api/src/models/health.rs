@@ -19,6 +19,9 @@ pub struct HealthChecks {
     pub database: bool,
     /// The WAL monitor's scheduler runs and its last cycle finished.
     pub wal_monitor: bool,
+    /// The data plane runs in this process and its last poll of the catalogue succeeded
+    /// (*extension*).
+    pub replicator: bool,
 }
 
 /// The service's health.

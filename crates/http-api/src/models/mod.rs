@@ -32,6 +32,7 @@ pub(crate) use nesting_component;
 pub mod destinations;
 pub mod health;
 pub mod params;
+pub mod pipeline_runtime;
 pub mod pipelines;
 pub mod source_wal;
 pub mod sources;

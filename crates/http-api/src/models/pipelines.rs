@@ -11,8 +11,11 @@ use rosetta_domain::{
 use serde::Serialize;
 use serde_json::Value;
 
+use rosetta_domain::replication::PipelineProgress;
+
 use super::destinations::DestinationResponse;
 use super::params::PageQuery;
+use super::pipeline_runtime::PipelinePhaseName;
 use super::sources::SourceResponse;
 use crate::fields::Fields;
 use crate::models::timestamp::Timestamp;
@@ -179,10 +182,37 @@ pub struct PipelineMetadataResponse {
     pub created_at: Timestamp,
     /// When it last changed (RFC 3339, UTC).
     pub updated_at: Timestamp,
+    /// Where the pipeline is on the data plane; `null` until a replicator has run it
+    /// (*extension*).
+    pub phase: Option<PipelinePhaseName>,
+    /// The replicator process that runs it, `host:pid:…` (*extension*).
+    #[schemars(example = &"rosetta-0:1:3f2a")]
+    pub owner: Option<String>,
+    /// The source log position up to which everything is on the destination, as PostgreSQL
+    /// writes an LSN (*extension*).
+    #[schemars(example = &"16/B374D848")]
+    pub confirmed_lsn: Option<String>,
+    /// Bytes of the source's log not yet on the destination (*extension*).
+    #[schemars(example = 0)]
+    pub lag_bytes: Option<u64>,
+    /// Seconds the oldest change not yet on the destination has waited; 0 when caught up
+    /// (*extension*).
+    #[schemars(example = 0.2)]
+    pub lag_seconds: Option<f64>,
+    /// Rows the initial copy (or the last refresh) wrote (*extension*).
+    #[schemars(example = 1_000_000)]
+    pub rows_copied: u64,
+    /// Row changes applied since the pipeline was created (*extension*).
+    #[schemars(example = 42)]
+    pub changes_applied: u64,
+    /// When the last applied source transaction committed (RFC 3339, UTC; *extension*).
+    pub last_commit_at: Option<Timestamp>,
+    /// When the data plane last reported (RFC 3339, UTC; *extension*).
+    pub reported_at: Option<Timestamp>,
 }
 
-impl From<PipelineMetadata> for PipelineMetadataResponse {
-    fn from(metadata: PipelineMetadata) -> Self {
+impl PipelineMetadataResponse {
+    fn new(metadata: PipelineMetadata, progress: Option<PipelineProgress>) -> Self {
         Self {
             id: metadata.id.get(),
             pipeline_id: metadata.pipeline_id.get(),
@@ -192,6 +222,24 @@ impl From<PipelineMetadata> for PipelineMetadataResponse {
             last_start_at: metadata.last_start_at.map(Timestamp),
             created_at: metadata.created_at.into(),
             updated_at: metadata.updated_at.into(),
+            phase: progress.as_ref().map(|p| p.phase.into()),
+            owner: progress.as_ref().and_then(|p| p.owner.clone()),
+            confirmed_lsn: progress
+                .as_ref()
+                .and_then(|p| p.confirmed_lsn)
+                .map(|lsn| lsn.to_string()),
+            lag_bytes: progress.as_ref().and_then(|p| p.lag_bytes),
+            lag_seconds: progress
+                .as_ref()
+                .and_then(|p| p.lag)
+                .map(|l| l.as_secs_f64()),
+            rows_copied: progress.as_ref().map_or(0, |p| p.rows_copied),
+            changes_applied: progress.as_ref().map_or(0, |p| p.changes_applied),
+            last_commit_at: progress
+                .as_ref()
+                .and_then(|p| p.last_commit_at)
+                .map(Timestamp),
+            reported_at: progress.as_ref().map(|p| p.updated_at.into()),
         }
     }
 }
@@ -243,7 +291,7 @@ impl From<PipelineDetails> for PipelineResponse {
             updated_at: pipeline.updated_at.into(),
             source: SourceResponse::from(details.source),
             destination: DestinationResponse::from(details.destination),
-            pipeline_metadata: PipelineMetadataResponse::from(details.metadata),
+            pipeline_metadata: PipelineMetadataResponse::new(details.metadata, details.progress),
         }
     }
 }

@@ -21,6 +21,9 @@ pub trait HealthCheck: Send + Sync {
 
     /// Whether the WAL monitor's scheduler runs and its last cycle finished.
     fn wal_monitor(&self) -> bool;
+
+    /// Whether the data plane runs in this process and its last poll succeeded.
+    fn replicator(&self) -> bool;
 }
 
 /// The health check the handlers use.
@@ -37,6 +40,7 @@ async fn report(check: &dyn HealthCheck) -> HealthReply {
         checks: HealthChecks {
             database,
             wal_monitor: check.wal_monitor(),
+            replicator: check.replicator(),
         },
     })
 }

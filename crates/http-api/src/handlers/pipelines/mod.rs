@@ -7,6 +7,7 @@ mod list;
 mod pause;
 mod refresh;
 mod start;
+mod tables;
 mod update;
 
 pub use create::create_pipeline;
@@ -16,4 +17,5 @@ pub use list::list_pipelines;
 pub use pause::pause_pipeline;
 pub use refresh::refresh_pipeline;
 pub use start::start_pipeline;
+pub use tables::list_pipeline_tables;
 pub use update::update_pipeline;

@@ -70,7 +70,7 @@ nesting_component!(SourceCheckResponse);
 impl SourceCheckResponse {
     /// The diagnostics of the source `source_id`.
     pub fn new(source_id: SourceId, diagnostics: SourceDiagnostics) -> Self {
-        let (reading, slots) = reading_and_slots(diagnostics.reading);
+        let (reading, slots) = reading_and_slots(diagnostics.reading, &[]);
         Self {
             source_id: source_id.get(),
             checked_at: diagnostics.checked_at.into(),

@@ -3,7 +3,7 @@
 
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
-use rosetta_domain::{RolePrivileges, SlotReading, WalDirectory, WalReading};
+use rosetta_domain::{RolePrivileges, SlotOwner, SlotReading, WalDirectory, WalReading};
 use serde::Serialize;
 
 use super::SlotTypeName;
@@ -130,11 +130,22 @@ pub struct SlotResponse {
     /// before PostgreSQL 13 or when `max_slot_wal_keep_size` is unlimited.
     #[schemars(example = 8_589_934_592_i64)]
     pub safe_wal_size_bytes: Option<i64>,
+    /// The pipeline of this source that owns the slot; `null` for a slot no pipeline of the
+    /// source owns, such as one a deleted pipeline left on an unreachable source (*extension*;
+    /// in `GET /sources/{id}/wal`, not in the check).
+    #[schemars(example = 1)]
+    pub pipeline_id: Option<i64>,
+    /// That pipeline's name (*extension*).
+    #[schemars(example = &"orders-to-dw")]
+    pub pipeline_name: Option<String>,
 }
 
-impl From<SlotReading> for SlotResponse {
-    fn from(slot: SlotReading) -> Self {
+impl SlotResponse {
+    fn new(slot: SlotReading, owners: &[SlotOwner]) -> Self {
+        let owner = owners.iter().find(|o| o.slot == slot.name);
         Self {
+            pipeline_id: owner.map(|o| o.pipeline.id.get()),
+            pipeline_name: owner.map(|o| o.pipeline.name.to_string()),
             name: slot.name,
             slot_type: slot.slot_type.into(),
             plugin: slot.plugin,
@@ -149,14 +160,19 @@ impl From<SlotReading> for SlotResponse {
 }
 
 /// A reading split as responses show it: the reading without its slots, and the slots (none
-/// without a reading).
+/// without a reading), each with the pipeline among `owners` that owns it.
 pub(super) fn reading_and_slots(
     reading: Option<WalReading>,
+    owners: &[SlotOwner],
 ) -> (Option<WalReadingResponse>, Vec<SlotResponse>) {
     let Some(reading) = reading else {
         return (None, Vec::new());
     };
-    let slots = reading.slots.into_iter().map(SlotResponse::from).collect();
+    let slots = reading
+        .slots
+        .into_iter()
+        .map(|slot| SlotResponse::new(slot, owners))
+        .collect();
     let response = WalReadingResponse {
         read_at: reading.read_at.into(),
         position_bytes: reading.position_bytes,

@@ -106,7 +106,7 @@ impl From<SourceWalReport> for SourceWalResponse {
             }
             None => (None, None),
         };
-        let (reading, slots) = reading_and_slots(last_reading);
+        let (reading, slots) = reading_and_slots(last_reading, &report.slot_owners);
         Self {
             source_id: report.source_id.get(),
             verdict: report.verdict.severity.into(),

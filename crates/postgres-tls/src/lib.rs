@@ -1,4 +1,10 @@
-//! TLS for probe connections: the rustls connectors each `SslMode` uses, built once per probe.
+//! TLS for Rosetta's connections to PostgreSQL servers (the WAL probe, the replication stream,
+//! the destination writer): the rustls connectors each [`SslMode`] uses, on the ring provider,
+//! built once and shared by every connection of their owner.
+//!
+//! `disable` is plain TCP; `prefer` encrypts when the server offers TLS and `require` always
+//! does, both accepting any certificate as libpq does for them; `verify-full` requires a
+//! certificate chaining to a webpki root and naming the host.
 
 use std::{fmt, sync::Arc};
 
@@ -12,10 +18,10 @@ use rustls::{
 use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// The two rustls client configurations a probe may need. Building one parses every root
-/// certificate, so it is done once per `PgWalProbe` rather than once per connection.
+/// The two rustls client configurations a connection may need. Building one parses every root
+/// certificate, so it is done once per owner rather than once per connection.
 #[derive(Clone)]
-pub(crate) struct TlsConnectors {
+pub struct TlsConnectors {
     /// `prefer` and `require`: encrypts, but accepts any certificate, as libpq does for them.
     unverified: MakeRustlsConnect,
     /// `verify-full`: the chain must lead to a webpki root and name the source's host.
@@ -29,7 +35,7 @@ impl TlsConnectors {
     /// # Errors
     ///
     /// When the provider cannot offer the default protocol versions, which ring always does.
-    pub(crate) fn new() -> Result<Self, rustls::Error> {
+    pub fn new() -> Result<Self, rustls::Error> {
         let provider = Arc::new(crypto::ring::default_provider());
         let roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -50,7 +56,7 @@ impl TlsConnectors {
     }
 
     /// The connector for `mode`, or `None` when the connection stays plain TCP.
-    pub(crate) fn connector(&self, mode: SslMode) -> Option<MakeRustlsConnect> {
+    pub fn connector(&self, mode: SslMode) -> Option<MakeRustlsConnect> {
         match mode {
             SslMode::Disable => None,
             SslMode::Prefer | SslMode::Require => Some(self.unverified.clone()),
@@ -67,7 +73,7 @@ impl fmt::Debug for TlsConnectors {
 
 /// What the driver does before the handshake. tokio-postgres knows no `verify-full`: it is
 /// `require`, with the verifying connector doing the checking.
-pub(crate) const fn driver_mode(mode: SslMode) -> DriverSslMode {
+pub const fn driver_mode(mode: SslMode) -> DriverSslMode {
     match mode {
         SslMode::Disable => DriverSslMode::Disable,
         SslMode::Prefer => DriverSslMode::Prefer,

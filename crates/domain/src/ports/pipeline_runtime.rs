@@ -1,0 +1,80 @@
+//! What the data plane reports about running pipelines, kept in the metadata database for the
+//! API, the dashboard and the other replicators.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::replication::{PipelineProgress, TableProgress};
+use crate::PipelineId;
+
+/// What can go wrong in a [`PipelineRuntime`].
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The pipeline does not exist (it may have just been deleted).
+    #[error("pipeline {0} not found")]
+    PipelineMissing(PipelineId),
+    /// The store cannot be reached.
+    #[error("the metadata database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
+
+/// The runtime state of pipelines.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PipelineRuntime: Send + Sync {
+    /// Replaces what `pipeline` last reported about itself.
+    ///
+    /// # Errors
+    ///
+    /// `PipelineMissing`, `Unavailable`, `Unknown`.
+    async fn report(
+        &self,
+        pipeline: PipelineId,
+        progress: &PipelineProgress,
+    ) -> Result<(), RuntimeError>;
+
+    /// Replaces the state of `pipeline`'s tables with `tables`.
+    ///
+    /// # Errors
+    ///
+    /// `PipelineMissing`, `Unavailable`, `Unknown`.
+    async fn report_tables(
+        &self,
+        pipeline: PipelineId,
+        tables: &[TableProgress],
+    ) -> Result<(), RuntimeError>;
+
+    /// Records that `pipeline` stopped on `error` (a message without secrets): its metadata
+    /// becomes `ERROR` with `last_error` and `last_error_at`, its phase `error`. Starting it
+    /// again clears the error.
+    ///
+    /// # Errors
+    ///
+    /// `PipelineMissing`, `Unavailable`, `Unknown`.
+    async fn fail(
+        &self,
+        pipeline: PipelineId,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), RuntimeError>;
+
+    /// What `pipeline` last reported; `None` before its first report.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn progress(
+        &self,
+        pipeline: PipelineId,
+    ) -> Result<Option<PipelineProgress>, RuntimeError>;
+
+    /// The state of `pipeline`'s tables, by source table name.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn tables(&self, pipeline: PipelineId) -> Result<Vec<TableProgress>, RuntimeError>;
+}
