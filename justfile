@@ -36,3 +36,8 @@ bench:
 # docs/benchmarks.md.
 bench-monitor:
     scripts/bench/monitor.sh
+
+# Benchmark the data plane beside PostgreSQL's own logical replication (initial copy, backlog
+# drain, delay under a steady load, memory of 10 pipelines) and update docs/benchmarks.md.
+bench-replication:
+    scripts/bench/replication.sh

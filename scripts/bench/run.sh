@@ -161,11 +161,13 @@ start_server() {
     shift
     PORT=$(free_port)
     BASE=http://127.0.0.1:$PORT
-    # The WAL monitor has a benchmark of its own (monitor.sh); here it would probe the seeded
-    # sources' made-up hosts in the background of the measurements.
+    # The WAL monitor has a benchmark of its own (monitor.sh), and so has the replicator
+    # (replication.sh); here they would probe and connect to the seeded sources' made-up hosts in
+    # the background of the measurements.
     (cd "$OUT" && exec env DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB" \
         HOST=127.0.0.1 PORT="$PORT" LOG_LEVEL=warn LOG_FORMAT=text \
-        WAL_MONITOR_ENABLED="${WAL_MONITOR_ENABLED:-false}" "$@" "$BIN" serve) \
+        WAL_MONITOR_ENABLED="${WAL_MONITOR_ENABLED:-false}" \
+        REPLICATOR_ENABLED="${REPLICATOR_ENABLED:-false}" "$@" "$BIN" serve) \
         >"$OUT/server-$name.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 120); do
@@ -548,17 +550,28 @@ sql_section() {
 }
 
 mkdir -p "$(dirname "$DOC")"
-# The WAL monitor's section (scripts/bench/monitor.sh) is kept as it is.
-MONITOR_SECTION=$(sed -n '/<!-- bench-monitor:start -->/,/<!-- bench-monitor:end -->/p' "$DOC" 2>/dev/null || true)
+# The other benchmarks' sections (bench-monitor, bench-replication) are kept as they are.
+KEPT_SECTIONS=$(for name in monitor replication; do
+    section=$(sed -n "/<!-- bench-$name:start -->/,/<!-- bench-$name:end -->/p" "$DOC" 2>/dev/null || true)
+    if [[ -n $section ]]; then printf '%s\n\n' "$section"; fi
+done)
 cat >"$DOC" <<EOF
-# Benchmarks of the REST API
+# Benchmarks
+
+Three benchmarks write this page, each its own part, and each measures Rosetta beside what a user
+would use instead: the REST API below (\`just bench\`), the WAL monitor
+([\`just bench-monitor\`](#the-wal-monitor-just-bench-monitor)) and the data plane beside
+PostgreSQL's own logical replication
+([\`just bench-replication\`](#the-data-plane-just-bench-replication)). Each is a plain script
+under \`scripts/bench/\` (\`just\` is optional); run one again to refresh its part.
+
+## The REST API (\`just bench\`)
 
 The numbers below come from \`just bench\` (or \`scripts/bench/run.sh\`), a benchmark, not a
 test: it loads the release build of \`rosetta serve\` endpoint by endpoint and measures, beside
-each endpoint, what the database alone can do with the same statements. This page is written by
-the script; run it again to refresh it.
+each endpoint, what the database alone can do with the same statements.
 
-## How it runs
+### How it runs
 
 1. Tools: wrk and pgbench (installed with apt-get when missing), PostgreSQL through
    \`scripts/ensure-postgres.sh\`, and \`cargo build --release --locked --bin rosetta\`.
@@ -570,8 +583,9 @@ the script; run it again to refresh it.
    (after one unlogged warm-up request, so the connection is open and fresh, as under load), and the
    statements it sends are read from PostgreSQL's log: they are counted (last column of the table)
    and become the endpoint's pgbench script. That server stops and the logging is turned off.
-4. A second server (\`LOG_LEVEL=warn\`, on 127.0.0.1, the WAL monitor off unless
-   \`WAL_MONITOR_ENABLED\` says otherwise (it has its own benchmark below), settings:
+4. A second server (\`LOG_LEVEL=warn\`, on 127.0.0.1, the WAL monitor and the replicator off
+   unless \`WAL_MONITOR_ENABLED\` or \`REPLICATOR_ENABLED\` says otherwise (each has its own
+   benchmark below), settings:
    $SETTINGS_TEXT) is loaded:
    for each endpoint, \`wrk -c$CONNECTIONS -t$THREADS\` for ${WARMUP} s (discarded), then ${DURATION} s
    with latency; then \`pgbench -n -c$CONNECTIONS -j$THREADS -M prepared\`, ${WARMUP} s discarded,
@@ -589,7 +603,7 @@ run nonce, wrk thread, counter). Errors are wrk's non-2xx statuses (wrk counts e
 (connect, read, write, timeout). Client, server and database share the machine's CPUs, for the API
 run as for pgbench.
 
-## The machine and the run
+### The machine and the run
 
 | | |
 |---|---|
@@ -603,7 +617,7 @@ run as for pgbench.
 | server settings | $SETTINGS_TEXT |
 | load average (1, 5, 15 min) | when the script started: $LOAD_BEFORE; at the end of the load: $LOAD_AFTER |
 
-## Results
+### Results
 
 $CONNECTIONS connections, $THREADS threads, ${DURATION} s per measurement.
 
@@ -620,7 +634,7 @@ most $NCPU × 1 s per second.
 
 $CPU_TABLE
 
-## Against the targets
+### Against the targets
 
 Throughput: at least 20× the first implementation on the three lists and the metrics query, at
 least 10× on the others.
@@ -645,7 +659,7 @@ pgbench, varied alike, with nothing else running on the machine), and the API's 
 ceiling moved by up to 23 points: a verdict within a few points of its threshold can flip
 from one run to the next, so run it more than once before reading much into one.
 
-## The SQL per request
+### The SQL per request
 
 As captured from PostgreSQL's log. \`execute sN\` is a prepared statement: when the request
 before used the same name, the connection prepared it once and reuses it; when it did not, the
@@ -656,7 +670,7 @@ not 1 + 100.
 
 $(sql_section)
 EOF
-if [[ -n $MONITOR_SECTION ]]; then
-    printf '\n%s\n' "$MONITOR_SECTION" >>"$DOC"
+if [[ -n $KEPT_SECTIONS ]]; then
+    printf '\n%s\n' "$KEPT_SECTIONS" >>"$DOC"
 fi
 echo "wrote $DOC" >&2
