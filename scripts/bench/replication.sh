@@ -19,7 +19,8 @@
 # Source: a cluster with wal_level = logical on 127.0.0.1:5433 (scripts/ensure-logical-postgres.sh);
 # destinations and Rosetta's metadata: the default cluster on 5432. Everything it makes is dropped
 # first and again at the end. Rewrites the data plane section of docs/benchmarks.md (BENCH_DOC to
-# write elsewhere). Raw logs: target/bench-replication/<run>/.
+# write elsewhere). Raw logs: target/bench-replication/<run>/. BENCH_QUICK=1 stops after step 2
+# and writes nothing, to try a change.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -52,9 +53,10 @@ dst() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$
 calc() { python3 -c "print($*)"; }
 
 SERVER=
+SAMPLERS=()
 PIDS=()
 cleanup() {
-    for pid in "${PIDS[@]}" $SERVER; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}" "${SAMPLERS[@]}" $SERVER; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -93,6 +95,12 @@ cpu_since() { # cpu_since "r s d": prints "rosetta source destination" seconds s
     echo "$(calc "round($nr - $r, 1)") $(calc "round($ns - $s, 1)") $(calc "round($nd - $d, 1)")"
 }
 now() { date +%s.%N; }
+# Before each measured step: a checkpoint on both clusters, so that none falls in the middle of
+# one side's measurement because of the WAL the other side's step wrote.
+settle() {
+    DBNAME=postgres src -c CHECKPOINT
+    dst postgres -c CHECKPOINT
+}
 
 drop_everything() {
     DBNAME=postgres src -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
@@ -133,7 +141,7 @@ start_server() { # start_server NAME METADATA_DB
     API=http://127.0.0.1:$port/api/v1
     DATABASE_URL=postgres://postgres@127.0.0.1:$DST_PORT/$db "$BIN" migrate >/dev/null
     env DATABASE_URL="postgres://postgres@127.0.0.1:$DST_PORT/$db" HOST=127.0.0.1 PORT="$port" \
-        LOG_LEVEL=info LOG_FORMAT=text WAL_MONITOR_ENABLED=false REPLICATOR_POLL_SECONDS=1 \
+        LOG_LEVEL=info LOG_FORMAT=text WAL_MONITOR_ENABLED=false \
         ROSETTA_DATA_DIR="$OUT/data-$name" "$BIN" serve >"$OUT/server-$name.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 100); do
@@ -215,13 +223,57 @@ dst postgres -c "CREATE DATABASE $NATIVE_DB" -c "CREATE DATABASE $ROSETTA_DB"
 dst "$NATIVE_DB" -c "$TABLE_DDL"
 SRC_CONN="host=127.0.0.1 port=$SRC_PORT dbname=$SRC_DB user=postgres"
 
+# What the backends that do the work are doing, every 10 ms, while a drain runs: on CPU (no
+# wait event), waiting for their client or their peer, or for something else.
+sample() { # sample NAME PORT WHERE: one psql session sampling pg_stat_activity in the background
+    (while true; do
+        echo "SELECT coalesce(wait_event, 'CPU') FROM pg_stat_activity WHERE $3;"
+        sleep 0.01
+    done) | psql -X -q -At -h 127.0.0.1 -p "$2" -U postgres -d postgres >"$OUT/sample-$1" 2>/dev/null &
+    SAMPLERS+=($!)
+}
+samples_stop() {
+    for pid in "${SAMPLERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait "${SAMPLERS[@]}" 2>/dev/null || true
+    SAMPLERS=()
+}
+# "62% CPU, 35% ClientRead, 3% other" of a sample file.
+shares() {
+    python3 - "$OUT/sample-$1" <<'PY'
+import collections, sys
+seen = collections.Counter(line.strip() for line in open(sys.argv[1]) if line.strip())
+total = sum(seen.values()) or 1
+top = seen.most_common(3)
+rest = total - sum(n for _, n in top)
+parts = [f"{100 * n / total:.0f} % {name}" for name, n in top]
+if rest:
+    parts.append(f"{100 * rest / total:.0f} % other")
+print(", ".join(parts))
+PY
+}
+
+share_of() { # share_of NAME EVENT: the percentage of NAME's samples that were EVENT
+    python3 - "$OUT/sample-$1" "$2" <<'PY'
+import sys
+lines = [line.strip() for line in open(sys.argv[1]) if line.strip()]
+print(round(100 * sum(line == sys.argv[2] for line in lines) / max(len(lines), 1)))
+PY
+}
+
 say "1. initial copy: native"
+settle
+sample native-copy "$DST_PORT" "backend_type = 'logical replication worker' AND datname = '$NATIVE_DB'"
+sample native-copy-source "$SRC_PORT" "datname = '$SRC_DB' AND query LIKE 'COPY%'"
 CPU=$(cpu_now)
 T0=$(now)
 dst "$NATIVE_DB" -c "CREATE SUBSCRIPTION bench_native CONNECTION '$SRC_CONN' PUBLICATION bench_pub"
 N_COPY=$(wait_until "$NATIVE_DB" "SELECT count(*) = 3 AND bool_and(srsubstate = 'r') FROM pg_subscription_rel" "$T0" 1800)
 read -r _ N_COPY_SRC N_COPY_DST <<<"$(cpu_since "$CPU")"
+samples_stop
+N_COPY_WAITS=$(shares native-copy)
+N_COPY_SOURCE_WAITS=$(shares native-copy-source)
 note "native: ${N_COPY} s (CPU: source $N_COPY_SRC s, subscriber $N_COPY_DST s)"
+note "  subscriber's workers: $N_COPY_WAITS; source's COPY backends: $N_COPY_SOURCE_WAITS"
 
 say "1. initial copy: Rosetta"
 start_server single "$META_DB"
@@ -231,19 +283,28 @@ SOURCE_ID=$(api POST /sources "{\"name\": \"bench\", \"pg_host\": \"127.0.0.1\",
     \"publication_name\": \"bench_pub\", \"replication_id\": 1, \"ssl_mode\": \"disable\"}" | json 'd["id"]')
 DEST_ID=$(api POST /destinations "{\"name\": \"bench\", \"type\": \"POSTGRES\", \"config\": {\"host\": \"127.0.0.1\",
     \"port\": $DST_PORT, \"database\": \"$ROSETTA_DB\", \"username\": \"postgres\", \"password\": \"unused\"}}" | json 'd["id"]')
+settle
+sample rosetta-copy "$DST_PORT" "application_name LIKE 'rosetta-pipeline:%' AND datname = '$ROSETTA_DB' AND query LIKE 'COPY%'"
+sample rosetta-copy-source "$SRC_PORT" "datname = '$SRC_DB' AND query LIKE 'COPY%'"
 CPU=$(cpu_now)
 T0=$(now)
 PIPELINE=$(api POST /pipelines "{\"name\": \"bench\", \"source_id\": $SOURCE_ID, \"destination_id\": $DEST_ID}" | json 'd["id"]')
-for _ in $(seq 1 18000); do
-    states=$(api GET "/pipelines/$PIPELINE/tables" | json '" ".join(sorted(t["state"] for t in (d if isinstance(d, list) else d["tables"])))')
-    [[ $states == "streaming streaming streaming" ]] && break
+# curl and grep rather than a JSON parser, so that polling as often as the native side's psql
+# costs little CPU.
+for _ in $(seq 1 36000); do
+    states=$( (curl -sS "$API/pipelines/$PIPELINE/tables" | grep -o '"state":"[a-z]*"' || true) | sort | tr '\n' ' ')
+    [[ $states == '"state":"streaming" "state":"streaming" "state":"streaming" ' ]] && break
     [[ $states == *error* ]] && die "a table failed: $(api GET "/pipelines/$PIPELINE/tables")"
-    sleep 0.2
+    sleep 0.05
 done
-[[ $states == "streaming streaming streaming" ]] || die "the copy did not end: $states"
+[[ $states == *'"state":"streaming" "state":"streaming" "state":"streaming"'* ]] || die "the copy did not end: $states"
 R_COPY=$(calc "round($(now) - $T0, 2)")
 read -r R_COPY_ROS R_COPY_SRC R_COPY_DST <<<"$(cpu_since "$CPU")"
+samples_stop
+R_COPY_WAITS=$(shares rosetta-copy)
+R_COPY_SOURCE_WAITS=$(shares rosetta-copy-source)
 note "Rosetta: ${R_COPY} s (CPU: rosetta $R_COPY_ROS s, source $R_COPY_SRC s, destination $R_COPY_DST s)"
+note "  destination's COPY sessions: $R_COPY_WAITS; source's COPY backends: $R_COPY_SOURCE_WAITS"
 compare "after the initial copy"
 
 say "2. a backlog of $CHANGES changes written while both are paused"
@@ -287,21 +348,45 @@ BACKLOG_MB=$(src -c "SELECT round((pg_current_wal_lsn() - confirmed_flush_lsn) /
 note "written in $WRITE_S s; $BACKLOG_MB MB of WAL behind the slots"
 
 say "2. draining it: native"
+settle
+sample native-apply "$DST_PORT" "backend_type = 'logical replication worker' AND datname = '$NATIVE_DB'"
+sample native-sender "$SRC_PORT" "backend_type = 'walsender' AND datname = '$SRC_DB'"
 CPU=$(cpu_now)
 T0=$(now)
 dst "$NATIVE_DB" -c "ALTER SUBSCRIPTION bench_native ENABLE"
 N_DRAIN=$(wait_until "$NATIVE_DB" "$MARK" "$T0" 3600)
 read -r _ N_DRAIN_SRC N_DRAIN_DST <<<"$(cpu_since "$CPU")"
+samples_stop
+N_APPLY_WAITS=$(shares native-apply)
+N_APPLY_CPU=$(share_of native-apply CPU)
+N_SENDER_WAITS=$(shares native-sender)
 note "native: ${N_DRAIN} s (CPU: source $N_DRAIN_SRC s, subscriber $N_DRAIN_DST s)"
+note "  apply worker: $N_APPLY_WAITS; walsender: $N_SENDER_WAITS"
+dst "$NATIVE_DB" -c "ALTER SUBSCRIPTION bench_native DISABLE"
 
 say "2. draining it: Rosetta"
+settle
+sample rosetta-apply "$DST_PORT" "application_name LIKE 'rosetta-pipeline:%' AND datname = '$ROSETTA_DB'"
+sample rosetta-sender "$SRC_PORT" "backend_type = 'walsender' AND datname = '$SRC_DB'"
 CPU=$(cpu_now)
 T0=$(now)
 api POST "/pipelines/$PIPELINE/start" >/dev/null
 R_DRAIN=$(wait_until "$ROSETTA_DB" "$MARK" "$T0" 3600)
 read -r R_DRAIN_ROS R_DRAIN_SRC R_DRAIN_DST <<<"$(cpu_since "$CPU")"
+samples_stop
+R_APPLY_WAITS=$(shares rosetta-apply)
+R_APPLY_IDLE=$(share_of rosetta-apply ClientRead)
+R_SENDER_BLOCKED=$(share_of rosetta-sender WalSenderWriteData)
+R_SENDER_WAITS=$(shares rosetta-sender)
 note "Rosetta: ${R_DRAIN} s (CPU: rosetta $R_DRAIN_ROS s, source $R_DRAIN_SRC s, destination $R_DRAIN_DST s)"
+note "  destination session: $R_APPLY_WAITS; walsender: $R_SENDER_WAITS"
 compare "after the backlog"
+if [[ -n ${BENCH_QUICK:-} ]]; then
+    note "BENCH_QUICK: copy ${N_COPY} s native, ${R_COPY} s Rosetta; drain ${N_DRAIN} s native, ${R_DRAIN} s Rosetta (nothing written)"
+    stop_server
+    drop_everything
+    exit 0
+fi
 
 # The steady load: BENCH_RATE changes/s as transactions of 10 (6 inserts, 3 updates, 1 delete),
 # and apart from it one probe row 50 times a second from a single client, so that probes commit
@@ -366,8 +451,7 @@ caught_up() { # caught_up DB: a marker committed after everything else is visibl
 }
 
 say "3. a steady $RATE changes/s for $STEADY s (after $WARM s of warm-up): Rosetta"
-dst "$NATIVE_DB" -c "ALTER SUBSCRIPTION bench_native DISABLE"
-sleep 1
+settle
 CPU=$(cpu_now)
 read -r R_RATE R_PROBES R_P50 R_P99 R_MAX <<<"$(steady "$ROSETTA_DB" rosetta)"
 read -r R_ST_ROS R_ST_SRC R_ST_DST <<<"$(cpu_since "$CPU")"
@@ -380,6 +464,7 @@ api POST "/pipelines/$PIPELINE/pause" >/dev/null
 wait_phase "$PIPELINE" paused 60
 dst "$NATIVE_DB" -c "ALTER SUBSCRIPTION bench_native ENABLE"
 caught_up "$NATIVE_DB"
+settle
 CPU=$(cpu_now)
 read -r N_RATE N_PROBES N_P50 N_P99 N_MAX <<<"$(steady "$NATIVE_DB" native)"
 read -r _ N_ST_SRC N_ST_DST <<<"$(cpu_since "$CPU")"
@@ -455,7 +540,7 @@ SECTION=$(cat <<EOF
 ## The data plane (\`just bench-replication\`)
 
 Run $RUN_ID on $(nproc) CPUs, PostgreSQL $PG_VERSION: the release build of \`rosetta serve\`
-(default replicator settings but \`REPLICATOR_POLL_SECONDS=1\`) and, in the same run,
+(default replicator settings) and, in the same run,
 PostgreSQL's own logical replication (\`CREATE SUBSCRIPTION\` with its defaults) between the same
 databases, one after the other. The source is a cluster with \`wal_level = logical\` on port
 $SRC_PORT; the native subscriber, Rosetta's destination and its metadata database are on the
@@ -479,17 +564,37 @@ either; "destination" is the whole default cluster, Rosetta's metadata database 
 | backlog drain | $N_DRAIN_SRC | $N_DRAIN_DST | $R_DRAIN_SRC | $R_DRAIN_ROS | $R_DRAIN_DST |
 | steady load, $((STEADY + WARM)) s | $N_ST_SRC | $N_ST_DST | $R_ST_SRC | $R_ST_ROS | $R_ST_DST |
 
-The one-pipeline process peaked at $R_PEAK_SINGLE MiB over the copy, the drain and the steady
-load; the ten-pipeline process used $MANY_CPU CPU seconds in all.
+What the backends doing the work were doing, sampled every 10 ms from \`pg_stat_activity\`
+(\`CPU\`: no wait event; \`ClientRead\`: waiting for the client's next message;
+\`WalSenderWriteData\`: waiting for the client to take what was sent; \`LogicalApplyMain\`: the
+native apply worker waiting for its stream):
+
+| step | native | Rosetta |
+|---|---|---|
+| copy: the destination's COPY | $N_COPY_WAITS (its table sync workers) | $R_COPY_WAITS (the COPY sessions) |
+| copy: the source's COPY | $N_COPY_SOURCE_WAITS | $R_COPY_SOURCE_WAITS |
+| drain: the destination | $N_APPLY_WAITS (the apply worker) | $R_APPLY_WAITS (the pipeline's session) |
+| drain: the source's walsender | $N_SENDER_WAITS | $R_SENDER_WAITS |
+
+Reading them: the native apply worker is on CPU $N_APPLY_CPU % of its drain, applying row by row
+in one process. Rosetta's destination session waits for Rosetta $R_APPLY_IDLE % of its drain and
+the walsender waits for Rosetta to read $R_SENDER_BLOCKED % of it: the destination and the
+decoding are each busy only part of the time because one pipeline's loop does its steps one
+after the other (gather a batch, fold it and stage it, run its statements, commit), so Rosetta's
+own work on a batch and the destination's do not overlap. The one-pipeline process peaked at
+$R_PEAK_SINGLE MiB over the copy, the drain and the steady load; the ten-pipeline process used
+$MANY_CPU CPU seconds in all.
 
 How it is measured:
 
 - **Copy**: from \`CREATE SUBSCRIPTION\` until every table is \`r\` (ready) in
   \`pg_subscription_rel\`; from \`POST /pipelines\` until \`GET /pipelines/{id}/tables\` shows every
-  table \`streaming\` (polled every 0.2 s; it includes the replicator's up to 1 s wait for its next
-  read of the catalogue). MB are the two tables' heap and TOAST (\`pg_table_size\`). Both copy two
+  table \`streaming\` (polled every 50 ms, like the native side; the replicator of the process
+  that served the request takes the pipeline up at once). MB are the two tables' heap and TOAST (\`pg_table_size\`). Both copy two
   tables at a time (native: \`max_sync_workers_per_subscription\` 2; Rosetta:
-  \`REPLICATOR_COPY_CONCURRENCY\` 4, of which two have a table).
+  \`REPLICATOR_COPY_CONCURRENCY\` 4, of which two have a table). Rosetta copies in COPY's
+  binary format (every column has a built-in type), the native table sync in text (its
+  \`binary\` option is for PostgreSQL 16 publishers and off by default).
 - **Backlog**: $(fmt "$BACKLOG_TX") transactions written in $WRITE_S s with both paused
   (\`ALTER SUBSCRIPTION … DISABLE\`, \`POST /pipelines/{id}/pause\`), $BACKLOG_MB MB of WAL; then
   from \`ENABLE\` or \`POST …/start\` until the last transaction's row is visible on the destination
@@ -499,6 +604,8 @@ How it is measured:
   second, and a function on the destination polls for new probes every 2 ms and takes the delay
   from the probe's insert (just before its commit) to the moment it is visible there. The first
   $WARM s are not counted; "changes/s" is what the source actually did (\`pg_stat_user_tables\`).
+- Before each measured step both clusters run \`CHECKPOINT\`, so that neither side's step
+  pays for a checkpoint that the other side's WAL brought on.
 - **Memory**: VmHWM of the process, which ran only the $PIPELINES pipelines (one source, one
   destination database each).
 

@@ -92,6 +92,7 @@ use rosetta_domain::ports::{
     PipelineRuntime, ReplicationSource, SourceRepository, WalHistory, WalProbe,
 };
 use rosetta_domain::WalThresholds;
+use tokio::sync::Notify;
 
 mod destinations;
 mod error;
@@ -150,6 +151,10 @@ pub struct Rosetta {
     leases: Arc<dyn PipelineLeases>,
     runtime: Arc<dyn PipelineRuntime>,
     wal_thresholds: WalThresholds,
+    /// Raised by every use case that changes what a pipeline should do (create, start, pause,
+    /// refresh, update, delete, and updates of sources and destinations), so that this
+    /// process's replicator reads the catalogue at once instead of at its next poll.
+    catalogue: Arc<Notify>,
 }
 
 impl Rosetta {
@@ -179,7 +184,14 @@ impl Rosetta {
             leases,
             runtime,
             wal_thresholds: WalThresholds::default(),
+            catalogue: Arc::new(Notify::new()),
         }
+    }
+
+    /// Says that the catalogue changed in a way a running pipeline may have to act on. One
+    /// wake-up is kept while the replicator is busy, so none is lost; a burst is read at once.
+    pub(crate) fn catalogue_changed(&self) {
+        self.catalogue.notify_one();
     }
 
     /// The same use cases, judging replication slots against `thresholds`.

@@ -6,9 +6,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
-use rosetta_domain::ports::{CopySink, DestinationError, TableCopy, TableSync};
+use rosetta_domain::ports::{CopyFormat, CopySink, DestinationError, TableCopy, TableSync};
 use rosetta_domain::replication::Lsn;
 use tokio_postgres::CopyInSink;
 
@@ -17,10 +17,20 @@ use crate::connection::{Connection, Connector};
 use crate::error;
 use crate::layout::TableLayout;
 
+/// How many bytes of rows are gathered before they go to the destination as one `CopyData`
+/// message. The source sends a message per row; forwarding each (the sink would gather them in
+/// 4 KiB) costs a hand-over to the connection's task per 4 KiB. Each chunk is a buffer of its
+/// own, allocated at this size: a copy holds at most the one it fills and the one in the
+/// sink's channel.
+const CHUNK: usize = 64 * 1024;
+
 /// A table copy under way (see [`TableCopy`]).
 pub(crate) struct PgTableCopy {
     // Declared before the connection: dropped first, a copy not finished is aborted.
     sink: Pin<Box<CopyInSink<Bytes>>>,
+    /// Rows not sent yet, fewer than [`CHUNK`] bytes.
+    pending: BytesMut,
+    format: CopyFormat,
     connection: Connection,
     host: String,
     run: Run,
@@ -29,7 +39,8 @@ pub(crate) struct PgTableCopy {
 
 impl PgTableCopy {
     /// Connects, begins, checks that `run` is still current, empties the table and starts
-    /// `COPY … FROM STDIN` (text format) into its columns.
+    /// `COPY … FROM STDIN` into its columns, binary where every column has its source's
+    /// built-in type ([`TableLayout::copy_format`]), text otherwise.
     ///
     /// The fence is only read here; [`TableCopy::finish`] checks it again holding the
     /// checkpoint row, so that a newer run never waits for a long copy to end before it opens.
@@ -48,9 +59,14 @@ impl PgTableCopy {
             .batch_execute(&format!("TRUNCATE {}", layout.sql_name))
             .await
             .map_err(fail)?;
+        let format = layout.copy_format();
+        let options = match format {
+            CopyFormat::Text => "",
+            CopyFormat::Binary => " (FORMAT binary)",
+        };
         let sink = client
             .copy_in::<_, Bytes>(&format!(
-                "COPY {} ({}) FROM STDIN",
+                "COPY {} ({}) FROM STDIN{options}",
                 layout.sql_name,
                 layout.column_list()
             ))
@@ -58,6 +74,8 @@ impl PgTableCopy {
             .map_err(fail)?;
         Ok(Self {
             sink: Box::pin(sink),
+            pending: BytesMut::with_capacity(CHUNK),
+            format,
             connection,
             host,
             run,
@@ -72,11 +90,19 @@ impl PgTableCopy {
 
 #[async_trait]
 impl CopySink for PgTableCopy {
+    fn format(&self) -> CopyFormat {
+        self.format
+    }
+
     async fn write(&mut self, rows: Bytes) -> Result<(), DestinationError> {
-        // `feed` leaves small writes to the sink's own 4 KiB batching; the channel behind it
-        // holds one message, so a slow destination slows the source down instead of
-        // filling memory.
-        match self.sink.as_mut().feed(rows).await {
+        self.pending.extend_from_slice(&rows);
+        if self.pending.len() < CHUNK {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.pending, BytesMut::with_capacity(CHUNK)).freeze();
+        // The channel behind the sink holds one message, so a slow destination slows the
+        // source down instead of filling memory.
+        match self.sink.as_mut().feed(chunk).await {
             Ok(()) => Ok(()),
             Err(e) => Err(self.fail(&e)),
         }
@@ -86,6 +112,12 @@ impl CopySink for PgTableCopy {
 #[async_trait]
 impl TableCopy for PgTableCopy {
     async fn finish(mut self: Box<Self>, synced_at: Lsn) -> Result<u64, DestinationError> {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending).freeze();
+            if let Err(e) = self.sink.as_mut().feed(rest).await {
+                return Err(self.fail(&e));
+            }
+        }
         let rows = match self.sink.as_mut().finish().await {
             Ok(rows) => rows,
             Err(e) => return Err(self.fail(&e)),

@@ -8,7 +8,10 @@
 //! IDENTITY FULL`) supplied, so that it still means "the value before this change".
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+
+// Keys are hashed once per change: foldhash (seeded per map) costs a fraction of the standard
+// SipHash, which took a tenth of the replicator's CPU time draining a backlog.
+use foldhash::HashMap;
 
 use bytes::Bytes;
 use rosetta_domain::replication::{Change, Datum, Row};
@@ -76,7 +79,7 @@ impl<'a> Fold<'a> {
         Self {
             key: key.to_vec(),
             width,
-            net: HashMap::new(),
+            net: HashMap::default(),
         }
     }
 

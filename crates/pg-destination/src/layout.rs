@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use rosetta_domain::ports::DestinationError;
+use rosetta_domain::ports::{CopyFormat, DestinationError};
 use rosetta_domain::replication::{RelationId, TableName, TableSchema};
 use tokio_postgres::Client;
 
@@ -27,6 +27,10 @@ pub(crate) struct ColumnLayout {
     /// Whether its type has an equality (a default btree or hash operator class), so that rows
     /// can be matched on it by value; other columns are matched on their text.
     pub(crate) comparable: bool,
+    /// Whether the destination type is the source's and built into PostgreSQL (the same
+    /// object id on both, below `FirstNormalObjectId`), so that its binary representation is
+    /// read back as it was written.
+    pub(crate) same_builtin_type: bool,
 }
 
 /// A source table's destination and row layout.
@@ -54,6 +58,17 @@ impl TableLayout {
     /// Whether rows are identified by a key (else by all their values).
     pub(crate) fn keyed(&self) -> bool {
         !self.key.is_empty()
+    }
+
+    /// The format a copy into this table takes: binary when every column has its source
+    /// column's built-in type, text otherwise (an enum, a domain, a type the destination
+    /// spells as `text`).
+    pub(crate) fn copy_format(&self) -> CopyFormat {
+        if self.columns.iter().all(|c| c.same_builtin_type) {
+            CopyFormat::Binary
+        } else {
+            CopyFormat::Text
+        }
     }
 
     /// The column list, quoted and comma-separated.
@@ -171,6 +186,7 @@ async fn resolve_types(
 ) -> Result<Vec<ColumnLayout>, tokio_postgres::Error> {
     let names: Vec<&str> = table.columns.iter().map(|c| c.type_name.as_str()).collect();
     let modifiers: Vec<i32> = table.columns.iter().map(|c| c.type_modifier).collect();
+    let oids: Vec<u32> = table.columns.iter().map(|c| c.type_oid).collect();
     let rows = client
         .query(
             "SELECT format_type(t.oid, u.modifier), \
@@ -178,11 +194,13 @@ async fn resolve_types(
                         SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod \
                         WHERE oc.opcdefault AND am.amname IN ('btree', 'hash') \
                           AND oc.opcintype = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0 \
-                                                  THEN t.typelem ELSE t.oid END) \
-             FROM unnest($1::text[], $2::int4[]) WITH ORDINALITY AS u(name, modifier, position) \
+                                                  THEN t.typelem ELSE t.oid END), \
+                    coalesce(t.oid = u.source_oid AND t.oid < 16384, false) \
+             FROM unnest($1::text[], $2::int4[], $3::oid[]) WITH ORDINALITY \
+                  AS u(name, modifier, source_oid, position) \
              LEFT JOIN pg_type t ON t.oid = to_regtype(u.name) \
              ORDER BY u.position",
-            &[&names, &modifiers],
+            &[&names, &modifiers, &oids],
         )
         .await?;
     table
@@ -197,6 +215,7 @@ async fn resolve_types(
                 as_text: resolved.is_none(),
                 sql_type: resolved.unwrap_or_else(|| "text".to_owned()),
                 comparable: row.try_get(1)?,
+                same_builtin_type: row.try_get(2)?,
             })
         })
         .collect()

@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use futures_util::{pin_mut, StreamExt};
-use rosetta_domain::ports::{CopyError, CopySink, ReplicationError, Snapshot};
+use rosetta_domain::ports::{CopyError, CopyFormat, CopySink, ReplicationError, Snapshot};
 use rosetta_domain::replication::{Lsn, TableName, TableSchema};
 use rosetta_domain::Source;
 use tokio::sync::Mutex;
@@ -139,17 +139,25 @@ impl PgSnapshot {
             .await
             .map_err(|e| error::sql(&host, "importing the slot's snapshot", &e))?;
         let what = format!("copying table {}", table.name);
-        let sql = self.copy_sql(&session, table, &host, &what).await?;
+        let format = into.format();
+        let sql = self.copy_sql(&session, table, format, &host, &what).await?;
         let stream = client
             .copy_out(sql.as_str())
             .await
             .map_err(|e| error::sql(&host, &what, &e))?;
         pin_mut!(stream);
+        // Text rows are lines; binary ones come a message each (the first also holds the
+        // header), and the trailer a message of its own.
         let mut rows = 0_u64;
+        let mut messages = 0_u64;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| error::sql(&host, &what, &e))?;
             rows += lines(&chunk);
+            messages += 1;
             into.write(chunk).await?;
+        }
+        if format == CopyFormat::Binary {
+            rows = messages.saturating_sub(1);
         }
         // The transaction only read; ending it is a courtesy, the connection closes anyway.
         let _ = client.batch_execute("COMMIT").await;
@@ -165,6 +173,7 @@ impl PgSnapshot {
         &self,
         session: &SqlSession,
         table: &TableSchema,
+        format: CopyFormat,
         host: &str,
         what: &str,
     ) -> Result<String, ReplicationError> {
@@ -203,7 +212,13 @@ impl PgSnapshot {
         );
         let kind: String = row.try_get(2).map_err(read)?;
         let filter: Option<String> = row.try_get(3).map_err(read)?;
-        Ok(copy_statement(table, &name, kind == "p", filter.as_deref()))
+        Ok(copy_statement(
+            table,
+            &name,
+            kind == "p",
+            filter.as_deref(),
+            format,
+        ))
     }
 }
 
@@ -324,6 +339,7 @@ fn copy_statement(
     name: &TableName,
     partitioned: bool,
     filter: Option<&str>,
+    format: CopyFormat,
 ) -> String {
     let columns = table
         .columns
@@ -333,8 +349,12 @@ fn copy_statement(
         .join(", ");
     let only = if partitioned { "" } else { "ONLY " };
     let filter = filter.map(|f| format!(" WHERE ({f})")).unwrap_or_default();
+    let options = match format {
+        CopyFormat::Text => "",
+        CopyFormat::Binary => " (FORMAT binary)",
+    };
     format!(
-        "COPY (SELECT {columns} FROM {only}{}.{}{filter}) TO STDOUT",
+        "COPY (SELECT {columns} FROM {only}{}.{}{filter}) TO STDOUT{options}",
         identifier(&name.schema),
         identifier(&name.name)
     )
@@ -398,12 +418,12 @@ mod tests {
         };
         let now = TableName::new("Sales", "orders");
         assert_eq!(
-            copy_statement(&table, &now, false, Some("id > 10")),
+            copy_statement(&table, &now, false, Some("id > 10"), CopyFormat::Text),
             "COPY (SELECT \"id\", \"Total \"\"net\"\"\" FROM ONLY \"Sales\".\"orders\" WHERE (id > 10)) TO STDOUT"
         );
         assert_eq!(
-            copy_statement(&table, &now, true, None),
-            "COPY (SELECT \"id\", \"Total \"\"net\"\"\" FROM \"Sales\".\"orders\") TO STDOUT"
+            copy_statement(&table, &now, true, None, CopyFormat::Binary),
+            "COPY (SELECT \"id\", \"Total \"\"net\"\"\" FROM \"Sales\".\"orders\") TO STDOUT (FORMAT binary)"
         );
         assert_eq!(lines(b"1\ta\n2\tb\\nc\n"), 2);
     }

@@ -1,6 +1,6 @@
 //! Slots with their snapshots, and copies from them, against the logical cluster: streaming
-//! (many small chunks), consistent with the stream that follows, parallel, and limited to what
-//! the publication publishes.
+//! (many small chunks), consistent with the stream that follows, parallel, limited to what
+//! the publication publishes, and in the format the sink asks for.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{quiet_for, transactions, unique, CountingSink, Scratch};
-use rosetta_domain::ports::{CopyError, ReplicationError, ReplicationSource};
+use rosetta_domain::ports::{CopyError, CopyFormat, ReplicationError, ReplicationSource};
 use rosetta_domain::replication::{Change, Datum, Lsn, StreamEvent, TableSchema};
 use rosetta_pg_source::{PgReplicationSource, PgSourceSettings};
 
@@ -242,4 +242,38 @@ async fn copying_a_table_missing_from_the_snapshot_is_a_source_error() {
         "{error:?}"
     );
     snapshot.close().await;
+}
+
+#[tokio::test]
+async fn a_sink_that_takes_binary_gets_copy_binary_with_its_rows_counted() {
+    let scratch = Scratch::new().await;
+    let db = scratch.client().await;
+    db.batch_execute(
+        "CREATE TABLE typed (id bigint PRIMARY KEY, amount numeric(12,2), at timestamptz); \
+         INSERT INTO typed SELECT i, i / 3.0, now() FROM generate_series(1, 1000) i; \
+         CREATE PUBLICATION pub FOR TABLE typed;",
+    )
+    .await
+    .unwrap();
+    let adapter = adapter();
+    let source = scratch.source("pub");
+    let schema = table(&adapter, &scratch, "typed").await;
+    let snapshot = adapter
+        .create_slot(&source, &unique("binary"), true)
+        .await
+        .unwrap();
+    let mut sink = CountingSink {
+        format: CopyFormat::Binary,
+        ..CountingSink::default()
+    };
+    let rows = snapshot.copy_table(&schema, &mut sink).await.unwrap();
+    snapshot.close().await;
+
+    assert_eq!(rows, 1_000);
+    // A message a row, the first after the 19-byte header; then the trailer's.
+    assert_eq!(sink.chunks, 1_001);
+    let first = &sink.sample[0];
+    assert!(first.starts_with(b"PGCOPY\n\xff\r\n\0"), "{first:?}");
+    assert_eq!(first[19..21], [0, 3], "three fields: {first:?}");
+    assert!(sink.sample[1].starts_with(&[0, 3]), "{:?}", sink.sample[1]);
 }

@@ -108,10 +108,13 @@ impl Rosetta {
                 }
             }
         };
-        self.destinations
+        let updated = self
+            .destinations
             .update(id, DestinationUpdate { name, config })
             .await
-            .map_err(|e| E::from(e.into()))
+            .map_err(|e| E::from(e.into()))?;
+        self.catalogue_changed();
+        Ok(updated)
     }
 }
 

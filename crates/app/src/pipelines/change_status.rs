@@ -87,7 +87,9 @@ impl Rosetta {
             status: Some(change),
             ..PipelineUpdate::default()
         };
-        Ok(self.pipelines.update(id, update).await?)
+        let updated = self.pipelines.update(id, update).await?;
+        self.catalogue_changed();
+        Ok(updated)
     }
 }
 
@@ -185,6 +187,37 @@ mod tests {
 
         assert_eq!(paused.pipeline.status, PipelineStatus::Pause);
         assert_eq!(paused.metadata.status, PipelineMetadataStatus::Paused);
+    }
+
+    #[tokio::test]
+    async fn a_change_wakes_the_replicator_of_the_process_and_a_repeat_does_not() {
+        use futures_util::FutureExt as _;
+
+        let change = StatusChange {
+            status: PipelineStatus::Pause,
+            metadata: MetadataChange::Pause,
+        };
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Start);
+        mocks
+            .pipelines
+            .expect_update()
+            .times(1)
+            .returning(move |_, _| Ok(applied(pipeline_details(9, PipelineStatus::Start), change)));
+        let rosetta = mocks.into_rosetta();
+        act(&rosetta, PipelineStatus::Pause).await.expect("paused");
+        assert!(
+            rosetta.catalogue.notified().now_or_never().is_some(),
+            "the pause wakes the replicator"
+        );
+
+        let mut mocks = mocks_with_pipeline(PipelineStatus::Pause);
+        mocks.pipelines.expect_update().never();
+        let rosetta = mocks.into_rosetta();
+        act(&rosetta, PipelineStatus::Pause).await.expect("a no-op");
+        assert!(
+            rosetta.catalogue.notified().now_or_never().is_none(),
+            "a pause of a paused pipeline has nothing to say"
+        );
     }
 
     #[tokio::test]

@@ -34,7 +34,9 @@ impl Rosetta {
             status,
             requested_at: Utc::now(),
         };
-        Ok(self.pipelines.create(pipeline).await?)
+        let created = self.pipelines.create(pipeline).await?;
+        self.catalogue_changed();
+        Ok(created)
     }
 }
 

@@ -19,6 +19,7 @@ impl Rosetta {
     pub async fn delete_pipeline(&self, id: PipelineId) -> Result<(), AppError> {
         let details = self.find_pipeline(id).await?;
         self.pipelines.delete(id).await?;
+        self.catalogue_changed();
         let slot = pipeline_slot_name(details.source.replication_id, id);
         match self.replication.drop_slot(&details.source, &slot).await {
             Ok(dropped) => tracing::info!(%slot, dropped, "dropped the deleted pipeline's slot"),

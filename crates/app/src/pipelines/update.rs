@@ -65,7 +65,9 @@ impl Rosetta {
         if update.is_empty() {
             return Ok(current);
         }
-        Ok(self.pipelines.update(id, update).await?)
+        let updated = self.pipelines.update(id, update).await?;
+        self.catalogue_changed();
+        Ok(updated)
     }
 }
 

@@ -36,8 +36,9 @@ rosetta_settings::settings! {
         /// stops or dies, another takes its pipelines over within this time.
         pub lease: Duration = Duration::from_secs(30),
             env "REPLICATOR_LEASE_SECONDS", rule Seconds::within(3, 3600);
-        /// Seconds between two reads of the catalogue: how soon a started, paused or changed
-        /// pipeline is taken up (leases are renewed on the same beat).
+        /// Seconds between two reads of the catalogue: how soon a pipeline started, paused or
+        /// changed through another process's API is taken up (a change through this
+        /// process's own API is taken up at once); leases are renewed on the same beat.
         pub poll_interval: Duration = Duration::from_secs(2),
             env "REPLICATOR_POLL_SECONDS", rule Seconds::within(1, 600);
         /// Tables of one pipeline copied at once, each on a connection of its own to the

@@ -1,6 +1,7 @@
 //! The replicator's supervisor: on every poll it reads the catalogue, takes its share of the
 //! pipelines that should run (renewing the leases it holds), and starts, updates or stops one
-//! worker per pipeline it runs.
+//! worker per pipeline it runs. It polls every `poll_interval`, and at once when a use case of
+//! its own process changed the catalogue.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -20,6 +21,10 @@ use crate::Rosetta;
 
 /// How long a stopped worker gets to report before it is aborted.
 const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// How long a wake-up from a change of the catalogue waits for more, so that a burst of
+/// changes is read in one poll.
+const WAKE_GATHER: Duration = Duration::from_millis(20);
 
 /// One replicator process: runs the pipelines whose leases it holds.
 #[derive(Clone)]
@@ -78,6 +83,11 @@ impl Replicator {
         loop {
             tokio::select! {
                 _ = ticks.tick() => {}
+                // A change made through this process's API is taken up now, not at the next
+                // tick (changes made elsewhere wait for it).
+                () = self.rosetta.catalogue.notified() => {
+                    tokio::time::sleep(WAKE_GATHER).await;
+                }
                 () = &mut stop => break,
             }
             let polled = Instant::now();
@@ -407,5 +417,25 @@ mod tests {
         let leases = s.leases.lock().unwrap();
         // Nothing to give up at the stop: the worker had already been stopped.
         assert!(leases.released.is_empty(), "{:?}", leases.released);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_change_made_in_its_process_is_taken_up_before_the_next_poll() {
+        let s = setup(1, started(&[1, 2]));
+        let (pipelines, rosetta) = (s.pipelines.clone(), s.replicator.rosetta.clone());
+        // Polls every 2 s: at 0 s, then not before the stop at 1 s but for the wake-up.
+        run(&s, Duration::from_millis(500), async move {
+            pipelines.lock().unwrap()[1] = pipeline_details(2, PipelineStatus::Pause);
+            rosetta.catalogue_changed();
+        })
+        .await;
+        let leases = s.leases.lock().unwrap();
+        let times = |id: i64| leases.acquired.iter().filter(|a| **a == id).count();
+        assert_eq!(
+            (times(1), times(2)),
+            (2, 1),
+            "the woken poll renews pipeline 1 and no longer leases the paused one: {:?}",
+            leases.acquired
+        );
     }
 }

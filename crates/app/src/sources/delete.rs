@@ -25,7 +25,10 @@ impl Rosetta {
             }
         }
         // The store refuses too (`InUse`) if a pipeline appeared since the check.
-        Ok(self.sources.delete(id, mode).await?)
+        // A cascade deletes the source's pipelines too.
+        self.sources.delete(id, mode).await?;
+        self.catalogue_changed();
+        Ok(())
     }
 }
 

@@ -22,7 +22,9 @@ impl Rosetta {
         if update.is_empty() {
             return self.find_source(id).await;
         }
-        Ok(self.sources.update(id, update).await?)
+        let updated = self.sources.update(id, update).await?;
+        self.catalogue_changed();
+        Ok(updated)
     }
 }
 

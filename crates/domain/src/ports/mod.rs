@@ -26,7 +26,7 @@ pub use pipeline_leases::{Lease, LeaseError, PipelineLeases};
 pub use pipeline_repository::{PipelineRepository, PipelineRepositoryError};
 pub use pipeline_runtime::{PipelineRuntime, RuntimeError};
 pub use replication_source::{
-    ChangeStream, CopyError, CopySink, ReplicationError, ReplicationSource, Snapshot,
+    ChangeStream, CopyError, CopyFormat, CopySink, ReplicationError, ReplicationSource, Snapshot,
 };
 pub use source_repository::{SourceRepository, SourceRepositoryError};
 pub use wal_history::{WalHistory, WalHistoryError};

@@ -94,12 +94,30 @@ pub enum CopyError {
     Destination(#[from] DestinationError),
 }
 
+/// The format of the rows a [`CopySink`] takes: one of PostgreSQL's `COPY` formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CopyFormat {
+    /// The text format (tab-separated, `\N` for NULL, backslash escapes, one row a line):
+    /// every type has it.
+    #[default]
+    Text,
+    /// The binary format (a header, each row as its values' binary representations, a
+    /// trailer): cheaper to write and to read than text, but a value is only read back by the
+    /// very type that wrote it, so a sink asks for it only where each destination column has
+    /// its source column's built-in type.
+    Binary,
+}
+
 /// Where a table copy writes its rows.
 #[async_trait]
 pub trait CopySink: Send {
-    /// Takes whole rows in PostgreSQL's `COPY … TO STDOUT` text format (tab-separated, `\N`
-    /// for NULL, backslash escapes, one row a line), columns in the order of the table's
-    /// [`TableSchema`].
+    /// The format [`CopySink::write`] takes; the source writes its rows in it.
+    fn format(&self) -> CopyFormat {
+        CopyFormat::Text
+    }
+
+    /// Takes the next bytes of the copy in PostgreSQL's `COPY … TO STDOUT` output in the
+    /// sink's [`CopySink::format`], columns in the order of the table's [`TableSchema`].
     ///
     /// # Errors
     ///

@@ -109,7 +109,13 @@ impl Streamer {
     }
 
     async fn pump(&mut self, mut stop: oneshot::Receiver<()>) -> Result<Ending, ReplicationError> {
-        let mut ticks = tokio::time::interval(self.pacing.status_interval);
+        // The first tick a whole interval from now: the starting position is reported below
+        // anyway, and an immediate tick would report whatever the consumer confirmed by the
+        // time it ran, racing with the answers the server asks for.
+        let mut ticks = tokio::time::interval_at(
+            Instant::now() + self.pacing.status_interval,
+            self.pacing.status_interval,
+        );
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         // A batch the consumer has no room for yet; nothing more is read meanwhile.
         let mut waiting: Option<Delivery> = None;

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::Utc;
-use rosetta_domain::ports::{ChangeStream, CopySink, DestinationError};
+use rosetta_domain::ports::{ChangeStream, CopyFormat, CopySink, DestinationError};
 use rosetta_domain::replication::StreamEvent;
 use rosetta_domain::{
     Name, PortNumber, PublicationName, ReplicationId, Secret, Source, SourceId, SslMode, Text,
@@ -207,10 +207,16 @@ pub struct CountingSink {
     pub largest_chunk: usize,
     /// The first rows, to look at.
     pub sample: Vec<Bytes>,
+    /// The format it asks for.
+    pub format: CopyFormat,
 }
 
 #[async_trait]
 impl CopySink for CountingSink {
+    fn format(&self) -> CopyFormat {
+        self.format
+    }
+
     async fn write(&mut self, rows: Bytes) -> Result<(), DestinationError> {
         self.chunks += 1;
         self.bytes += rows.len() as u64;
