@@ -14,7 +14,9 @@
 #
 # After 1, 2 and 3 both destinations are compared with the source, table by table (row count and
 # a checksum over every column). Beside each figure: the CPU time that Rosetta, the source cluster
-# and the destination cluster spent on it, which is where the time goes.
+# and the destination cluster spent on it, and during the copies and the drains what the backends
+# doing the work were waiting for (pg_stat_activity every 10 ms), which is where the time goes.
+# Each measured step starts after a CHECKPOINT on both clusters.
 #
 # Source: a cluster with wal_level = logical on 127.0.0.1:5433 (scripts/ensure-logical-postgres.sh);
 # destinations and Rosetta's metadata: the default cluster on 5432. Everything it makes is dropped
