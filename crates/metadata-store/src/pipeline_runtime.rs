@@ -66,17 +66,21 @@ ON CONFLICT (pipeline_id, schema_name, table_name) DO UPDATE SET
     state = EXCLUDED.state, rows_copied = EXCLUDED.rows_copied, error = EXCLUDED.error,
     updated_at = EXCLUDED.updated_at";
 
-/// The contract's failure (`ERROR`, `last_error`), and the phase, together.
+/// The contract's failure (`ERROR`, `last_error`), and the phase, together; a pipeline paused
+/// meanwhile (its run failing as it stops) keeps `PAUSED` and the phase `paused`, with the
+/// error as its `last_error`.
 const FAIL: &str = "\
 WITH failed AS (
-    UPDATE pipeline_metadata
-    SET status = 'ERROR', last_error = $2, last_error_at = $3, updated_at = now()
-    WHERE pipeline_id = $1
-    RETURNING pipeline_id
+    UPDATE pipeline_metadata m
+    SET status = CASE WHEN p.status = 'PAUSE' THEN m.status ELSE 'ERROR' END,
+        last_error = $2, last_error_at = $3, updated_at = now()
+    FROM pipelines p
+    WHERE m.pipeline_id = $1 AND p.id = m.pipeline_id
+    RETURNING m.pipeline_id, p.status = 'PAUSE' AS paused
 )
 INSERT INTO pipeline_runtime AS r (pipeline_id, phase, updated_at)
-SELECT pipeline_id, 'error', $3 FROM failed
-ON CONFLICT (pipeline_id) DO UPDATE SET phase = 'error', updated_at = EXCLUDED.updated_at
+SELECT pipeline_id, CASE WHEN paused THEN 'paused' ELSE 'error' END, $3 FROM failed
+ON CONFLICT (pipeline_id) DO UPDATE SET phase = EXCLUDED.phase, updated_at = EXCLUDED.updated_at
 RETURNING pipeline_id";
 
 #[derive(diesel::QueryableByName)]

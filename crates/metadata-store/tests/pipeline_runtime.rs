@@ -259,6 +259,20 @@ async fn a_failure_is_the_contracts_error_until_the_pipeline_streams_again() {
 }
 
 #[tokio::test]
+async fn a_failure_after_a_pause_keeps_the_pipeline_paused_and_records_the_error() {
+    let f = fixture(InitialPipelineStatus::Pause).await;
+    f.runtime
+        .fail(f.pipeline, "connection refused", Utc::now())
+        .await
+        .unwrap();
+    let metadata = f.pipelines.get(f.pipeline).await.unwrap().unwrap().metadata;
+    assert_eq!(metadata.status, PipelineMetadataStatus::Paused);
+    assert_eq!(metadata.last_error.as_deref(), Some("connection refused"));
+    let phase = f.runtime.progress(f.pipeline).await.unwrap().unwrap().phase;
+    assert_eq!(phase, PipelinePhase::Paused);
+}
+
+#[tokio::test]
 async fn a_report_never_resumes_a_paused_pipeline() {
     let f = fixture(InitialPipelineStatus::Pause).await;
     f.runtime

@@ -40,6 +40,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         ("DB_MAX_OVERFLOW".to_owned(), "4".to_owned()),
         // Tests that watch the WAL monitor turn it on; the others keep their sources unprobed.
         ("WAL_MONITOR_ENABLED".to_owned(), "false".to_owned()),
+        // Likewise the data plane (tests/replication runs it): these pipelines lead to made-up
+        // sources, and a run failing on one would race with what a test checks.
+        ("REPLICATOR_ENABLED".to_owned(), "false".to_owned()),
         // A configured key, so that no test writes a key file in the working directory.
         (
             "ROSETTA_ENCRYPTION_KEYS".to_owned(),
