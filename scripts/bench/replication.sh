@@ -22,7 +22,8 @@
 # destinations and Rosetta's metadata: the default cluster on 5432. Everything it makes is dropped
 # first and again at the end. Rewrites the data plane section of docs/benchmarks.md (BENCH_DOC to
 # write elsewhere). Raw logs: target/bench-replication/<run>/. BENCH_QUICK=1 stops after step 2
-# and writes nothing, to try a change.
+# and writes nothing, to try a change. The server logs each batch's gathering, writing and
+# commit times (rosetta_app::replicator::apply at debug; BENCH_LOG_LEVEL to change it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -143,7 +144,8 @@ start_server() { # start_server NAME METADATA_DB
     API=http://127.0.0.1:$port/api/v1
     DATABASE_URL=postgres://postgres@127.0.0.1:$DST_PORT/$db "$BIN" migrate >/dev/null
     env DATABASE_URL="postgres://postgres@127.0.0.1:$DST_PORT/$db" HOST=127.0.0.1 PORT="$port" \
-        LOG_LEVEL=info LOG_FORMAT=text WAL_MONITOR_ENABLED=false \
+        LOG_LEVEL="${BENCH_LOG_LEVEL:-info,rosetta_app::replicator::apply=debug}" \
+        LOG_FORMAT=text WAL_MONITOR_ENABLED=false \
         ROSETTA_DATA_DIR="$OUT/data-$name" "$BIN" serve >"$OUT/server-$name.log" 2>&1 &
     SERVER=$!
     for _ in $(seq 1 100); do
@@ -371,6 +373,7 @@ settle
 sample rosetta-apply "$DST_PORT" "application_name LIKE 'rosetta-pipeline:%' AND datname = '$ROSETTA_DB'"
 sample rosetta-sender "$SRC_PORT" "backend_type = 'walsender' AND datname = '$SRC_DB'"
 CPU=$(cpu_now)
+LOG_BEFORE=$(wc -l <"$OUT/server-single.log")
 T0=$(now)
 api POST "/pipelines/$PIPELINE/start" >/dev/null
 R_DRAIN=$(wait_until "$ROSETTA_DB" "$MARK" "$T0" 3600)
@@ -381,6 +384,20 @@ R_APPLY_IDLE=$(share_of rosetta-apply ClientRead)
 R_SENDER_BLOCKED=$(share_of rosetta-sender WalSenderWriteData)
 R_SENDER_WAITS=$(shares rosetta-sender)
 note "Rosetta: ${R_DRAIN} s (CPU: rosetta $R_DRAIN_ROS s, source $R_DRAIN_SRC s, destination $R_DRAIN_DST s)"
+# The drain's batches, from the server's debug lines: "count gather_ms write_ms commit_ms" (means).
+read -r R_BATCHES R_GATHER_MS R_WRITE_MS R_COMMIT_MS < <(python3 - "$OUT/server-single.log" "$LOG_BEFORE" <<'PY'
+import re, sys
+rows = []
+for line in list(open(sys.argv[1]))[int(sys.argv[2]):]:
+    if "batch committed" in line:
+        fields = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", line))
+        rows.append(fields)
+n = max(len(rows), 1)
+mean = lambda key: round(sum(r.get(key, 0) for r in rows) / n, 1)
+print(len(rows), mean("gathered_ms"), mean("written_ms"), mean("committed_ms"))
+PY
+)
+note "  $R_BATCHES batches: on average ${R_GATHER_MS} ms gathering, ${R_WRITE_MS} ms writing, ${R_COMMIT_MS} ms committing"
 note "  destination session: $R_APPLY_WAITS; walsender: $R_SENDER_WAITS"
 compare "after the backlog"
 if [[ -n ${BENCH_QUICK:-} ]]; then
@@ -583,7 +600,11 @@ in one process. Rosetta's destination session waits for Rosetta $R_APPLY_IDLE % 
 the walsender waits for Rosetta to read $R_SENDER_BLOCKED % of it: the destination and the
 decoding are each busy only part of the time because one pipeline's loop does its steps one
 after the other (gather a batch, fold it and stage it, run its statements, commit), so Rosetta's
-own work on a batch and the destination's do not overlap. The one-pipeline process peaked at
+own work on a batch and the destination's do not overlap. Its $R_BATCHES batches took on average
+${R_GATHER_MS} ms to gather (the stream read and sorted), ${R_WRITE_MS} ms to write (folded to their
+net effect, staged with COPY, applied by one delete and one upsert per table) and
+${R_COMMIT_MS} ms to commit with the checkpoint (from the server's debug lines, \`batch
+committed\`). The one-pipeline process peaked at
 $R_PEAK_SINGLE MiB over the copy, the drain and the steady load; the ten-pipeline process used
 $MANY_CPU CPU seconds in all.
 

@@ -85,6 +85,10 @@ struct Batch {
     current: Option<(Lsn, bool)>,
     /// Whether a table not copied by this run showed up.
     new_table: bool,
+    /// When the first change of the batch arrived, and how long writing it has taken so far
+    /// (for the batch's debug line).
+    started: Option<Instant>,
+    writing: Duration,
 }
 
 impl<'a> Applier<'a> {
@@ -176,6 +180,7 @@ impl<'a> Applier<'a> {
                     return Ok(None);
                 }
                 if let Some(change) = self.applicable(change, commit_lsn) {
+                    self.batch.started.get_or_insert_with(Instant::now);
                     self.batch.bytes += change.size();
                     self.batch.changes.push(change);
                     if self.memory_full() {
@@ -319,7 +324,9 @@ impl<'a> Applier<'a> {
         }
         let partial =
             self.batch.current.is_some() && self.batch.changes.len() > self.batch.committed_len;
+        let at = Instant::now();
         self.session.apply(&self.batch.changes).await?;
+        self.batch.writing += at.elapsed();
         self.batch.holds_partial |= partial;
         self.batch.written += self.batch.changes.len() as u64;
         self.batch.written_bytes += self.batch.bytes;
@@ -338,11 +345,26 @@ impl<'a> Applier<'a> {
             return Ok(());
         };
         let open: Vec<Change> = self.batch.changes.split_off(self.batch.committed_len);
+        let full_at = Instant::now();
         if !self.batch.changes.is_empty() {
             self.session.apply(&self.batch.changes).await?;
             self.batch.written += self.batch.changes.len() as u64;
         }
+        let applied_at = Instant::now();
         self.session.commit(checkpoint).await?;
+        // Where a batch's time goes: gathering it, writing it, committing it.
+        let writing = std::mem::take(&mut self.batch.writing) + applied_at.duration_since(full_at);
+        let since = self.batch.started.take().unwrap_or(full_at);
+        tracing::debug!(
+            changes = self.batch.written,
+            gathered_ms = applied_at
+                .duration_since(since)
+                .saturating_sub(writing)
+                .as_millis(),
+            written_ms = writing.as_millis(),
+            committed_ms = applied_at.elapsed().as_millis(),
+            "batch committed"
+        );
         self.stream.confirm(checkpoint.end_lsn);
         self.checkpoint = Some(checkpoint);
         let applied = std::mem::take(&mut self.batch.written);
