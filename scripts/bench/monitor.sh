@@ -210,17 +210,5 @@ Raw logs: \`target/bench-monitor/<run>/\`.
 <!-- bench-monitor:end -->
 EOF
 )
-mkdir -p "$(dirname "$DOC")"
-touch "$DOC"
-python3 - "$DOC" "$SECTION" <<'EOF'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pattern = re.compile(r"<!-- bench-monitor:start -->.*?<!-- bench-monitor:end -->", re.S)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section, text)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-EOF
+scripts/bench/write-section.py "$DOC" monitor "$SECTION"
 echo "wrote $DOC" >&2

@@ -241,6 +241,20 @@ samples_stop() {
     wait "${SAMPLERS[@]}" 2>/dev/null || true
     SAMPLERS=()
 }
+# A measured step: a checkpoint, the destination's and the source's backends sampled (NAME-dst
+# and NAME-src, each with its pg_stat_activity condition), the CPU read and the clock (T0)
+# started. step_end stops the samplers and leaves the CPU each side used in STEP_CPU.
+step_begin() { # step_begin NAME DESTINATION_WHERE SOURCE_WHERE
+    settle
+    sample "$1-dst" "$DST_PORT" "$2"
+    sample "$1-src" "$SRC_PORT" "$3"
+    STEP_CPU=$(cpu_now)
+    T0=$(now)
+}
+step_end() {
+    STEP_CPU=$(cpu_since "$STEP_CPU")
+    samples_stop
+}
 # "62% CPU, 35% ClientRead, 3% other" of a sample file.
 shares() {
     python3 - "$OUT/sample-$1" <<'PY'
@@ -265,48 +279,44 @@ PY
 }
 
 say "1. initial copy: native"
-settle
-sample native-copy "$DST_PORT" "backend_type = 'logical replication worker' AND datname = '$NATIVE_DB'"
-sample native-copy-source "$SRC_PORT" "datname = '$SRC_DB' AND query LIKE 'COPY%'"
-CPU=$(cpu_now)
-T0=$(now)
+step_begin native-copy "backend_type = 'logical replication worker' AND datname = '$NATIVE_DB'" \
+    "datname = '$SRC_DB' AND query LIKE 'COPY%'"
 dst "$NATIVE_DB" -c "CREATE SUBSCRIPTION bench_native CONNECTION '$SRC_CONN' PUBLICATION bench_pub"
 N_COPY=$(wait_until "$NATIVE_DB" "SELECT count(*) = 3 AND bool_and(srsubstate = 'r') FROM pg_subscription_rel" "$T0" 1800)
-read -r _ N_COPY_SRC N_COPY_DST <<<"$(cpu_since "$CPU")"
-samples_stop
-N_COPY_WAITS=$(shares native-copy)
-N_COPY_SOURCE_WAITS=$(shares native-copy-source)
+step_end
+read -r _ N_COPY_SRC N_COPY_DST <<<"$STEP_CPU"
+N_COPY_WAITS=$(shares native-copy-dst)
+N_COPY_SOURCE_WAITS=$(shares native-copy-src)
 note "native: ${N_COPY} s (CPU: source $N_COPY_SRC s, subscriber $N_COPY_DST s)"
 note "  subscriber's workers: $N_COPY_WAITS; source's COPY backends: $N_COPY_SOURCE_WAITS"
 
 say "1. initial copy: Rosetta"
 start_server single "$META_DB"
-SERVER_SINGLE=$SERVER
 SOURCE_ID=$(api POST /sources "{\"name\": \"bench\", \"pg_host\": \"127.0.0.1\", \"pg_port\": $SRC_PORT,
     \"pg_database\": \"$SRC_DB\", \"pg_username\": \"postgres\", \"pg_password\": \"unused\",
     \"publication_name\": \"bench_pub\", \"replication_id\": 1, \"ssl_mode\": \"disable\"}" | json 'd["id"]')
 DEST_ID=$(api POST /destinations "{\"name\": \"bench\", \"type\": \"POSTGRES\", \"config\": {\"host\": \"127.0.0.1\",
     \"port\": $DST_PORT, \"database\": \"$ROSETTA_DB\", \"username\": \"postgres\", \"password\": \"unused\"}}" | json 'd["id"]')
-settle
-sample rosetta-copy "$DST_PORT" "application_name LIKE 'rosetta-pipeline:%' AND datname = '$ROSETTA_DB' AND query LIKE 'COPY%'"
-sample rosetta-copy-source "$SRC_PORT" "datname = '$SRC_DB' AND query LIKE 'COPY%'"
-CPU=$(cpu_now)
-T0=$(now)
+step_begin rosetta-copy \
+    "application_name LIKE 'rosetta-pipeline:%' AND datname = '$ROSETTA_DB' AND query LIKE 'COPY%'" \
+    "datname = '$SRC_DB' AND query LIKE 'COPY%'"
 PIPELINE=$(api POST /pipelines "{\"name\": \"bench\", \"source_id\": $SOURCE_ID, \"destination_id\": $DEST_ID}" | json 'd["id"]')
 # curl and grep rather than a JSON parser, so that polling as often as the native side's psql
 # costs little CPU.
+streaming=0
 for _ in $(seq 1 36000); do
-    states=$( (curl -sS "$API/pipelines/$PIPELINE/tables" | grep -o '"state":"[a-z]*"' || true) | sort | tr '\n' ' ')
-    [[ $states == '"state":"streaming" "state":"streaming" "state":"streaming" ' ]] && break
+    states=$(curl -sS "$API/pipelines/$PIPELINE/tables" | grep -o '"state":"[a-z]*"' || true)
+    streaming=$(grep -c streaming <<<"$states" || true)
+    [[ $streaming == 3 ]] && break
     [[ $states == *error* ]] && die "a table failed: $(api GET "/pipelines/$PIPELINE/tables")"
     sleep 0.05
 done
-[[ $states == *'"state":"streaming" "state":"streaming" "state":"streaming"'* ]] || die "the copy did not end: $states"
+[[ $streaming == 3 ]] || die "the copy did not end: $states"
 R_COPY=$(calc "round($(now) - $T0, 2)")
-read -r R_COPY_ROS R_COPY_SRC R_COPY_DST <<<"$(cpu_since "$CPU")"
-samples_stop
-R_COPY_WAITS=$(shares rosetta-copy)
-R_COPY_SOURCE_WAITS=$(shares rosetta-copy-source)
+step_end
+read -r R_COPY_ROS R_COPY_SRC R_COPY_DST <<<"$STEP_CPU"
+R_COPY_WAITS=$(shares rosetta-copy-dst)
+R_COPY_SOURCE_WAITS=$(shares rosetta-copy-src)
 note "Rosetta: ${R_COPY} s (CPU: rosetta $R_COPY_ROS s, source $R_COPY_SRC s, destination $R_COPY_DST s)"
 note "  destination's COPY sessions: $R_COPY_WAITS; source's COPY backends: $R_COPY_SOURCE_WAITS"
 compare "after the initial copy"
@@ -352,37 +362,31 @@ BACKLOG_MB=$(src -c "SELECT round((pg_current_wal_lsn() - confirmed_flush_lsn) /
 note "written in $WRITE_S s; $BACKLOG_MB MB of WAL behind the slots"
 
 say "2. draining it: native"
-settle
-sample native-apply "$DST_PORT" "backend_type = 'logical replication worker' AND datname = '$NATIVE_DB'"
-sample native-sender "$SRC_PORT" "backend_type = 'walsender' AND datname = '$SRC_DB'"
-CPU=$(cpu_now)
-T0=$(now)
+step_begin native-drain "backend_type = 'logical replication worker' AND datname = '$NATIVE_DB'" \
+    "backend_type = 'walsender' AND datname = '$SRC_DB'"
 dst "$NATIVE_DB" -c "ALTER SUBSCRIPTION bench_native ENABLE"
 N_DRAIN=$(wait_until "$NATIVE_DB" "$MARK" "$T0" 3600)
-read -r _ N_DRAIN_SRC N_DRAIN_DST <<<"$(cpu_since "$CPU")"
-samples_stop
-N_APPLY_WAITS=$(shares native-apply)
-N_APPLY_CPU=$(share_of native-apply CPU)
-N_SENDER_WAITS=$(shares native-sender)
+step_end
+read -r _ N_DRAIN_SRC N_DRAIN_DST <<<"$STEP_CPU"
+N_APPLY_WAITS=$(shares native-drain-dst)
+N_APPLY_CPU=$(share_of native-drain-dst CPU)
+N_SENDER_WAITS=$(shares native-drain-src)
 note "native: ${N_DRAIN} s (CPU: source $N_DRAIN_SRC s, subscriber $N_DRAIN_DST s)"
 note "  apply worker: $N_APPLY_WAITS; walsender: $N_SENDER_WAITS"
 dst "$NATIVE_DB" -c "ALTER SUBSCRIPTION bench_native DISABLE"
 
 say "2. draining it: Rosetta"
-settle
-sample rosetta-apply "$DST_PORT" "application_name LIKE 'rosetta-pipeline:%' AND datname = '$ROSETTA_DB'"
-sample rosetta-sender "$SRC_PORT" "backend_type = 'walsender' AND datname = '$SRC_DB'"
-CPU=$(cpu_now)
 LOG_BEFORE=$(wc -l <"$OUT/server-single.log")
-T0=$(now)
+step_begin rosetta-drain "application_name LIKE 'rosetta-pipeline:%' AND datname = '$ROSETTA_DB'" \
+    "backend_type = 'walsender' AND datname = '$SRC_DB'"
 api POST "/pipelines/$PIPELINE/start" >/dev/null
 R_DRAIN=$(wait_until "$ROSETTA_DB" "$MARK" "$T0" 3600)
-read -r R_DRAIN_ROS R_DRAIN_SRC R_DRAIN_DST <<<"$(cpu_since "$CPU")"
-samples_stop
-R_APPLY_WAITS=$(shares rosetta-apply)
-R_APPLY_IDLE=$(share_of rosetta-apply ClientRead)
-R_SENDER_BLOCKED=$(share_of rosetta-sender WalSenderWriteData)
-R_SENDER_WAITS=$(shares rosetta-sender)
+step_end
+read -r R_DRAIN_ROS R_DRAIN_SRC R_DRAIN_DST <<<"$STEP_CPU"
+R_APPLY_WAITS=$(shares rosetta-drain-dst)
+R_APPLY_IDLE=$(share_of rosetta-drain-dst ClientRead)
+R_SENDER_BLOCKED=$(share_of rosetta-drain-src WalSenderWriteData)
+R_SENDER_WAITS=$(shares rosetta-drain-src)
 note "Rosetta: ${R_DRAIN} s (CPU: rosetta $R_DRAIN_ROS s, source $R_DRAIN_SRC s, destination $R_DRAIN_DST s)"
 # The drain's batches, from the server's debug lines: "count gather_ms write_ms commit_ms" (means).
 read -r R_BATCHES R_GATHER_MS R_WRITE_MS R_COMMIT_MS < <(python3 - "$OUT/server-single.log" "$LOG_BEFORE" <<'PY'
@@ -636,18 +640,6 @@ Raw logs: \`target/bench-replication/<run>/\`.
 <!-- bench-replication:end -->
 EOF
 )
-mkdir -p "$(dirname "$DOC")"
-touch "$DOC"
-python3 - "$DOC" "$SECTION" <<'EOF'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pattern = re.compile(r"<!-- bench-replication:start -->.*?<!-- bench-replication:end -->", re.S)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section, text)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-EOF
+scripts/bench/write-section.py "$DOC" replication "$SECTION"
 printf '%s\n' "$SECTION" >"$OUT/section.md"
 echo "wrote $DOC" >&2
