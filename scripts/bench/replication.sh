@@ -600,15 +600,14 @@ native apply worker waiting for its stream):
 | drain: the source's walsender | $N_SENDER_WAITS | $R_SENDER_WAITS |
 
 Reading them: the native apply worker is on CPU $N_APPLY_CPU % of its drain, applying row by row
-in one process. Rosetta's destination session waits for Rosetta $R_APPLY_IDLE % of its drain and
-the walsender waits for Rosetta to read $R_SENDER_BLOCKED % of it: the destination and the
-decoding are each busy only part of the time because one pipeline's loop does its steps one
-after the other (gather a batch, fold it and stage it, run its statements, commit), so Rosetta's
-own work on a batch and the destination's do not overlap. Its $R_BATCHES batches took on average
-${R_GATHER_MS} ms to gather (the stream read and sorted), ${R_WRITE_MS} ms to write (folded to their
-net effect, staged with COPY, applied by one delete and one upsert per table) and
-${R_COMMIT_MS} ms to commit with the checkpoint (from the server's debug lines, \`batch
-committed\`). The one-pipeline process peaked at
+in one process. Rosetta keeps one batch in flight: while the destination runs a batch's
+statements and commit, the pipeline reads the next batch and folds and encodes it. Its
+destination session still waits for Rosetta $R_APPLY_IDLE % of its drain, and the walsender
+waits for Rosetta to read $R_SENDER_BLOCKED % of it. Its $R_BATCHES batches took on average
+${R_GATHER_MS} ms to gather (read from the stream), ${R_WRITE_MS} ms to write (folded to their net
+effect and encoded, the previous batch's commit waited for, staged with COPY, the delete, insert
+and update statements sent) and ${R_COMMIT_MS} ms from sending their commit to its reply, while
+the next batch was gathered (from the server's debug lines, \`batch committed\`). The one-pipeline process peaked at
 $R_PEAK_SINGLE MiB over the copy, the drain and the steady load; the ten-pipeline process used
 $MANY_CPU CPU seconds in all.
 

@@ -227,6 +227,7 @@ async fn set_based(database: &str, changes: usize, batch: usize) -> Duration {
         let started = Instant::now();
         session.apply(&changes).await.unwrap();
         session.commit(checkpoint(n as u64 + 1)).await.unwrap();
+        session.committed().await.unwrap();
         spent += started.elapsed();
     }
     spent

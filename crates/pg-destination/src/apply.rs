@@ -7,19 +7,21 @@
 //! destination with foreign keys between replicated tables needs them `DEFERRABLE INITIALLY
 //! DEFERRED` (checked at commit, when every table is written).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::anyhow;
 use rosetta_domain::ports::DestinationError;
-use rosetta_domain::replication::{Change, RelationId};
+use rosetta_domain::replication::{Change, Datum, RelationId};
 use tokio_postgres::Client;
 
+use crate::ahead::Ahead;
 use crate::error;
-use crate::fold::{Fold, Folded, Misfit};
+use crate::fold::{Fold, Folded, Key, Misfit};
 use crate::layout::{join, TableLayout};
 use crate::rowwise::RowWriter;
-use crate::stage::Staged;
+use crate::stage::{self, Copied, Encoded, Staged};
 
 /// The statements made for each table in this session.
 #[derive(Default)]
@@ -31,7 +33,39 @@ pub(crate) struct Applier {
     stages_made: u64,
 }
 
-/// The changes of a batch not written yet.
+/// What writing a batch takes, in order: worked out from the changes alone (folding them,
+/// encoding the staged rows), before anything is sent, so that it is done while the
+/// destination is still busy with the batch before.
+pub(crate) struct Plan<'a> {
+    steps: Vec<Step<'a>>,
+}
+
+/// One step of a [`Plan`].
+enum Step<'a> {
+    /// A keyed table's net rows, through its staging table.
+    Stage {
+        layout: Arc<TableLayout>,
+        rows: Encoded,
+    },
+    /// A keyless table's changes, row by row.
+    Rows {
+        layout: Arc<TableLayout>,
+        changes: Vec<&'a Change>,
+    },
+    /// A row moved to a new key, keeping values only the destination's row has.
+    Move {
+        layout: Arc<TableLayout>,
+        from: Key,
+        row: Cow<'a, [Datum]>,
+    },
+    /// A TRUNCATE of these tables.
+    Truncate {
+        relations: &'a [RelationId],
+        restart_identity: bool,
+    },
+}
+
+/// The changes of a plan not made into steps yet.
 #[derive(Default)]
 struct Pending<'a> {
     /// Tables in the order their first change came, so that writes are reproducible.
@@ -56,6 +90,88 @@ impl<'a> Pending<'a> {
         }
         self.rows.entry(relation).or_default()
     }
+
+    /// Turns everything pending into steps, table by table.
+    fn flush(
+        &mut self,
+        layouts: &HashMap<RelationId, Arc<TableLayout>>,
+        steps: &mut Vec<Step<'a>>,
+    ) -> Result<(), DestinationError> {
+        for relation in std::mem::take(&mut self.order) {
+            let layout = layout(layouts, relation)?;
+            if let Some(fold) = self.folds.remove(&relation).filter(|f| !f.is_empty()) {
+                steps.push(Step::Stage {
+                    layout: Arc::clone(layout),
+                    rows: stage::encode(layout, &fold),
+                });
+            }
+            if let Some(changes) = self.rows.remove(&relation) {
+                steps.push(Step::Rows {
+                    layout: Arc::clone(layout),
+                    changes,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Plan<'a> {
+    /// The plan that writes `changes`, each table with the layout in `layouts`.
+    ///
+    /// # Errors
+    ///
+    /// `Unknown` when a change is to a table not prepared or does not fit its layout.
+    pub(crate) fn new(
+        layouts: &HashMap<RelationId, Arc<TableLayout>>,
+        changes: &'a [Change],
+    ) -> Result<Self, DestinationError> {
+        let mut steps = Vec::new();
+        let mut pending = Pending::default();
+        for change in changes {
+            let relation = match change {
+                Change::Insert { relation, .. }
+                | Change::Update { relation, .. }
+                | Change::Delete { relation, .. } => *relation,
+                Change::Truncate {
+                    relations,
+                    restart_identity,
+                } => {
+                    pending.flush(layouts, &mut steps)?;
+                    steps.push(Step::Truncate {
+                        relations,
+                        restart_identity: *restart_identity,
+                    });
+                    continue;
+                }
+            };
+            let layout = layout(layouts, relation)?;
+            if !layout.keyed() {
+                pending.rows(relation).push(change);
+                continue;
+            }
+            let fold = pending.fold(layout);
+            match fold.fold(change).map_err(|m| misfit(layout, &m))? {
+                Folded::Done => {}
+                Folded::Move { from, row } => {
+                    if !fold.is_empty() {
+                        steps.push(Step::Stage {
+                            layout: Arc::clone(layout),
+                            rows: stage::encode(layout, fold),
+                        });
+                        fold.clear();
+                    }
+                    steps.push(Step::Move {
+                        layout: Arc::clone(layout),
+                        from,
+                        row,
+                    });
+                }
+            }
+        }
+        pending.flush(layouts, &mut steps)?;
+        Ok(Self { steps })
+    }
 }
 
 impl Applier {
@@ -79,73 +195,65 @@ impl Applier {
         }
     }
 
-    /// Writes `changes` in the open transaction, each table with the layout in `layouts`.
-    pub(crate) async fn apply(
+    /// Writes `plan` in the open transaction; the replies of the statements sent ahead come
+    /// to `ahead`.
+    pub(crate) async fn write(
         &mut self,
-        client: &Client,
+        client: &Arc<Client>,
         host: &str,
         layouts: &HashMap<RelationId, Arc<TableLayout>>,
-        changes: &[Change],
+        plan: Plan<'_>,
+        ahead: &mut Ahead,
     ) -> Result<(), DestinationError> {
-        let mut pending = Pending::default();
-        for change in changes {
-            let relation = match change {
-                Change::Insert { relation, .. }
-                | Change::Update { relation, .. }
-                | Change::Delete { relation, .. } => *relation,
-                Change::Truncate {
-                    relations,
-                    restart_identity,
-                } => {
-                    self.flush(client, host, layouts, &mut pending).await?;
-                    truncate(client, host, layouts, relations, *restart_identity).await?;
-                    continue;
-                }
-            };
-            let layout = layout(layouts, relation)?;
-            if !layout.keyed() {
-                pending.rows(relation).push(change);
-                continue;
+        // Tables staged one after another are all copied first, then their statements sent:
+        // a copy waits for the server to finish what was sent before it, so Rosetta goes on
+        // (to the next batch) while the statements run.
+        let mut copied: Vec<(Arc<TableLayout>, Copied)> = Vec::new();
+        for step in plan.steps {
+            if !matches!(step, Step::Stage { .. }) {
+                self.apply_copied(client, host, &mut copied, ahead).await?;
             }
-            let fold = pending.fold(layout);
-            match fold.fold(change).map_err(|m| misfit(layout, &m))? {
-                Folded::Done => {}
-                Folded::Move { from, row } => {
-                    self.staged(client, host, layout)
+            match step {
+                Step::Stage { layout, rows } => {
+                    let rows = self
+                        .staged(client, host, &layout)
                         .await?
-                        .write(client, host, fold)
+                        .copy(client, host, rows, ahead)
                         .await?;
-                    fold.clear();
-                    self.row_writer(layout)
+                    copied.push((layout, rows));
+                }
+                Step::Rows { layout, changes } => {
+                    self.row_writer(&layout)
+                        .write(client, host, &changes)
+                        .await?;
+                }
+                Step::Move { layout, from, row } => {
+                    self.row_writer(&layout)
                         .move_row(client, host, &from, &row)
                         .await?;
                 }
+                Step::Truncate {
+                    relations,
+                    restart_identity,
+                } => truncate(client, host, layouts, relations, restart_identity).await?,
             }
         }
-        self.flush(client, host, layouts, &mut pending).await
+        self.apply_copied(client, host, &mut copied, ahead).await
     }
 
-    /// Writes everything pending, table by table.
-    async fn flush(
+    /// Sends the statements of the staging tables in `copied` (each a table of its own).
+    async fn apply_copied(
         &mut self,
-        client: &Client,
+        client: &Arc<Client>,
         host: &str,
-        layouts: &HashMap<RelationId, Arc<TableLayout>>,
-        pending: &mut Pending<'_>,
+        copied: &mut Vec<(Arc<TableLayout>, Copied)>,
+        ahead: &mut Ahead,
     ) -> Result<(), DestinationError> {
-        for relation in std::mem::take(&mut pending.order) {
-            let layout = layout(layouts, relation)?;
-            if let Some(fold) = pending.folds.remove(&relation) {
-                self.staged(client, host, layout)
-                    .await?
-                    .write(client, host, &fold)
-                    .await?;
-            }
-            if let Some(changes) = pending.rows.remove(&relation) {
-                self.row_writer(layout)
-                    .write(client, host, &changes)
-                    .await?;
-            }
+        for (layout, rows) in copied.drain(..) {
+            self.staged(client, host, &layout)
+                .await?
+                .apply(client, host, rows, ahead)
+                .await?;
         }
         Ok(())
     }

@@ -2,13 +2,16 @@
 //! pipeline (the slot, the run that owns it, the last applied transaction) and one row per
 //! copied table. The checkpoint row is also the fence that keeps a replaced run from writing.
 
+use std::sync::Arc;
+
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use rosetta_domain::ports::{Checkpoint, DestinationError, DestinationState, TableSync};
 use rosetta_domain::replication::{Lsn, TableName};
 use rosetta_domain::PipelineId;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::PgLsn;
-use tokio_postgres::{Client, GenericClient};
+use tokio_postgres::{Client, GenericClient, Statement};
 
 use crate::error;
 use crate::row::get;
@@ -184,39 +187,72 @@ fn missing(run: Run) -> DestinationError {
     }
 }
 
-/// Writes `checkpoint` in the caller's transaction, if `run` is still the current one; the
-/// `UPDATE` locks the row and re-reads its epoch, so it is the fence check too.
+/// The statement that writes a checkpoint in the caller's transaction if the run is still the
+/// current one. Its `UPDATE` locks the row and re-reads its epoch, so it is the fence check
+/// too; it divides by the rows it wrote, so that a fenced run's statement fails (and aborts
+/// the transaction) by itself: its reply may be read after the `COMMIT` is sent.
+const WRITE_CHECKPOINT: &str = "\
+WITH written AS (
+    UPDATE rosetta.checkpoints
+    SET commit_lsn = $3, end_lsn = $4, commit_time = $5, updated_at = now()
+    WHERE pipeline_id = $1 AND epoch = $2
+    RETURNING 1
+)
+SELECT 1 / count(*) FROM written";
+
+/// Prepares the statement [`send_checkpoint`] runs.
 ///
 /// # Errors
 ///
-/// `Fenced`, `Lost`, `Unknown`.
-pub(crate) async fn write_checkpoint(
+/// `Lost`, `Unknown`.
+pub(crate) async fn prepare_checkpoint(
     client: &Client,
     host: &str,
+) -> Result<Statement, DestinationError> {
+    client
+        .prepare(WRITE_CHECKPOINT)
+        .await
+        .map_err(|e| error::statement(host, CHECKPOINTS, &e))
+}
+
+/// Writes `checkpoint` in the caller's transaction, if `run` is still the current one, with
+/// `statement` (from [`prepare_checkpoint`]); sent when first polled (see [`crate::ahead`]).
+///
+/// # Errors
+///
+/// `Fenced` (then the transaction is aborted and its `COMMIT` rolls it back), `Lost`,
+/// `Unknown`.
+pub(crate) async fn send_checkpoint(
+    client: Arc<Client>,
+    host: String,
     run: Run,
-    checkpoint: &Checkpoint,
+    statement: Statement,
+    checkpoint: Checkpoint,
 ) -> Result<(), DestinationError> {
+    let epoch = run.epoch_param()?;
     let written = client
-        .execute(
-            "UPDATE rosetta.checkpoints \
-             SET commit_lsn = $3, end_lsn = $4, commit_time = $5, updated_at = now() \
-             WHERE pipeline_id = $1 AND epoch = $2",
+        .query_one(
+            &statement,
             &[
                 &run.pipeline.get(),
-                &run.epoch_param()?,
+                &epoch,
                 &PgLsn::from(checkpoint.commit_lsn.get()),
                 &PgLsn::from(checkpoint.end_lsn.get()),
                 &checkpoint.commit_time,
             ],
         )
-        .await
-        .map_err(|e| error::statement(host, CHECKPOINTS, &e))?;
-    if written == 1 {
-        return Ok(());
-    }
-    match current_epoch(client, host, run, "").await? {
-        Some(newer) => Err(run.fenced(newer)),
-        None => Err(missing(run)),
+        .await;
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(&SqlState::DIVISION_BY_ZERO) => {
+            // Read after this transaction's end (the COMMIT was sent before this reply was
+            // read), so it sees the run that replaced this one.
+            match current_epoch(&*client, &host, run, "").await? {
+                Some(newer) => Err(run.fenced(newer)),
+                None => Err(missing(run)),
+            }
+        }
+        Err(e) => Err(error::statement(&host, CHECKPOINTS, &e)),
     }
 }
 

@@ -2,6 +2,7 @@
 //! `prefer` through the ring connectors, and the task that drives each connection's I/O.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rosetta_domain::{ports::DestinationError, PipelineId, PostgresConfig, SslMode};
@@ -111,7 +112,8 @@ fn millis(duration: Duration) -> u128 {
 /// dropped and the server has been told goodbye (the server then rolls back whatever
 /// transaction was open).
 pub(crate) struct Connection {
-    pub(crate) client: Client,
+    /// Shared with the replies of statements sent ahead (see [`crate::ahead`]).
+    pub(crate) client: Arc<Client>,
 }
 
 impl Connection {
@@ -125,6 +127,8 @@ impl Connection {
                 tracing::warn!(%host, error = %error::describe(&e), "destination connection failed");
             }
         });
-        Self { client }
+        Self {
+            client: Arc::new(client),
+        }
     }
 }

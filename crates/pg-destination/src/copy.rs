@@ -54,7 +54,7 @@ impl PgTableCopy {
         let client = &connection.client;
         let fail = |e: tokio_postgres::Error| error::statement(&host, &layout.display, &e);
         client.batch_execute("BEGIN").await.map_err(fail)?;
-        bookkeeping::check(client, &host, run, Hold::Peek).await?;
+        bookkeeping::check(&**client, &host, run, Hold::Peek).await?;
         client
             .batch_execute(&format!("TRUNCATE {}", layout.sql_name))
             .await
@@ -123,13 +123,13 @@ impl TableCopy for PgTableCopy {
             Err(e) => return Err(self.fail(&e)),
         };
         let client = &self.connection.client;
-        bookkeeping::check(client, &self.host, self.run, Hold::Shared).await?;
+        bookkeeping::check(&**client, &self.host, self.run, Hold::Shared).await?;
         let sync = TableSync {
             table: self.layout.source.clone(),
             synced_at,
             rows,
         };
-        bookkeeping::record_sync(client, &self.host, self.run, &sync).await?;
+        bookkeeping::record_sync(&**client, &self.host, self.run, &sync).await?;
         client
             .batch_execute("COMMIT")
             .await

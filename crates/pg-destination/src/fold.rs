@@ -70,7 +70,17 @@ pub(crate) struct Misfit(pub(crate) String);
 pub(crate) struct Fold<'a> {
     key: Vec<usize>,
     width: usize,
-    net: HashMap<Key, Net<'a>>,
+    net: HashMap<Key, Entry<'a>>,
+}
+
+/// One key's net operation, and whether its row was there before the fold's first change.
+#[derive(Debug)]
+struct Entry<'a> {
+    net: Net<'a>,
+    /// Told by the key's first change: an insert (or a key moved to it) means the row was not
+    /// there, an update or a delete that it was. The destination mirrors the source as of the
+    /// checkpoint, so what was true on the source is true there.
+    existed: bool,
 }
 
 impl<'a> Fold<'a> {
@@ -88,9 +98,20 @@ impl<'a> Fold<'a> {
         self.net.is_empty()
     }
 
-    /// The net operations, one per key, in no particular order (each touches its own row).
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Net<'a>)> {
-        self.net.iter()
+    /// The net operations, one per key, in no particular order (each touches its own row),
+    /// each with whether the row was there before the fold's first change.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Net<'a>, bool)> {
+        self.net.iter().map(|(key, e)| (key, &e.net, e.existed))
+    }
+
+    /// Records `net` for `key`; `existed` counts only for the key's first change.
+    fn put(&mut self, key: Key, net: Net<'a>, existed: bool) {
+        match self.net.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut entry) => entry.get_mut().net = net,
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(Entry { net, existed });
+            }
+        }
     }
 
     /// The positions of the key columns.
@@ -113,7 +134,7 @@ impl<'a> Fold<'a> {
             Change::Insert { new, .. } => {
                 let row = self.fits(new)?;
                 let key = self.key_of(row)?;
-                self.net.insert(key, Net::Upsert(Cow::Borrowed(row)));
+                self.put(key, Net::Upsert(Cow::Borrowed(row)), false);
             }
             Change::Update { old, new, .. } => {
                 let old = old.as_ref().map(|old| self.fits(old)).transpose()?;
@@ -127,7 +148,8 @@ impl<'a> Fold<'a> {
                 let prior = old_key
                     .as_ref()
                     .or(same_key.as_ref())
-                    .and_then(|key| self.net.get(key));
+                    .and_then(|key| self.net.get(key))
+                    .map(|entry| &entry.net);
                 let row = Self::fill(new, old, prior);
                 let key = self.key_of(&row)?;
                 match old_key {
@@ -135,17 +157,18 @@ impl<'a> Fold<'a> {
                         if row.contains(&Datum::Unchanged) {
                             return Ok(Folded::Move { from, row });
                         }
-                        self.net.insert(from, Net::Delete);
-                        self.net.insert(key, Net::Upsert(row));
+                        self.put(from, Net::Delete, true);
+                        // The source's unique key: no row had the new key.
+                        self.put(key, Net::Upsert(row), false);
                     }
                     _ => {
-                        self.net.insert(key, Net::Upsert(row));
+                        self.put(key, Net::Upsert(row), true);
                     }
                 }
             }
             Change::Delete { old, .. } => {
                 let key = self.key_of(self.fits(old)?)?;
-                self.net.insert(key, Net::Delete);
+                self.put(key, Net::Delete, true);
             }
             Change::Truncate { .. } => {
                 return Err(Misfit("a TRUNCATE is not a row change".to_owned()));
@@ -256,6 +279,7 @@ mod tests {
     fn net_of<'a>(fold: &'a Fold<'_>, key: &str) -> Option<&'a Net<'a>> {
         fold.net
             .get(&Key::One(Bytes::copy_from_slice(key.as_bytes())))
+            .map(|entry| &entry.net)
     }
 
     #[test]
@@ -360,7 +384,7 @@ mod tests {
         assert!(fold.fold(&truncate).is_err());
         assert!(fold.fold(&good).is_ok());
         assert_eq!(
-            fold.iter().next().map(|(key, _)| key.value(1).cloned()),
+            fold.iter().next().map(|(key, _, _)| key.value(1).cloned()),
             Some(Some(Bytes::from_static(b"2")))
         );
     }
@@ -474,14 +498,25 @@ mod tests {
             .unwrap_or(u8::MAX)
     }
 
-    /// Writes the net rows as the statements do: deletes, full upserts, and updates of the
+    /// Writes the net rows as the statements do: deletes, inserts of rows that were not there
+    /// (refused when they are), updates of rows that were (which must be), and updates of the
     /// columns not unchanged (on rows that exist).
     fn write(table: &mut Table, fold: &Fold<'_>) {
-        for (key, net) in fold.iter() {
+        for (key, net, existed) in fold.iter() {
             let key = key_of(key);
             match net {
                 Net::Delete => {
                     table.remove(&key);
+                }
+                Net::Upsert(values) if existed => {
+                    let row = table
+                        .get_mut(&key)
+                        .expect("an update of a row that is not there");
+                    for (i, value) in values.iter().enumerate().skip(1) {
+                        if *value != Datum::Unchanged {
+                            row[i - 1] = parse(value);
+                        }
+                    }
                 }
                 Net::Upsert(values) if values.contains(&Datum::Unchanged) => {
                     if let Some(row) = table.get_mut(&key) {
@@ -489,7 +524,8 @@ mod tests {
                     }
                 }
                 Net::Upsert(values) => {
-                    table.insert(key, [parse(&values[1]), parse(&values[2])]);
+                    let there = table.insert(key, [parse(&values[1]), parse(&values[2])]);
+                    assert!(there.is_none(), "an insert of a row that is there");
                 }
             }
         }

@@ -16,9 +16,12 @@
 //! - **Initial copies** stream the source's `COPY` text into `COPY … FROM STDIN`, each on a
 //!   connection and in a transaction of its own that empties the table first.
 //! - **Changes** are folded per table and key to their net effect, and written set-based
-//!   through a temporary staging table (`DELETE … USING`, `INSERT … ON CONFLICT DO UPDATE`,
-//!   `UPDATE … FROM` for rows keeping unchanged TOASTed values); tables without a key are
-//!   written row by row. They commit together with the checkpoint.
+//!   through a temporary staging table (`DELETE … USING`, `INSERT … SELECT` for rows that were
+//!   not there, `UPDATE … FROM` for rows that were); tables without a key are written row by
+//!   row. They commit together with the checkpoint. A batch's statements and its `COMMIT` are
+//!   sent ahead of their replies, so that the next batch is prepared meanwhile:
+//!   [`DestinationSession::committed`](rosetta_domain::ports::DestinationSession::committed)
+//!   says when the commit is done.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -43,6 +46,7 @@
 //! `bytea_output` so that the source's text values read back as they were written.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod ahead;
 mod apply;
 mod bookkeeping;
 mod connection;

@@ -10,8 +10,10 @@ use rosetta_domain::ports::{
     Checkpoint, DestinationError, DestinationSession, DestinationState, TableCopy,
 };
 use rosetta_domain::replication::{Change, RelationId, TableName, TableSchema};
+use tokio_postgres::Statement;
 
-use crate::apply::Applier;
+use crate::ahead::Ahead;
+use crate::apply::{Applier, Plan};
 use crate::bookkeeping::{self, Hold, Run};
 use crate::connection::{Connection, Connector};
 use crate::copy::PgTableCopy;
@@ -34,6 +36,13 @@ pub struct PgDestinationSession {
     applier: Applier,
     /// The open transaction, if any.
     open: Option<OpenTransaction>,
+    /// The transaction whose `COMMIT` was sent and is not known to be done.
+    committing: Option<OpenTransaction>,
+    /// The statements sent ahead whose replies are not checked yet: the batch written last,
+    /// its checkpoint and its `COMMIT`.
+    ahead: Ahead,
+    /// The statement that writes the checkpoint, once prepared.
+    write_checkpoint: Option<Statement>,
 }
 
 impl std::fmt::Debug for PgDestinationSession {
@@ -74,6 +83,9 @@ impl PgDestinationSession {
             targets: HashMap::new(),
             applier: Applier::default(),
             open: None,
+            committing: None,
+            ahead: Ahead::default(),
+            write_checkpoint: None,
         }
     }
 
@@ -81,23 +93,39 @@ impl PgDestinationSession {
         &self.connector.host
     }
 
-    /// Begins a transaction unless one is open.
+    /// Begins a transaction unless one is open (sent ahead: its reply is checked with the
+    /// rest).
     async fn begin(&mut self) -> Result<(), DestinationError> {
         if self.open.is_none() {
-            self.connection
-                .client
-                .batch_execute("BEGIN")
-                .await
-                .map_err(|e| error::statement(&self.connector.host, "BEGIN", &e))?;
+            let client = Arc::clone(&self.connection.client);
+            let host = self.connector.host.clone();
+            self.ahead
+                .send(async move {
+                    client
+                        .batch_execute("BEGIN")
+                        .await
+                        .map_err(|e| error::statement(&host, "BEGIN", &e))
+                })
+                .await?;
             self.open = Some(OpenTransaction::default());
         }
         Ok(())
     }
 
+    /// Waits for the statements sent ahead; once they all succeeded, the commit under way (if
+    /// any) is done.
+    async fn settle(&mut self) -> Result<(), DestinationError> {
+        self.ahead.settle().await?;
+        self.committing = None;
+        Ok(())
+    }
+
     /// Rolls the open transaction back (when the connection still works) and forgets what it
-    /// made: its staging tables, the layouts prepared in it, perhaps the schema.
+    /// made: its staging tables, the layouts prepared in it, perhaps the schema. A commit
+    /// that failed after it was sent is undone the same way in the session's memory.
     async fn rollback(&mut self) {
-        let Some(open) = self.open.take() else {
+        let _ = self.settle().await;
+        let Some(open) = self.open.take().or_else(|| self.committing.take()) else {
             return;
         };
         // Fails only when the connection is gone, which rolls back as well.
@@ -122,15 +150,21 @@ impl PgDestinationSession {
         self.schema_ready = false;
     }
 
-    /// Runs `result`'s work's aftermath: an error rolls the open transaction back.
+    /// Runs `result`'s work's aftermath: an error rolls the open transaction back. The error
+    /// reported is the first one: a statement sent ahead that failed before this work did
+    /// (which then failed only because the transaction was aborted) wins.
     async fn or_roll_back<T>(
         &mut self,
         result: Result<T, DestinationError>,
     ) -> Result<T, DestinationError> {
-        if result.is_err() {
-            self.rollback().await;
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                let earlier = self.settle().await.err();
+                self.rollback().await;
+                Err(earlier.unwrap_or(error))
+            }
         }
-        result
     }
 
     async fn ensure_schema(&mut self) -> Result<(), DestinationError> {
@@ -204,26 +238,80 @@ impl PgDestinationSession {
         Ok(())
     }
 
+    /// Sends the checkpoint and the `COMMIT` ahead; [`DestinationSession::committed`] checks
+    /// their replies.
     async fn commit_now(&mut self, checkpoint: Checkpoint) -> Result<(), DestinationError> {
-        self.begin().await?;
         let host = self.connector.host.clone();
-        bookkeeping::write_checkpoint(&self.connection.client, &host, self.run, &checkpoint)
+        let statement = match &self.write_checkpoint {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement =
+                    bookkeeping::prepare_checkpoint(&self.connection.client, &host).await?;
+                self.write_checkpoint = Some(statement.clone());
+                statement
+            }
+        };
+        self.begin().await?;
+        let client = &self.connection.client;
+        self.ahead
+            .send(bookkeeping::send_checkpoint(
+                Arc::clone(client),
+                host.clone(),
+                self.run,
+                statement,
+                checkpoint,
+            ))
             .await?;
-        self.connection
-            .client
-            .batch_execute("COMMIT")
-            .await
-            .map_err(|e| error::statement(&host, bookkeeping::CHECKPOINTS, &e))?;
-        self.open = None;
+        let client = Arc::clone(client);
+        self.ahead
+            .send(async move {
+                client
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(|e| error::statement(&host, bookkeeping::CHECKPOINTS, &e))
+            })
+            .await?;
+        self.committing = self.open.take();
         self.applier.ended();
         Ok(())
     }
 
+    /// Writes `changes`: works out the plan first (folding, encoding), while the destination
+    /// may still be committing the batch before; then waits for that commit, and sends.
+    async fn write(&mut self, changes: &[Change]) -> Result<(), DestinationError> {
+        let started = std::time::Instant::now();
+        let plan = Plan::new(&self.layouts, changes)?;
+        let planned = started.elapsed();
+        self.settle().await?;
+        let settled = started.elapsed();
+        self.begin().await?;
+        self.applier
+            .write(
+                &self.connection.client,
+                &self.connector.host,
+                &self.layouts,
+                plan,
+                &mut self.ahead,
+            )
+            .await?;
+        // Where a write's time goes: planning it (folding, encoding), waiting for the commit
+        // before it, sending it (the copies wait for the server to finish what came before).
+        tracing::debug!(
+            changes = changes.len(),
+            planned_ms = planned.as_millis(),
+            waited_ms = (settled - planned).as_millis(),
+            sent_ms = (started.elapsed() - settled).as_millis(),
+            "changes written"
+        );
+        Ok(())
+    }
+
     async fn reset_now(&mut self, slot: &str) -> Result<(), DestinationError> {
+        self.settle().await?;
         self.begin().await?;
         let host = self.connector.host.clone();
         let client = &self.connection.client;
-        bookkeeping::check(client, &host, self.run, Hold::Exclusive).await?;
+        bookkeeping::check(&**client, &host, self.run, Hold::Exclusive).await?;
         bookkeeping::reset(client, &host, self.run, slot).await?;
         client
             .batch_execute("COMMIT")
@@ -239,7 +327,10 @@ impl PgDestinationSession {
 impl DestinationSession for PgDestinationSession {
     #[tracing::instrument(skip(self), fields(pipeline = %self.run.pipeline), err(level = "info"))]
     async fn state(&mut self) -> Result<Option<DestinationState>, DestinationError> {
-        let result = bookkeeping::state(&self.connection.client, self.host(), self.run).await;
+        let result = match self.settle().await {
+            Ok(()) => bookkeeping::state(&self.connection.client, self.host(), self.run).await,
+            Err(e) => Err(e),
+        };
         self.or_roll_back(result).await
     }
 
@@ -257,7 +348,10 @@ impl DestinationSession for PgDestinationSession {
         err(level = "info")
     )]
     async fn prepare_table(&mut self, table: &TableSchema) -> Result<(), DestinationError> {
-        let result = self.prepare(table).await;
+        let result = match self.settle().await {
+            Ok(()) => self.prepare(table).await,
+            Err(e) => Err(e),
+        };
         self.or_roll_back(result).await
     }
 
@@ -286,25 +380,25 @@ impl DestinationSession for PgDestinationSession {
         err(level = "info")
     )]
     async fn apply(&mut self, changes: &[Change]) -> Result<(), DestinationError> {
-        let result = match self.begin().await {
-            Ok(()) => {
-                self.applier
-                    .apply(
-                        &self.connection.client,
-                        &self.connector.host,
-                        &self.layouts,
-                        changes,
-                    )
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+        let result = self.write(changes).await;
         self.or_roll_back(result).await
     }
 
     #[tracing::instrument(skip(self), fields(pipeline = %self.run.pipeline), err(level = "info"))]
     async fn commit(&mut self, checkpoint: Checkpoint) -> Result<(), DestinationError> {
         let result = self.commit_now(checkpoint).await;
+        self.or_roll_back(result).await
+    }
+
+    #[tracing::instrument(skip(self), fields(pipeline = %self.run.pipeline), err(level = "info"))]
+    async fn committed(&mut self) -> Result<(), DestinationError> {
+        // Nothing is sent after a COMMIT before the next call waits for it, so its replies are
+        // the last ones; without a commit under way, the statements sent ahead belong to the
+        // open transaction and are checked by the next call.
+        if self.committing.is_none() {
+            return Ok(());
+        }
+        let result = self.settle().await;
         self.or_roll_back(result).await
     }
 }

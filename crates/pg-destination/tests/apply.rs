@@ -387,10 +387,12 @@ fn random_change_sequences_apply_as_one_statement_per_change_does() {
                 session.apply(batch).await.unwrap();
                 if i % 2 == 1 {
                     session.commit(checkpoint(end + i as u64)).await.unwrap();
+                    session.committed().await.unwrap();
                 }
                 at += size;
             }
             session.commit(checkpoint(end + 99)).await.unwrap();
+            session.committed().await.unwrap();
             for change in &changes {
                 reference(&client, change).await;
             }

@@ -87,6 +87,7 @@ async fn a_copy_that_fails_or_is_abandoned_leaves_the_table_as_it_was() {
         .await
         .unwrap();
     session.commit(checkpoint(100)).await.unwrap();
+    session.committed().await.unwrap();
 
     let mut copy = session.copy_table(&notes).await.unwrap();
     copy.write(Bytes::from_static(b"7\tfine\t\\N\n"))

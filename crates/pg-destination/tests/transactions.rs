@@ -59,12 +59,14 @@ async fn a_commit_writes_the_changes_with_the_checkpoint_state_reads() {
         .await
         .unwrap();
     session.commit(checkpoint(0x1_0000_0100)).await.unwrap();
+    session.committed().await.unwrap();
     assert_eq!(
         session.state().await.unwrap().unwrap().checkpoint,
         Some(checkpoint(0x1_0000_0100))
     );
     // A checkpoint alone, with no change pending (an idle stream moving on).
     session.commit(checkpoint(0x1_0000_0200)).await.unwrap();
+    session.committed().await.unwrap();
     let reopened = db.open(2).await.state().await.unwrap().unwrap();
     assert_eq!(reopened.checkpoint, Some(checkpoint(0x1_0000_0200)));
     assert_eq!(
@@ -103,6 +105,7 @@ async fn a_failing_batch_rolls_back_everything_since_the_last_commit() {
         .await
         .unwrap();
     session.commit(checkpoint(100)).await.unwrap();
+    session.committed().await.unwrap();
 
     session
         .apply(&[
@@ -111,9 +114,16 @@ async fn a_failing_batch_rolls_back_everything_since_the_last_commit() {
         ])
         .await
         .unwrap();
-    let refused = session
-        .apply(&[insert(&orders, &order("3", "s3cr3t"))])
-        .await;
+    // The statements are sent ahead: the refusal comes from the next call at the latest,
+    // here the commit's.
+    let refused = async {
+        session
+            .apply(&[insert(&orders, &order("3", "s3cr3t"))])
+            .await?;
+        session.commit(checkpoint(200)).await?;
+        session.committed().await
+    }
+    .await;
     match refused {
         Err(DestinationError::Rejected { table, reason }) => {
             assert_eq!(table, "mirror.orders");
@@ -146,6 +156,7 @@ async fn a_failing_batch_rolls_back_everything_since_the_last_commit() {
         .await
         .unwrap();
     session.commit(checkpoint(300)).await.unwrap();
+    session.committed().await.unwrap();
     assert_eq!(contents(&db).await.len(), 2);
 }
 
@@ -161,6 +172,7 @@ async fn a_session_dropped_before_its_commit_leaves_the_last_commit() {
         .await
         .unwrap();
     session.commit(checkpoint(100)).await.unwrap();
+    session.committed().await.unwrap();
     session
         .apply(&[
             insert(&orders, &order("2", "lost")),
@@ -205,6 +217,7 @@ async fn unchanged_toasted_values_keep_the_destinations_value_even_when_the_key_
         .await
         .unwrap();
     session.commit(checkpoint(100)).await.unwrap();
+    session.committed().await.unwrap();
     let key = |id: &str| [text(id), Datum::Null, Datum::Null];
     session
         .apply(&[
@@ -225,6 +238,7 @@ async fn unchanged_toasted_values_keep_the_destinations_value_even_when_the_key_
         .await
         .unwrap();
     session.commit(checkpoint(200)).await.unwrap();
+    session.committed().await.unwrap();
     assert_eq!(
         contents(&db).await,
         [
@@ -279,6 +293,7 @@ async fn a_column_added_mid_stream_is_added_and_undone_with_its_transaction() {
         .await
         .unwrap();
     session.commit(checkpoint(100)).await.unwrap();
+    session.committed().await.unwrap();
     assert_eq!(
         rows(
             &db.client().await,
@@ -327,6 +342,7 @@ async fn a_column_added_mid_stream_is_added_and_undone_with_its_transaction() {
         .await
         .unwrap();
     session.commit(checkpoint(200)).await.unwrap();
+    session.committed().await.unwrap();
     assert_eq!(
         rows(&db.client().await, "SELECT id::text FROM mirror.orders").await,
         [

@@ -20,8 +20,10 @@ pub struct PgSourceSettings {
     /// The longest time between two reports, moved or not, so the server never ends a quiet
     /// stream as dead (default 10 s; the server's `wal_sender_timeout` is 60 s by default).
     pub idle_status_interval: Duration,
-    /// How many events a stream reads ahead of its consumer (default 2,048): the bound on
-    /// what it holds in memory besides the message being read.
+    /// How many events a stream reads ahead of its consumer (default 16,384, more than a
+    /// batch of 10,000 changes with their transactions' begins and commits, so that the next
+    /// batch is read while one is written): the bound on what it holds in memory besides the
+    /// message being read and the delivery being handed out (at most 256 events).
     pub read_ahead: usize,
     /// The largest protocol message accepted (default 1 GiB, the most a value can hold).
     pub max_message_bytes: usize,
@@ -36,7 +38,7 @@ impl PgSourceSettings {
             slot_timeout: Duration::from_secs(600),
             status_interval: Duration::from_secs(1),
             idle_status_interval: Duration::from_secs(10),
-            read_ahead: 2048,
+            read_ahead: 16_384,
             max_message_bytes: 1 << 30,
         }
     }

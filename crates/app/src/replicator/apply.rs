@@ -9,8 +9,11 @@
 //!   checkpoint's end was applied already and is skipped.
 //! - A table copied from a later snapshot than the slot's (one added to the publication) takes
 //!   only the transactions that commit at or after its snapshot.
-//! - An idle stream (nothing to apply, nothing waiting) confirms the server's keepalive
-//!   position, so that the slot lets the source release its WAL.
+//! - A batch's commit is sent, and the next batch is gathered (and the destination's writer
+//!   prepares it) while the destination commits: the slot is confirmed once the destination
+//!   says the commit is done, never before. At most one commit is under way.
+//! - An idle stream (nothing to apply, nothing waiting, no commit under way) confirms the
+//!   server's keepalive position, so that the slot lets the source release its WAL.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +60,21 @@ pub(super) struct Applier<'a> {
     /// The last transaction on the destination.
     pub checkpoint: Option<Checkpoint>,
     batch: Batch,
+    /// The batch whose commit was sent and is not known to be done.
+    sent: Option<Sent>,
+}
+
+/// A batch whose commit is under way on the destination.
+#[derive(Clone, Copy)]
+struct Sent {
+    checkpoint: Checkpoint,
+    /// Its changes.
+    changes: u64,
+    /// When its commit was sent.
+    at: Instant,
+    /// How long it took to gather, and to write (for the batch's debug line).
+    gathered: Duration,
+    written: Duration,
 }
 
 /// What has been received and not yet committed on the destination.
@@ -117,6 +135,7 @@ impl<'a> Applier<'a> {
             tables,
             checkpoint,
             batch: Batch::default(),
+            sent: None,
         }
     }
 
@@ -140,7 +159,14 @@ impl<'a> Applier<'a> {
                 () = sleep_until(flush_at), if flush_at.is_some() && !self.batch.holds_partial => {
                     self.commit().await?;
                     if self.batch.new_table && self.batch.current.is_none() {
+                        self.settle().await?;
                         return Ok(Stopped::NewTable);
+                    }
+                }
+                done = self.session.committed(), if self.sent.is_some() => {
+                    done?;
+                    if let Some(sent) = self.sent.take() {
+                        self.confirm(sent).await;
                     }
                 }
                 _ = lag.tick() => {
@@ -210,6 +236,7 @@ impl<'a> Applier<'a> {
                 if self.batch_full() || self.batch.new_table {
                     self.commit().await?;
                     if self.batch.new_table {
+                        self.settle().await?;
                         return Ok(Some(Stopped::NewTable));
                     }
                 } else if self.batch.flush_at.is_none() {
@@ -220,7 +247,8 @@ impl<'a> Applier<'a> {
                 let idle = self.batch.current.is_none()
                     && self.batch.committed.is_none()
                     && self.batch.changes.is_empty()
-                    && self.batch.written == 0;
+                    && self.batch.written == 0
+                    && self.sent.is_none();
                 if idle && wal_end > self.confirmed() {
                     self.stream.confirm(wal_end);
                     let server_end = self.stream.server_wal_end().max(wal_end);
@@ -300,6 +328,7 @@ impl<'a> Applier<'a> {
         }
         // The changes so far go to the destination with the old layout first.
         self.write_pending().await?;
+        self.settle().await?;
         match self.replication.describe(self.source, relation.id).await? {
             Some(schema) => {
                 tracing::info!(table = %schema.name, "the table changed on the source; preparing the destination again");
@@ -327,6 +356,8 @@ impl<'a> Applier<'a> {
         let at = Instant::now();
         self.session.apply(&self.batch.changes).await?;
         self.batch.writing += at.elapsed();
+        // The session waited for the commit under way before writing.
+        self.settle().await?;
         self.batch.holds_partial |= partial;
         self.batch.written += self.batch.changes.len() as u64;
         self.batch.written_bytes += self.batch.bytes;
@@ -336,9 +367,9 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    /// Commits the committed source transactions on the destination with their checkpoint, then
-    /// confirms them to the slot. The changes of a source transaction still open stay for the
-    /// next batch.
+    /// Sends the commit of the committed source transactions with their checkpoint (the slot is
+    /// confirmed once it is done: see [`Self::settle`]). The changes of a source transaction
+    /// still open stay for the next batch.
     async fn commit(&mut self) -> Result<(), RunError> {
         let Some(checkpoint) = self.batch.committed.take() else {
             self.batch.flush_at = None;
@@ -351,39 +382,61 @@ impl<'a> Applier<'a> {
             self.batch.written += self.batch.changes.len() as u64;
         }
         let applied_at = Instant::now();
+        // The session waited for the previous batch's commit before writing this one.
+        self.settle().await?;
         self.session.commit(checkpoint).await?;
-        // Where a batch's time goes: gathering it, writing it, committing it.
-        let writing = std::mem::take(&mut self.batch.writing) + applied_at.duration_since(full_at);
+        // Where a batch's time goes: gathering it, writing it (which includes waiting for the
+        // previous batch's commit), committing it.
+        let written = std::mem::take(&mut self.batch.writing) + applied_at.duration_since(full_at);
         let since = self.batch.started.take().unwrap_or(full_at);
-        tracing::debug!(
-            changes = self.batch.written,
-            gathered_ms = applied_at
-                .duration_since(since)
-                .saturating_sub(writing)
-                .as_millis(),
-            written_ms = writing.as_millis(),
-            committed_ms = applied_at.elapsed().as_millis(),
-            "batch committed"
-        );
-        self.stream.confirm(checkpoint.end_lsn);
-        self.checkpoint = Some(checkpoint);
-        let applied = std::mem::take(&mut self.batch.written);
+        self.sent = Some(Sent {
+            checkpoint,
+            changes: std::mem::take(&mut self.batch.written),
+            at: Instant::now(),
+            gathered: applied_at.duration_since(since).saturating_sub(written),
+            written,
+        });
         self.batch.written_bytes = 0;
         self.batch.bytes = open.iter().map(Change::size).sum();
         self.batch.changes = open;
         self.batch.committed_len = 0;
         self.batch.waiting_since = None;
         self.batch.flush_at = None;
+        Ok(())
+    }
+
+    /// Waits for the commit under way, if any, then confirms it to the slot.
+    async fn settle(&mut self) -> Result<(), RunError> {
+        if self.sent.is_some() {
+            self.session.committed().await?;
+            if let Some(sent) = self.sent.take() {
+                self.confirm(sent).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// `sent` is committed on the destination: the slot may release it.
+    async fn confirm(&mut self, sent: Sent) {
+        let checkpoint = sent.checkpoint;
+        tracing::debug!(
+            changes = sent.changes,
+            gathered_ms = sent.gathered.as_millis(),
+            written_ms = sent.written.as_millis(),
+            committed_ms = sent.at.elapsed().as_millis(),
+            "batch committed"
+        );
+        self.stream.confirm(checkpoint.end_lsn);
+        self.checkpoint = Some(checkpoint);
         let server_end = self.stream.server_wal_end();
         self.reporter
             .applied(
-                applied,
+                sent.changes,
                 checkpoint.end_lsn,
                 Some(checkpoint.commit_time),
                 server_end.max(checkpoint.end_lsn),
             )
             .await;
-        Ok(())
     }
 }
 
@@ -401,7 +454,8 @@ mod tests {
     use std::time::Duration;
 
     use rosetta_domain::ports::{
-        DestinationState, MockPipelineRuntime, MockReplicationSource, ReplicationError,
+        DestinationError, DestinationState, MockPipelineRuntime, MockReplicationSource,
+        ReplicationError,
     };
     use rosetta_domain::replication::{
         Change, Lsn, Relation, RelationColumn, RelationId, StreamEvent, TableSchema,
@@ -452,6 +506,28 @@ mod tests {
         replication: MockReplicationSource,
         for_: Duration,
     ) -> (Vec<Seen>, Option<Result<Stopped, RunError>>) {
+        play_with(
+            script,
+            settings,
+            tables,
+            checkpoint,
+            replication,
+            for_,
+            |_| {},
+        )
+        .await
+    }
+
+    /// [`play`] with a destination session set up by `setup`.
+    async fn play_with(
+        script: Vec<Next>,
+        settings: ReplicatorSettings,
+        tables: Tables,
+        checkpoint: Option<u64>,
+        replication: MockReplicationSource,
+        for_: Duration,
+        setup: impl FnOnce(&mut FakeSession),
+    ) -> (Vec<Seen>, Option<Result<Stopped, RunError>>) {
         let journal = journal();
         let mut stream = FakeStream::new(&journal, script);
         let mut session = FakeSession::new(
@@ -462,6 +538,7 @@ mod tests {
                 tables: Vec::new(),
             }),
         );
+        setup(&mut session);
         let mut reporter = Reporter::resume(runtime(), PipelineId::new(1), "me").await;
         let source = source(1);
         let checkpoint = checkpoint.map(|end| Checkpoint {
@@ -807,5 +884,96 @@ mod tests {
             "{outcome:?}"
         );
         assert!(seen.is_empty(), "{seen:?}");
+    }
+
+    /// Two full batches, each committing in 300 ms, played for `for_`.
+    async fn play_slow_commits(for_: Duration) -> Vec<Seen> {
+        let script = vec![
+            begin(100),
+            insert(1, 1),
+            insert(1, 2),
+            commit(100, 110),
+            begin(120),
+            insert(1, 3),
+            insert(1, 4),
+            commit(120, 130),
+        ];
+        let (seen, _) = play_with(
+            script,
+            settings(2),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            for_,
+            |session| session.commit_takes = Duration::from_millis(300),
+        )
+        .await;
+        seen
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_is_confirmed_only_once_its_commit_is_done_while_the_next_one_is_gathered() {
+        // The first commit is under way: the second batch is gathered and handed to the
+        // destination, nothing is confirmed.
+        assert_eq!(
+            play_slow_commits(Duration::from_millis(100)).await,
+            [
+                Seen::Applied(vec![insert_change(1, 1), insert_change(1, 2)]),
+                Seen::Committed(Lsn::new(110)),
+                Seen::Applied(vec![insert_change(1, 3), insert_change(1, 4)]),
+            ]
+        );
+        // Each batch is confirmed once its commit is done, in order.
+        assert_eq!(
+            play_slow_commits(Duration::from_millis(700)).await,
+            [
+                Seen::Applied(vec![insert_change(1, 1), insert_change(1, 2)]),
+                Seen::Committed(Lsn::new(110)),
+                Seen::Applied(vec![insert_change(1, 3), insert_change(1, 4)]),
+                Seen::Confirmed(Lsn::new(110)),
+                Seen::Committed(Lsn::new(130)),
+                Seen::Confirmed(Lsn::new(130)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_that_fails_after_it_was_sent_confirms_nothing_not_even_a_keepalive() {
+        let script = vec![
+            begin(100),
+            insert(1, 1),
+            insert(1, 2),
+            commit(100, 110),
+            Next::Event(StreamEvent::Keepalive {
+                wal_end: Lsn::new(500),
+            }),
+        ];
+        let (seen, outcome) = play_with(
+            script,
+            settings(2),
+            tables(&[(1, 0)]),
+            None,
+            MockReplicationSource::new(),
+            Duration::from_secs(1),
+            |session| {
+                session.commit_takes = Duration::from_millis(50);
+                session.refuse_commit = Some(DestinationError::Lost {
+                    host: "dest:5432".to_owned(),
+                    reason: "connection reset".to_owned(),
+                });
+            },
+        )
+        .await;
+        assert!(
+            matches!(outcome, Some(Err(RunError::Transient(_)))),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            seen,
+            [
+                Seen::Applied(vec![insert_change(1, 1), insert_change(1, 2)]),
+                Seen::Committed(Lsn::new(110)),
+            ]
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -89,11 +90,16 @@ impl ChangeStream for FakeStream {
     async fn close(&mut self) {}
 }
 
-/// A destination session that records everything; `refuse_apply` makes `apply` fail.
+/// A destination session that records everything. A commit takes `commit_takes` (paused
+/// time) to be done, and fails then with `refuse_commit`; the calls after a commit wait for it,
+/// as the port says (`apply` is recorded when it is called, before it waits).
 pub struct FakeSession {
     pub journal: Journal,
     pub state: Option<DestinationState>,
-    pub refuse_apply: Option<DestinationError>,
+    pub commit_takes: Duration,
+    pub refuse_commit: Option<DestinationError>,
+    /// The commit under way, and when it is done.
+    under_way: Option<(Checkpoint, tokio::time::Instant)>,
 }
 
 impl FakeSession {
@@ -101,18 +107,37 @@ impl FakeSession {
         Self {
             journal: journal.clone(),
             state,
-            refuse_apply: None,
+            commit_takes: Duration::ZERO,
+            refuse_commit: None,
+            under_way: None,
         }
+    }
+
+    /// Waits for the commit under way, as the port says every call does.
+    async fn settle(&mut self) -> Result<(), DestinationError> {
+        if let Some((checkpoint, done_at)) = self.under_way {
+            tokio::time::sleep_until(done_at).await;
+            self.under_way = None;
+            if let Some(error) = self.refuse_commit.take() {
+                return Err(error);
+            }
+            if let Some(state) = &mut self.state {
+                state.checkpoint = Some(checkpoint);
+            }
+        }
+        Ok(())
     }
 }
 
 #[async_trait]
 impl DestinationSession for FakeSession {
     async fn state(&mut self) -> Result<Option<DestinationState>, DestinationError> {
+        self.settle().await?;
         Ok(self.state.clone())
     }
 
     async fn reset(&mut self, slot: &str) -> Result<(), DestinationError> {
+        self.settle().await?;
         self.journal
             .lock()
             .unwrap()
@@ -126,6 +151,7 @@ impl DestinationSession for FakeSession {
     }
 
     async fn prepare_table(&mut self, table: &TableSchema) -> Result<(), DestinationError> {
+        self.settle().await?;
         self.journal
             .lock()
             .unwrap()
@@ -145,14 +171,11 @@ impl DestinationSession for FakeSession {
     }
 
     async fn apply(&mut self, changes: &[Change]) -> Result<(), DestinationError> {
-        if let Some(error) = self.refuse_apply.take() {
-            return Err(error);
-        }
         self.journal
             .lock()
             .unwrap()
             .push(Seen::Applied(changes.to_vec()));
-        Ok(())
+        self.settle().await
     }
 
     async fn commit(&mut self, checkpoint: Checkpoint) -> Result<(), DestinationError> {
@@ -160,10 +183,13 @@ impl DestinationSession for FakeSession {
             .lock()
             .unwrap()
             .push(Seen::Committed(checkpoint.end_lsn));
-        if let Some(state) = &mut self.state {
-            state.checkpoint = Some(checkpoint);
-        }
+        self.settle().await?;
+        self.under_way = Some((checkpoint, tokio::time::Instant::now() + self.commit_takes));
         Ok(())
+    }
+
+    async fn committed(&mut self) -> Result<(), DestinationError> {
+        self.settle().await
     }
 }
 

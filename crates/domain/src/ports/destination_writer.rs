@@ -119,6 +119,12 @@ pub trait TableCopy: CopySink {
 
 /// One run of a pipeline on its destination. Changes accumulate in one destination
 /// transaction, committed with the checkpoint by [`DestinationSession::commit`].
+///
+/// A commit may still be under way when `commit` returns, so that the caller gathers the next
+/// batch while the destination commits this one: [`DestinationSession::committed`] says when
+/// it is done, and only then may the source be told. Every other call waits for a commit under
+/// way before it writes anything (preparing what it can meanwhile) and fails with its error if
+/// it failed, so nothing is ever written after a commit that did not happen.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait DestinationSession: Send + Sync {
@@ -157,7 +163,8 @@ pub trait DestinationSession: Send + Sync {
         -> Result<Box<dyn TableCopy>, DestinationError>;
 
     /// Writes `changes` (in source order; every table prepared) into the open destination
-    /// transaction, beginning one if none is open.
+    /// transaction, beginning one if none is open. Its statements may still be running when it
+    /// returns: their errors then come from the next call.
     ///
     /// # Errors
     ///
@@ -166,13 +173,25 @@ pub trait DestinationSession: Send + Sync {
     async fn apply(&mut self, changes: &[Change]) -> Result<(), DestinationError>;
 
     /// Commits the open transaction with `checkpoint`, or records the checkpoint alone when
-    /// no change is pending.
+    /// no change is pending. The commit may still be under way when this returns (see
+    /// [`DestinationSession::committed`]); its errors may come from the next call instead.
     ///
     /// # Errors
     ///
     /// `Lost` (then whether it committed is unknown: the checkpoint read at the next start
     /// says), `Fenced`, `Rejected`, `Unknown`.
     async fn commit(&mut self, checkpoint: Checkpoint) -> Result<(), DestinationError>;
+
+    /// Waits until the last [`DestinationSession::commit`] is done on the destination; returns
+    /// at once when none is under way (the next call then reports what `apply` sent, if it
+    /// failed). Cancel-safe: dropped before it finishes, it loses nothing, and the next call
+    /// waits again.
+    ///
+    /// # Errors
+    ///
+    /// What the commit failed with (as [`DestinationSession::commit`]); nothing of it was
+    /// committed, except after `Lost`, when the checkpoint read at the next start says.
+    async fn committed(&mut self) -> Result<(), DestinationError>;
 }
 
 /// The destinations of one type.

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use rosetta_domain::ports::{ChangeStream, ReplicationError};
 use rosetta_domain::replication::{Lsn, StreamEvent};
 use rosetta_domain::Source;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::error::{OBJECT_IN_USE, UNDEFINED_OBJECT};
@@ -24,11 +24,13 @@ use crate::names::{check_slot, identifier, literal};
 use crate::sql::Tls;
 use crate::wire::WireError;
 use crate::{error, replication, PgSourceSettings};
-use task::{Delivery, Pacing, Streamer, BATCH};
+use task::{Delivery, Handoff, Pacing, Streamer, BATCH};
 
 /// The changes streamed from one slot of a PostgreSQL source.
 pub struct PgChangeStream {
     deliveries: mpsc::Receiver<Delivery>,
+    /// The events the task may read ahead: given back as deliveries are taken.
+    budget: Arc<Semaphore>,
     /// The rest of the batch being handed out.
     ready: std::vec::IntoIter<StreamEvent>,
     confirmed: Arc<AtomicU64>,
@@ -79,7 +81,10 @@ impl PgChangeStream {
             });
         }
         tracing::info!(%host, slot, %start, "replication stream started");
-        let (sender, deliveries) = mpsc::channel(settings.read_ahead.div_ceil(BATCH).max(1));
+        // Room for a whole delivery at least, whatever the setting says.
+        let read_ahead = settings.read_ahead.max(BATCH);
+        let budget = Arc::new(Semaphore::new(read_ahead));
+        let (sender, deliveries) = mpsc::channel(read_ahead);
         let confirmed = Arc::new(AtomicU64::new(start.get()));
         let server_end = Arc::new(AtomicU64::new(start.get()));
         let (stop, stopped) = oneshot::channel();
@@ -89,7 +94,10 @@ impl PgChangeStream {
         };
         let streamer = Streamer::new(
             conn,
-            sender,
+            Handoff {
+                deliveries: sender,
+                budget: Arc::clone(&budget),
+            },
             Arc::clone(&confirmed),
             Arc::clone(&server_end),
             pacing,
@@ -99,6 +107,7 @@ impl PgChangeStream {
         let task = tokio::spawn(streamer.run(stopped));
         Ok(Self {
             deliveries,
+            budget,
             ready: Vec::new().into_iter(),
             confirmed,
             server_end,
@@ -142,7 +151,10 @@ impl ChangeStream for PgChangeStream {
             }
             // `recv` is cancel-safe: an abandoned wait takes nothing off the channel.
             match self.deliveries.recv().await {
-                Some(Delivery::Events(events)) => self.ready = events.into_iter(),
+                Some(Delivery::Events(events)) => {
+                    self.budget.add_permits(events.len());
+                    self.ready = events.into_iter();
+                }
                 Some(Delivery::Failed(e)) => return Err(e),
                 None => {
                     return Err(ReplicationError::Lost {

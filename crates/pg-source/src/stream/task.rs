@@ -13,7 +13,7 @@ use std::time::Duration;
 use rosetta_domain::ports::ReplicationError;
 use rosetta_domain::replication::{Lsn, StreamEvent};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore, TryAcquireError};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::decode::decode;
@@ -27,6 +27,14 @@ pub(super) const BATCH: usize = 256;
 
 /// How long a closing stream waits for the server to end its side before hanging up.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The consumer's end of the hand-over: the channel, and the budget of events it may hold
+/// (read ahead and not yet taken). The budget counts events, not deliveries: how many events a
+/// delivery holds depends on how much one read of the socket brought.
+pub(super) struct Handoff {
+    pub(super) deliveries: mpsc::Sender<Delivery>,
+    pub(super) budget: Arc<Semaphore>,
+}
 
 /// What the task hands to the consumer.
 pub(super) enum Delivery {
@@ -57,6 +65,7 @@ enum Ending {
 pub(super) struct Streamer {
     conn: WireConnection,
     deliveries: mpsc::Sender<Delivery>,
+    budget: Arc<Semaphore>,
     /// The consumer's confirmed position, raised by `confirm`.
     confirmed: Arc<AtomicU64>,
     /// The end of the server's log as its messages last said.
@@ -75,7 +84,7 @@ pub(super) struct Streamer {
 impl Streamer {
     pub(super) fn new(
         conn: WireConnection,
-        deliveries: mpsc::Sender<Delivery>,
+        handoff: Handoff,
         confirmed: Arc<AtomicU64>,
         server_end: Arc<AtomicU64>,
         pacing: Pacing,
@@ -84,7 +93,8 @@ impl Streamer {
     ) -> Self {
         Self {
             conn,
-            deliveries,
+            deliveries: handoff.deliveries,
+            budget: handoff.budget,
             confirmed,
             server_end,
             reported: Lsn::ZERO,
@@ -118,10 +128,11 @@ impl Streamer {
         );
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         // A batch the consumer has no room for yet; nothing more is read meanwhile.
-        let mut waiting: Option<Delivery> = None;
+        let mut waiting: Option<Vec<StreamEvent>> = None;
         let mut batch = Vec::new();
-        // A handle of its own, so that a reserved slot borrows neither `self` nor its fields.
+        // Handles of their own, so that waiting for room borrows neither `self` nor its fields.
         let deliveries = self.deliveries.clone();
+        let budget = Arc::clone(&self.budget);
         // The starting position is the caller's durable one: say so at once.
         self.report();
         loop {
@@ -135,11 +146,16 @@ impl Streamer {
                     }
                 }
                 if !batch.is_empty() {
-                    let events = Delivery::Events(std::mem::take(&mut batch));
-                    match deliveries.try_send(events) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(events)) => waiting = Some(events),
-                        Err(TrySendError::Closed(_)) => return Ok(Ending::Gone),
+                    let events = std::mem::take(&mut batch);
+                    match budget.try_acquire_many(count(&events)) {
+                        Ok(permit) => {
+                            permit.forget();
+                            if !hand_over(&deliveries, events).await {
+                                return Ok(Ending::Gone);
+                            }
+                        }
+                        Err(TryAcquireError::NoPermits) => waiting = Some(events),
+                        Err(TryAcquireError::Closed) => return Ok(Ending::Gone),
                     }
                 }
             }
@@ -149,16 +165,20 @@ impl Streamer {
             if full && waiting.is_none() {
                 continue;
             }
+            let wanted = waiting.as_ref().map_or(0, |events| count(events));
             tokio::select! {
                 biased;
                 asked = &mut stop => {
                     return Ok(if asked.is_ok() { Ending::Close } else { Ending::Gone });
                 }
                 _ = ticks.tick() => self.report_if_due(),
-                permit = deliveries.reserve(), if waiting.is_some() => {
+                permit = budget.acquire_many(wanted), if waiting.is_some() => {
                     let Ok(permit) = permit else { return Ok(Ending::Gone) };
+                    permit.forget();
                     if let Some(events) = waiting.take() {
-                        permit.send(events);
+                        if !hand_over(&deliveries, events).await {
+                            return Ok(Ending::Gone);
+                        }
                     }
                 }
                 filled = self.conn.fill(), if waiting.is_none() => {
@@ -285,5 +305,20 @@ impl Streamer {
             host: self.host.clone(),
             reason: format!("slot {}: {reason}", self.slot),
         }
+    }
+}
+
+/// How many of the budget's permits `events` take.
+fn count(events: &[StreamEvent]) -> u32 {
+    u32::try_from(events.len()).unwrap_or(u32::MAX)
+}
+
+/// Hands `events` (paid for from the budget) to the consumer; `false` when it is gone. The
+/// channel has room for as many deliveries as the budget has events, so this never waits.
+async fn hand_over(deliveries: &mpsc::Sender<Delivery>, events: Vec<StreamEvent>) -> bool {
+    match deliveries.try_send(Delivery::Events(events)) {
+        Ok(()) => true,
+        Err(TrySendError::Full(delivery)) => deliveries.send(delivery).await.is_ok(),
+        Err(TrySendError::Closed(_)) => false,
     }
 }

@@ -150,12 +150,22 @@ async fn a_monitor_cycle_shows_each_sources_series_and_the_cycle() {
     let deadline = Instant::now() + Duration::from_secs(30);
     let exposition = loop {
         let exposition = scrape(&app).await;
+        // The per-source series are written during a cycle, the cycle's counts by outcome at
+        // its end: wait for the end of a cycle that probed both.
+        let counted = |outcome: &str| {
+            exposition
+                .find("rosetta_wal_monitor_probes_total", &[("outcome", outcome)])
+                .iter()
+                .any(|sample| sample.value >= 1.0)
+        };
         let probed = !exposition
             .find("rosetta_source_wal_position_bytes", &healthy_labels)
             .is_empty()
             && !exposition
                 .find("rosetta_source_probe_failures_total", &dead_labels)
-                .is_empty();
+                .is_empty()
+            && counted("succeeded")
+            && counted("failed");
         if probed {
             break exposition;
         }
