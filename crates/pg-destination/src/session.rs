@@ -97,16 +97,7 @@ impl PgDestinationSession {
     /// rest).
     async fn begin(&mut self) -> Result<(), DestinationError> {
         if self.open.is_none() {
-            let client = Arc::clone(&self.connection.client);
-            let host = self.connector.host.clone();
-            self.ahead
-                .send(async move {
-                    client
-                        .batch_execute("BEGIN")
-                        .await
-                        .map_err(|e| error::statement(&host, "BEGIN", &e))
-                })
-                .await?;
+            self.ahead.send(self.simple("BEGIN", "BEGIN")).await?;
             self.open = Some(OpenTransaction::default());
         }
         Ok(())
@@ -118,6 +109,22 @@ impl PgDestinationSession {
         self.ahead.settle().await?;
         self.committing = None;
         Ok(())
+    }
+
+    /// `sql` as a simple query sent ahead (see [`Ahead`]); errors name `what`.
+    fn simple(
+        &self,
+        sql: &'static str,
+        what: &'static str,
+    ) -> impl std::future::Future<Output = Result<(), DestinationError>> + Send + 'static {
+        let client = Arc::clone(&self.connection.client);
+        let host = self.connector.host.clone();
+        async move {
+            client
+                .batch_execute(sql)
+                .await
+                .map_err(|e| error::statement(&host, what, &e))
+        }
     }
 
     /// Rolls the open transaction back (when the connection still works) and forgets what it
@@ -262,14 +269,8 @@ impl PgDestinationSession {
                 checkpoint,
             ))
             .await?;
-        let client = Arc::clone(client);
         self.ahead
-            .send(async move {
-                client
-                    .batch_execute("COMMIT")
-                    .await
-                    .map_err(|e| error::statement(&host, bookkeeping::CHECKPOINTS, &e))
-            })
+            .send(self.simple("COMMIT", bookkeeping::CHECKPOINTS))
             .await?;
         self.committing = self.open.take();
         self.applier.ended();

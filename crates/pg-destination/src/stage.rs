@@ -129,11 +129,7 @@ impl Staged {
         rows: Encoded,
         ahead: &mut Ahead,
     ) -> Result<Copied, DestinationError> {
-        let copied = Copied {
-            deletes: rows.deletes,
-            inserts: rows.inserts,
-            sets: rows.sets,
-        };
+        let copied = rows.counts;
         if rows.chunks.is_empty() {
             return Ok(copied);
         }
@@ -249,16 +245,15 @@ fn execute(
 pub(crate) struct Encoded {
     /// The rows, in chunks of about [`CHUNK`] bytes.
     chunks: Vec<Bytes>,
-    deletes: usize,
-    inserts: usize,
-    /// The sets of unchanged columns, with their numbers in this write.
-    sets: HashMap<Box<[u16]>, i32>,
+    counts: Copied,
 }
 
 /// What a staging table holds once copied: how many rows of each kind.
+#[derive(Default)]
 pub(crate) struct Copied {
     deletes: usize,
     inserts: usize,
+    /// The sets of unchanged columns, with their numbers in this write.
     sets: HashMap<Box<[u16]>, i32>,
 }
 
@@ -272,7 +267,7 @@ pub(crate) fn encode(layout: &TableLayout, fold: &Fold<'_>) -> Encoded {
     for (row_key, net, existed) in fold.iter() {
         match net {
             Net::Delete => {
-                encoded.deletes += 1;
+                encoded.counts.deletes += 1;
                 for i in 0..width {
                     match key
                         .iter()
@@ -296,13 +291,14 @@ pub(crate) fn encode(layout: &TableLayout, fold: &Fold<'_>) -> Encoded {
                     buffer.put_u8(b'\t');
                 }
                 if unchanged.is_empty() && !existed {
-                    encoded.inserts += 1;
+                    encoded.counts.inserts += 1;
                     buffer.put_slice(b"I\t\\N\n");
                 } else {
                     // A row that was there (every non-key column set when nothing is
                     // unchanged), or one keeping unchanged values: updated, never inserted.
-                    let next = i32::try_from(encoded.sets.len()).unwrap_or(i32::MAX);
+                    let next = i32::try_from(encoded.counts.sets.len()).unwrap_or(i32::MAX);
                     let id = *encoded
+                        .counts
                         .sets
                         .entry(unchanged.into_boxed_slice())
                         .or_insert(next);
