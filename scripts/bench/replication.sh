@@ -605,8 +605,8 @@ statements and commit, the pipeline reads the next batch and folds and encodes i
 destination session still waits for Rosetta $R_APPLY_IDLE % of its drain, and the walsender
 waits for Rosetta to read $R_SENDER_BLOCKED % of it. Its $R_BATCHES batches took on average
 ${R_GATHER_MS} ms to gather (read from the stream), ${R_WRITE_MS} ms to write (folded to their net
-effect and encoded, the previous batch's commit waited for, staged with COPY, the delete, insert
-and update statements sent) and ${R_COMMIT_MS} ms from sending their commit to its reply, while
+effect and encoded, the previous batch's commit waited for, the new rows' and the staged rows'
+COPYs and the delete and update statements sent) and ${R_COMMIT_MS} ms from sending their commit to its reply, while
 the next batch was gathered (from the server's debug lines, \`batch committed\`). The one-pipeline process peaked at
 $R_PEAK_SINGLE MiB over the copy, the drain and the steady load; the ten-pipeline process used
 $MANY_CPU CPU seconds in all.

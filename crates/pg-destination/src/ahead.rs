@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::task::Poll;
 
+use anyhow::anyhow;
 use rosetta_domain::ports::DestinationError;
 
 /// The reply of a statement sent ahead.
@@ -49,6 +50,35 @@ impl Ahead {
                 Ok(())
             }
         }
+    }
+
+    /// Sends `work` as [`Ahead::send`] does, and lets it go on by itself afterwards, as a
+    /// task of its own: for a `COPY`, whose rows must flow to the server while Rosetta goes
+    /// on with the next batch (the connection sends nothing after it before its rows are
+    /// all sent, so the order on the wire stays the order of the calls).
+    ///
+    /// # Errors
+    ///
+    /// As [`Ahead::send`].
+    pub(crate) async fn send_in_background<F>(&mut self, work: F) -> Result<(), DestinationError>
+    where
+        F: Future<Output = Result<(), DestinationError>> + Send + 'static,
+    {
+        self.send(async move {
+            let mut work = Box::pin(work);
+            // The first poll puts it on the wire, here, before anything sent after it.
+            if let Poll::Ready(result) =
+                std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await
+            {
+                return result;
+            }
+            tokio::spawn(work).await.unwrap_or_else(|e| {
+                Err(DestinationError::Unknown(anyhow!(
+                    "a statement sent in the background stopped: {e}"
+                )))
+            })
+        })
+        .await
     }
 
     /// Whether every reply has been checked and reported.
@@ -127,6 +157,32 @@ mod tests {
         assert!(!ahead.is_empty());
         tell.send(()).unwrap();
         assert_eq!(ahead.settle().await.unwrap_err().to_string(), "late");
+    }
+
+    #[tokio::test]
+    async fn work_sent_in_background_goes_on_without_a_settle() {
+        let (tell, told) = tokio::sync::oneshot::channel::<()>();
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let mut ahead = Ahead::default();
+        ahead
+            .send_in_background(async move {
+                told.await.ok();
+                done.send(()).ok();
+                Err(DestinationError::Unknown(anyhow::anyhow!("copied badly")))
+            })
+            .await
+            .unwrap();
+        tell.send(()).unwrap();
+        // It finishes although nothing waits for its reply yet.
+        tokio::time::timeout(std::time::Duration::from_secs(5), finished)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            ahead.settle().await.unwrap_err().to_string(),
+            "copied badly"
+        );
+        assert!(ahead.is_empty());
     }
 
     #[tokio::test]

@@ -21,7 +21,7 @@ use crate::error;
 use crate::fold::{Fold, Folded, Key, Misfit};
 use crate::layout::{join, TableLayout};
 use crate::rowwise::RowWriter;
-use crate::stage::{self, Copied, Encoded, Staged};
+use crate::stage::{self, Encoded, Staged};
 
 /// The statements made for each table in this session.
 #[derive(Default)]
@@ -205,22 +205,13 @@ impl Applier {
         plan: Plan<'_>,
         ahead: &mut Ahead,
     ) -> Result<(), DestinationError> {
-        // Tables staged one after another are all copied first, then their statements sent:
-        // a copy waits for the server to finish what was sent before it, so Rosetta goes on
-        // (to the next batch) while the statements run.
-        let mut copied: Vec<(Arc<TableLayout>, Copied)> = Vec::new();
         for step in plan.steps {
-            if !matches!(step, Step::Stage { .. }) {
-                self.apply_copied(client, host, &mut copied, ahead).await?;
-            }
             match step {
                 Step::Stage { layout, rows } => {
-                    let rows = self
-                        .staged(client, host, &layout)
+                    self.staged(client, host, &layout)
                         .await?
-                        .copy(client, host, rows, ahead)
+                        .write(client, host, rows, ahead)
                         .await?;
-                    copied.push((layout, rows));
                 }
                 Step::Rows { layout, changes } => {
                     self.row_writer(&layout)
@@ -237,23 +228,6 @@ impl Applier {
                     restart_identity,
                 } => truncate(client, host, layouts, relations, restart_identity).await?,
             }
-        }
-        self.apply_copied(client, host, &mut copied, ahead).await
-    }
-
-    /// Sends the statements of the staging tables in `copied` (each a table of its own).
-    async fn apply_copied(
-        &mut self,
-        client: &Arc<Client>,
-        host: &str,
-        copied: &mut Vec<(Arc<TableLayout>, Copied)>,
-        ahead: &mut Ahead,
-    ) -> Result<(), DestinationError> {
-        for (layout, rows) in copied.drain(..) {
-            self.staged(client, host, &layout)
-                .await?
-                .apply(client, host, rows, ahead)
-                .await?;
         }
         Ok(())
     }

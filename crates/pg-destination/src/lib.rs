@@ -15,10 +15,10 @@
 //!   that its run is still the newest, so a process that lost the pipeline cannot commit.
 //! - **Initial copies** stream the source's `COPY` text into `COPY … FROM STDIN`, each on a
 //!   connection and in a transaction of its own that empties the table first.
-//! - **Changes** are folded per table and key to their net effect, and written set-based
-//!   through a temporary staging table (`DELETE … USING`, `INSERT … SELECT` for rows that were
-//!   not there, `UPDATE … FROM` for rows that were); tables without a key are written row by
-//!   row. They commit together with the checkpoint. A batch's statements and its `COMMIT` are
+//! - **Changes** are folded per table and key to their net effect, and written set-based: rows
+//!   that were not there are copied straight into the table, the others through a temporary
+//!   staging table (`DELETE … USING`, and `UPDATE … FROM` for rows that were there); tables
+//!   without a key are written row by row. They commit together with the checkpoint. A batch's statements and its `COMMIT` are
 //!   sent ahead of their replies, so that the next batch is prepared meanwhile:
 //!   [`DestinationSession::committed`](rosetta_domain::ports::DestinationSession::committed)
 //!   says when the commit is done.

@@ -103,12 +103,18 @@ impl PgDestinationSession {
         Ok(())
     }
 
-    /// Waits for the statements sent ahead; once they all succeeded, the commit under way (if
-    /// any) is done.
+    /// Waits for the statements sent ahead. The commit under way (if any) is then over: done
+    /// when they all succeeded; else its transaction failed, and becomes the open one for
+    /// [`Self::rollback`] to undo in the session's memory (a later settle, with nothing left
+    /// to wait for, must not take it for committed).
     async fn settle(&mut self) -> Result<(), DestinationError> {
-        self.ahead.settle().await?;
-        self.committing = None;
-        Ok(())
+        let result = self.ahead.settle().await;
+        if let Some(committing) = self.committing.take() {
+            if result.is_err() && self.open.is_none() {
+                self.open = Some(committing);
+            }
+        }
+        result
     }
 
     /// `sql` as a simple query sent ahead (see [`Ahead`]); errors name `what`.

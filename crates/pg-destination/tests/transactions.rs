@@ -318,18 +318,25 @@ async fn a_column_added_mid_stream_is_added_and_undone_with_its_transaction() {
     let mut widest = wider.clone();
     widest.columns.push(column("extra", "integer", false));
     session.prepare_table(&widest).await.unwrap();
-    let refused = session
-        .apply(&[insert(
-            &widest,
-            &[
-                text("3"),
-                text("new"),
-                Datum::Null,
-                Datum::Null,
-                text("not a number"),
-            ],
-        )])
-        .await;
+    // The refusal comes from `apply`, or from the next call when the statement was sent
+    // ahead; either way nothing of the transaction commits.
+    let refused = async {
+        session
+            .apply(&[insert(
+                &widest,
+                &[
+                    text("3"),
+                    text("new"),
+                    Datum::Null,
+                    Datum::Null,
+                    text("not a number"),
+                ],
+            )])
+            .await?;
+        session.commit(checkpoint(150)).await?;
+        session.committed().await
+    }
+    .await;
     assert!(
         matches!(refused, Err(DestinationError::Rejected { .. })),
         "{refused:?}"
@@ -363,4 +370,136 @@ async fn a_column_added_mid_stream_is_added_and_undone_with_its_transaction() {
         .unwrap()
         .get(0);
     assert_eq!(columns, 4);
+}
+
+#[tokio::test]
+async fn values_of_every_common_type_arrive_as_the_source_wrote_them() {
+    let db = TestDatabase::new().await;
+    // A composite key of two types, and one column of each type a pipeline commonly carries.
+    let types = [
+        ("region", "text", true),
+        ("id", "uuid", true),
+        ("amount", "numeric(12,2)", false),
+        ("placed_at", "timestamp with time zone", false),
+        ("local_at", "timestamp without time zone", false),
+        ("day", "date", false),
+        ("took", "interval", false),
+        ("ratio", "double precision", false),
+        ("paid", "boolean", false),
+        ("blob", "bytea", false),
+        ("tags", "integer[]", false),
+        ("payload", "jsonb", false),
+        ("code", "character varying(5)", false),
+    ];
+    let typed = table(
+        16_410,
+        "typed",
+        types
+            .iter()
+            .map(|(name, ty, key)| column(name, ty, *key))
+            .collect(),
+    );
+    let values = |region: &str, id: &str, amount: &str, payload: &str| {
+        [
+            text(region),
+            text(id),
+            text(amount),
+            text("2026-12-01 10:00:00.123456+00"),
+            text("2026-12-01 10:00:00"),
+            text("2026-12-01"),
+            text("1 day 02:03:04"),
+            text("0.1"),
+            text("t"),
+            text("\\x00ff5c"),
+            text("{1,NULL,3}"),
+            text(payload),
+            text("ab\tc"),
+        ]
+    };
+    let first = "00000000-0000-0000-0000-000000000001";
+    let second = "00000000-0000-0000-0000-000000000002";
+    let third = "00000000-0000-0000-0000-000000000003";
+    let mut session = db.open(1).await;
+    session.prepare_table(&typed).await.unwrap();
+    session
+        .apply(&[
+            insert(&typed, &values("eu", first, "1.50", r#"{"a": [1, "x"]}"#)),
+            insert(&typed, &values("eu", second, "2.00", "null")),
+            insert(&typed, &values("us", first, "3.25", "[]")),
+        ])
+        .await
+        .unwrap();
+    session.commit(checkpoint(100)).await.unwrap();
+    session.committed().await.unwrap();
+    let mut nulls = values("eu", second, "0", "{}");
+    for value in &mut nulls[2..] {
+        *value = Datum::Null;
+    }
+    session
+        .apply(&[
+            update(&typed, None, &values("eu", first, "-7.10", r#"{"b": {}}"#)),
+            update(&typed, None, &nulls),
+            delete(
+                &typed,
+                &[
+                    text("us"),
+                    text(first),
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                    Datum::Null,
+                ],
+            ),
+            insert(&typed, &values("us", third, "0.00", r#""s""#)),
+        ])
+        .await
+        .unwrap();
+    session.commit(checkpoint(200)).await.unwrap();
+    session.committed().await.unwrap();
+    let columns = types
+        .iter()
+        .map(|(name, _, _)| format!("{name}::text"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let got = rows(
+        &db.client().await,
+        &format!("SET TimeZone = 'UTC'; SELECT {columns} FROM mirror.typed"),
+    )
+    .await;
+    let row = |region: &str, id: &str, amount: &str, payload: &str| {
+        [
+            region,
+            id,
+            amount,
+            "2026-12-01 10:00:00.123456+00",
+            "2026-12-01 10:00:00",
+            "2026-12-01",
+            "1 day 02:03:04",
+            "0.1",
+            "true",
+            "\\x00ff5c",
+            "{1,NULL,3}",
+            payload,
+            "ab\tc",
+        ]
+        .map(|v| Some(v.to_owned()))
+        .to_vec()
+    };
+    let mut second_row = vec![Some("eu".to_owned()), Some(second.to_owned())];
+    second_row.extend(std::iter::repeat_n(None, 11));
+    assert_eq!(
+        got,
+        [
+            row("eu", first, "-7.10", r#"{"b": {}}"#),
+            second_row,
+            row("us", third, "0.00", r#""s""#),
+        ]
+    );
 }
