@@ -42,7 +42,8 @@ pub(crate) struct Plan<'a> {
 
 /// One step of a [`Plan`].
 enum Step<'a> {
-    /// A keyed table's net rows, through its staging table.
+    /// A keyed table's net rows: the new ones copied into it, the others through its staging
+    /// table.
     Stage {
         layout: Arc<TableLayout>,
         rows: Encoded,

@@ -302,7 +302,8 @@ impl PgDestinationSession {
             )
             .await?;
         // Where a write's time goes: planning it (folding, encoding), waiting for the commit
-        // before it, sending it (the copies wait for the server to finish what came before).
+        // before it, sending it (only keyless tables' rows, moved rows, TRUNCATEs and a
+        // statement prepared for the first time wait for their replies).
         tracing::debug!(
             changes = changes.len(),
             planned_ms = planned.as_millis(),
