@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: PostgreSQL up (the default cluster, and a second
-# one with wal_level = logical), then every unit, integration and doc test of the workspace (in
+# one with wal_level = logical) and the Snowflake emulator (fakesnow), then every unit, integration and doc test of the workspace (in
 # parallel; each test gets its own databases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,5 +12,10 @@ export LOGICAL_DATABASE_URL="${LOGICAL_DATABASE_URL:-postgres://postgres@127.0.0
 scripts/ensure-postgres.sh
 if [[ "$LOGICAL_DATABASE_URL" == *"@127.0.0.1:"* ]]; then
     scripts/ensure-logical-postgres.sh
+fi
+# The Snowflake emulator the Snowflake destination's tests sign in to.
+export SNOWFLAKE_EMULATOR_URL="${SNOWFLAKE_EMULATOR_URL:-http://127.0.0.1:${FAKESNOW_PORT:-8971}}"
+if [[ "$SNOWFLAKE_EMULATOR_URL" == "http://127.0.0.1:"* ]]; then
+    FAKESNOW_PORT="${SNOWFLAKE_EMULATOR_URL##*:}" scripts/ensure-fakesnow.sh
 fi
 cargo test --workspace --all-features --locked "$@"

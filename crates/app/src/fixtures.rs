@@ -15,8 +15,8 @@ use rosetta_domain::{
     Destination, DestinationConfig, DestinationId, EntityKind, Limit, MetadataChange, Name,
     NewSource, PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata,
     PipelineMetadataId, PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber,
-    PostgresConfig, PublicationName, ReplicationId, Secret, SlotReading, Source, SourceId, SslMode,
-    StatusChange, Text, WalReading,
+    PostgresConfig, PublicationName, ReplicationId, Secret, SlotReading, SnowflakeConfig, Source,
+    SourceId, SslMode, StatusChange, Text, WalReading,
 };
 
 use crate::{AppError, Ports, Rosetta};
@@ -210,6 +210,27 @@ pub fn destination(id: i64) -> Destination {
         id: DestinationId::new(id),
         name: name(&format!("destination-{id}")),
         config: postgres_config("dw.internal", Some("s3cr3t")),
+        created_at: long_ago(),
+        updated_at: long_ago(),
+    }
+}
+
+/// Snowflake destination `id`, with a passphrase.
+pub fn snowflake_destination(id: i64) -> Destination {
+    Destination {
+        id: DestinationId::new(id),
+        name: name(&format!("snowflake-{id}")),
+        config: DestinationConfig::Snowflake(SnowflakeConfig {
+            account: text("acme-eu"),
+            user: text("loader"),
+            database: text("analytics"),
+            schema: text("public"),
+            role: None,
+            warehouse: None,
+            host: None,
+            private_key_path: None,
+            private_key_passphrase: Some(secret("s3cr3t")),
+        }),
         created_at: long_ago(),
         updated_at: long_ago(),
     }

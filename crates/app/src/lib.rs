@@ -1,7 +1,8 @@
 //! Rosetta's use cases: creating, reading, changing and deleting the catalogue of CDC sources,
 //! destinations and pipelines, moving pipelines through their lifecycle, checking that a source
-//! is ready for a pipeline, monitoring the WAL and replication slots of sources (the cycles of a
-//! [`WalMonitor`] and the verdict of [`Rosetta::source_wal_report`]), and moving the data: a
+//! is ready for a pipeline and that a destination can be written, monitoring the WAL and
+//! replication slots of sources (the cycles of a [`WalMonitor`] and the verdict of
+//! [`Rosetta::source_wal_report`]), and moving the data: a
 //! [`Replicator`] copies each pipeline's tables and streams its changes. Each use case is a
 //! method of [`Rosetta`] (or of the [`WalMonitor`] it builds), written only against the ports of
 //! `rosetta-domain`, and owns the business rules (a pipeline needs an existing source and
@@ -105,7 +106,7 @@ mod wal_monitor;
 #[cfg(test)]
 mod fixtures;
 
-pub use destinations::{ConfigPatch, DestinationPatch, ReadAgainstStoredType};
+pub use destinations::{ConfigPatch, DestinationPatch, ReadAgainstStoredType, WritersByType};
 pub use error::AppError;
 pub use pipelines::PipelineUpdateRequest;
 pub use replicator::{Replicator, ReplicatorSettings};
@@ -129,7 +130,8 @@ pub struct Ports {
     pub wal_probe: Arc<dyn WalProbe>,
     /// What reads sources for replication: their publications, slots, snapshots and streams.
     pub replication: Arc<dyn ReplicationSource>,
-    /// What writes pipelines' tables, changes and checkpoints on their destinations.
+    /// What writes pipelines' tables, changes and checkpoints on their destinations, and checks
+    /// that it can ([`WritersByType`] hands each destination to the writer of its type).
     pub writer: Arc<dyn DestinationWriter>,
     /// Which replicator runs each pipeline.
     pub leases: Arc<dyn PipelineLeases>,

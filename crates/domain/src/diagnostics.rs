@@ -1,5 +1,6 @@
-//! What checking a source tells a user before a pipeline starts on it: can Rosetta reach it, and
-//! is it set up for logical replication.
+//! What checking a source or a destination tells a user before a pipeline starts on it: can
+//! Rosetta reach the source, and is it set up for logical replication; can Rosetta sign in to the
+//! destination and write there.
 
 use chrono::{DateTime, Utc};
 
@@ -19,6 +20,18 @@ pub struct DiagnosticCheck {
     pub required: bool,
     /// What was found, in words.
     pub detail: String,
+}
+
+impl DiagnosticCheck {
+    /// A check a pipeline needs to pass.
+    pub fn required(name: &'static str, passed: bool, detail: impl Into<String>) -> Self {
+        check(name, passed, true, detail.into())
+    }
+
+    /// A check that is advice only: a pipeline runs when it fails.
+    pub fn advice(name: &'static str, passed: bool, detail: impl Into<String>) -> Self {
+        check(name, passed, false, detail.into())
+    }
 }
 
 /// The diagnostics of a source, probed on demand.
@@ -71,6 +84,32 @@ impl SourceDiagnostics {
             checked_at,
             ready,
             reading: Some(reading),
+            checks,
+        }
+    }
+}
+
+/// The diagnostics of a destination, checked on demand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationDiagnostics {
+    /// When the check ran.
+    pub checked_at: DateTime<Utc>,
+    /// Whether there was at least one check and every required one passed.
+    pub ready: bool,
+    /// Every check, required ones first.
+    pub checks: Vec<DiagnosticCheck>,
+}
+
+impl DestinationDiagnostics {
+    /// Judges a destination from the checks its writer made (required ones are put first,
+    /// keeping their order). No check at all is not ready: nothing was shown to work.
+    pub fn new(mut checks: Vec<DiagnosticCheck>, checked_at: DateTime<Utc>) -> Self {
+        checks.sort_by_key(|check| !check.required);
+        let ready =
+            !checks.is_empty() && checks.iter().all(|check| check.passed || !check.required);
+        Self {
+            checked_at,
+            ready,
             checks,
         }
     }
@@ -345,6 +384,42 @@ mod tests {
             assert!(!diagnostics.ready, "{name}");
             assert_eq!(blocking(&diagnostics), [name]);
         }
+    }
+
+    #[test]
+    fn a_destination_whose_required_checks_pass_is_ready_with_failing_advice() {
+        let checks = vec![
+            DiagnosticCheck::advice("tip", false, "consider this"),
+            DiagnosticCheck::required("connect", true, "signed in"),
+            DiagnosticCheck::required("create_table", true, "may create tables"),
+        ];
+
+        let diagnostics = DestinationDiagnostics::new(checks, at(20));
+
+        assert!(diagnostics.ready);
+        assert_eq!(diagnostics.checked_at, at(20));
+        let names: Vec<_> = diagnostics.checks.iter().map(|check| check.name).collect();
+        assert_eq!(names, ["connect", "create_table", "tip"]);
+    }
+
+    #[test]
+    fn a_destination_failing_a_required_check_or_without_checks_is_not_ready() {
+        let failed = DestinationDiagnostics::new(
+            vec![DiagnosticCheck::required("connect", false, "refused")],
+            at(20),
+        );
+        assert!(!failed.ready);
+        assert_eq!(
+            failed.checks,
+            [DiagnosticCheck {
+                name: "connect",
+                passed: false,
+                required: true,
+                detail: "refused".to_owned(),
+            }]
+        );
+
+        assert!(!DestinationDiagnostics::new(Vec::new(), at(20)).ready);
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub use destination::{
     Destination, DestinationConfig, DestinationType, DestinationUpdate, NewDestination,
     PostgresConfig, SnowflakeConfig,
 };
-pub use diagnostics::{DiagnosticCheck, SourceDiagnostics, OLDEST_SUPPORTED_MAJOR_VERSION};
+pub use diagnostics::{
+    DestinationDiagnostics, DiagnosticCheck, SourceDiagnostics, OLDEST_SUPPORTED_MAJOR_VERSION,
+};
 pub use error::InvalidValue;
 pub use ids::{DestinationId, EntityKind, PipelineId, PipelineMetadataId, SourceId, WalMetricId};
 pub use monitor::{

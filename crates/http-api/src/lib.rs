@@ -75,6 +75,9 @@ fn routes() -> apistos::web::Scope {
                 .route(delete().to(destinations::delete_destination)),
         )
         .service(
+            resource("/destinations/{id}/check").route(post().to(destinations::check_destination)),
+        )
+        .service(
             resource("/pipelines")
                 .route(post().to(pipelines::create_pipeline))
                 .route(get().to(pipelines::list_pipelines)),

@@ -21,11 +21,11 @@ pub(crate) const CHECKPOINTS: &str = "rosetta.checkpoints";
 /// The table copies table, as errors name it.
 pub(crate) const TABLE_SYNCS: &str = "rosetta.table_syncs";
 
-/// The bookkeeping's definition. The advisory lock (`rosettad` in ASCII) serializes processes
-/// opening at once: `CREATE … IF NOT EXISTS` run concurrently can still fail on the
-/// catalogue's unique index.
-const CREATE: &str = "\
-BEGIN;
+/// The bookkeeping's definition, run inside a transaction: committed by [`ensure`], rolled back
+/// by [`try_create`]. The advisory lock (`rosettad` in ASCII) serializes processes opening at
+/// once: `CREATE … IF NOT EXISTS` run concurrently can still fail on the catalogue's unique
+/// index.
+const DEFINITION: &str = "\
 SELECT pg_advisory_xact_lock(7957705718018859364);
 CREATE SCHEMA IF NOT EXISTS rosetta;
 CREATE TABLE IF NOT EXISTS rosetta.checkpoints (
@@ -45,8 +45,7 @@ CREATE TABLE IF NOT EXISTS rosetta.table_syncs (
     rows bigint NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (pipeline_id, schema_name, table_name)
-);
-COMMIT;";
+);";
 
 /// One run of one pipeline, as the bookkeeping identifies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +77,27 @@ impl Run {
 ///
 /// `Rejected` without the privilege to create them, `Lost`, `Unknown`.
 pub(crate) async fn ensure(client: &Client, host: &str) -> Result<(), DestinationError> {
-    let exists: bool = client
+    if exists(client, host).await? {
+        return Ok(());
+    }
+    if let Err(e) = client
+        .batch_execute(&format!("BEGIN; {DEFINITION} COMMIT;"))
+        .await
+    {
+        // The failed statement left the transaction open and aborted.
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(error::statement(host, CHECKPOINTS, &e));
+    }
+    Ok(())
+}
+
+/// Whether both bookkeeping tables exist.
+///
+/// # Errors
+///
+/// `Lost`, `Rejected`, `Unknown`.
+pub(crate) async fn exists(client: &Client, host: &str) -> Result<bool, DestinationError> {
+    client
         .query_one(
             "SELECT to_regclass('rosetta.checkpoints') IS NOT NULL \
                 AND to_regclass('rosetta.table_syncs') IS NOT NULL",
@@ -86,12 +105,20 @@ pub(crate) async fn ensure(client: &Client, host: &str) -> Result<(), Destinatio
         )
         .await
         .map_err(|e| error::statement(host, CHECKPOINTS, &e))
-        .and_then(|row| get(&row, 0))?;
-    if exists {
-        return Ok(());
-    }
-    if let Err(e) = client.batch_execute(CREATE).await {
-        // The failed statement left the transaction open and aborted.
+        .and_then(|row| get(&row, 0))
+}
+
+/// Creates the bookkeeping as [`ensure`] would, in a transaction that is rolled back: whether
+/// the role may, leaving nothing behind.
+///
+/// # Errors
+///
+/// What creating it failed with (`Rejected` without the privilege), `Lost`, `Unknown`.
+pub(crate) async fn try_create(client: &Client, host: &str) -> Result<(), DestinationError> {
+    let tried = client
+        .batch_execute(&format!("BEGIN; {DEFINITION} ROLLBACK;"))
+        .await;
+    if let Err(e) = tried {
         let _ = client.batch_execute("ROLLBACK").await;
         return Err(error::statement(host, CHECKPOINTS, &e));
     }

@@ -18,6 +18,9 @@ use crate::{error, PgDestinationSettings};
 const PINNED: &str = "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3 \
 -c bytea_output=hex -c client_min_messages=warning";
 
+/// The `application_name` of a check's connection.
+pub(crate) const CHECK_APPLICATION: &str = "rosetta-check";
+
 /// How a session reaches its destination. It holds the password (inside the driver's
 /// `Config`, whose `Debug` redacts it), and is never logged.
 #[derive(Clone)]
@@ -39,12 +42,32 @@ impl Connector {
         settings: &PgDestinationSettings,
         tls: Option<&TlsConnectors>,
     ) -> Self {
+        let application = format!("rosetta-pipeline:{}", pipeline.get());
+        Self::named(config, &application, settings, tls)
+    }
+
+    /// The same logins for a check of the destination, which no pipeline runs.
+    pub(crate) fn for_check(
+        config: &PostgresConfig,
+        settings: &PgDestinationSettings,
+        tls: Option<&TlsConnectors>,
+    ) -> Self {
+        Self::named(config, CHECK_APPLICATION, settings, tls)
+    }
+
+    /// The logins for `config`, which the server shows as `application`.
+    fn named(
+        config: &PostgresConfig,
+        application: &str,
+        settings: &PgDestinationSettings,
+        tls: Option<&TlsConnectors>,
+    ) -> Self {
         let mut base = Config::new();
         base.host(config.host.as_str())
             .port(config.port.get())
             .dbname(config.database.as_str())
             .user(config.username.as_str())
-            .application_name(format!("rosetta-pipeline:{}", pipeline.get()))
+            .application_name(application)
             .connect_timeout(settings.connect_timeout)
             .keepalives(true);
         if let Some(password) = &config.password {

@@ -41,6 +41,13 @@
 //! # }
 //! ```
 //!
+//! [`DestinationWriter::check`](rosetta_domain::ports::DestinationWriter::check) signs in with
+//! the destination's settings (as `rosetta-check`) and tries each step a first run takes:
+//! `connect`, `create_schema` (creates the destination schema if missing, as the first run
+//! would), `create_table` (a `rosetta_check_…` table, rolled back) and `bookkeeping` (the schema
+//! `rosetta` exists and the role may write it, or the role may create it, rolled back), stopping
+//! at the first that fails.
+//!
 //! Connections use TLS `prefer` (a destination has no `ssl_mode` setting yet) with rustls on
 //! the ring provider, and pin `DateStyle`, `IntervalStyle`, `extra_float_digits` and
 //! `bytea_output` so that the source's text values read back as they were written.
@@ -49,6 +56,7 @@
 mod ahead;
 mod apply;
 mod bookkeeping;
+mod check;
 mod connection;
 mod copy;
 mod error;

@@ -10,7 +10,7 @@ use rosetta_domain::ports::{
     Checkpoint, DestinationError, DestinationSession, DestinationState, TableCopy,
 };
 use rosetta_domain::replication::{Change, RelationId, TableName, TableSchema};
-use tokio_postgres::Statement;
+use tokio_postgres::{Client, Statement};
 
 use crate::ahead::Ahead;
 use crate::apply::{Applier, Plan};
@@ -43,6 +43,33 @@ pub struct PgDestinationSession {
     ahead: Ahead,
     /// The statement that writes the checkpoint, once prepared.
     write_checkpoint: Option<Statement>,
+}
+
+/// Creates `schema` unless it exists; says whether it created it. Looking first spares a role
+/// that may not create schemas once the schema is there (`CREATE SCHEMA IF NOT EXISTS` checks
+/// the privilege before it looks).
+///
+/// # Errors
+///
+/// `Rejected` without the privilege to create it, `Lost`, `Unknown`.
+pub(crate) async fn create_schema_if_missing(
+    client: &Client,
+    host: &str,
+    schema: &str,
+) -> Result<bool, DestinationError> {
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await
+        .map_err(|e| error::statement(host, schema, &e))?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    client
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", ident(schema)))
+        .await
+        .map_err(|e| error::statement(host, schema, &e))?;
+    Ok(true)
 }
 
 impl std::fmt::Debug for PgDestinationSession {
@@ -184,25 +211,8 @@ impl PgDestinationSession {
         if self.schema_ready {
             return Ok(());
         }
-        let client = &self.connection.client;
-        let host = &self.connector.host;
-        let exists = client
-            .query_opt(
-                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
-                &[&self.schema],
-            )
-            .await
-            .map_err(|e| error::statement(host, &self.schema, &e))?
-            .is_some();
-        if !exists {
-            client
-                .batch_execute(&format!(
-                    "CREATE SCHEMA IF NOT EXISTS {}",
-                    ident(&self.schema)
-                ))
-                .await
-                .map_err(|e| error::statement(host, &self.schema, &e))?;
-        }
+        create_schema_if_missing(&self.connection.client, &self.connector.host, &self.schema)
+            .await?;
         self.schema_ready = true;
         Ok(())
     }

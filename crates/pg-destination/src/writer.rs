@@ -1,11 +1,12 @@
-//! `PgDestinationWriter`: opens pipeline runs on PostgreSQL destinations.
+//! `PgDestinationWriter`: opens pipeline runs on PostgreSQL destinations, and checks them.
 
 use async_trait::async_trait;
 use rosetta_domain::ports::{DestinationError, DestinationSession, DestinationWriter};
-use rosetta_domain::{Destination, DestinationConfig, PipelineId};
+use rosetta_domain::{Destination, DestinationConfig, DiagnosticCheck, PipelineId, PostgresConfig};
 use rosetta_postgres_tls::TlsConnectors;
 
 use crate::bookkeeping::{self, Run};
+use crate::check;
 use crate::connection::Connector;
 use crate::session::PgDestinationSession;
 use crate::PgDestinationSettings;
@@ -46,15 +47,10 @@ impl DestinationWriter for PgDestinationWriter {
         pipeline: PipelineId,
         epoch: u64,
     ) -> Result<Box<dyn DestinationSession>, DestinationError> {
-        let DestinationConfig::Postgres(config) = &destination.config else {
-            return Err(DestinationError::Rejected {
-                table: format!("destination {}", destination.name),
-                reason: format!(
-                    "it is a {} destination, which this version of Rosetta does not write to yet",
-                    destination.config.destination_type()
-                ),
-            });
-        };
+        let config = postgres(destination).map_err(|reason| DestinationError::Rejected {
+            table: format!("destination {}", destination.name),
+            reason,
+        })?;
         let connector = Connector::new(config, pipeline, &self.settings, self.tls.as_ref());
         let connection = connector.session().await?;
         bookkeeping::ensure(&connection.client, &connector.host).await?;
@@ -64,5 +60,25 @@ impl DestinationWriter for PgDestinationWriter {
         Ok(Box::new(PgDestinationSession::new(
             connector, connection, run, schema,
         )))
+    }
+
+    #[tracing::instrument(skip(self, destination), fields(destination_id = %destination.id))]
+    async fn check(&self, destination: &Destination) -> Vec<DiagnosticCheck> {
+        match postgres(destination) {
+            Ok(config) => check::check(config, &self.settings, self.tls.as_ref()).await,
+            Err(reason) => vec![DiagnosticCheck::required("writer", false, reason)],
+        }
+    }
+}
+
+/// The destination's PostgreSQL settings. Destinations of other types go to writers of their
+/// own (`rosetta_app::WritersByType` routes them); one handed here is refused.
+fn postgres(destination: &Destination) -> Result<&PostgresConfig, String> {
+    match &destination.config {
+        DestinationConfig::Postgres(config) => Ok(config),
+        other => Err(format!(
+            "the PostgreSQL writer does not write to a {} destination",
+            other.destination_type()
+        )),
     }
 }

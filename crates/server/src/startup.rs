@@ -12,7 +12,8 @@ use actix_web::HttpServer;
 use anyhow::Context as _;
 use async_trait::async_trait;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
-use rosetta_app::{Ports, Replicator, Rosetta};
+use rosetta_app::{Ports, Replicator, Rosetta, WritersByType};
+use rosetta_domain::DestinationType;
 use rosetta_http_api::auth::ApiKeys;
 use rosetta_http_api::{AppOptions, HealthCheck};
 use rosetta_metadata_store::migrations::{create_database_if_missing, run_migrations};
@@ -22,6 +23,7 @@ use rosetta_metadata_store::{
 };
 use rosetta_pg_destination::{PgDestinationSettings, PgDestinationWriter};
 use rosetta_pg_source::{PgReplicationSource, PgSourceSettings};
+use rosetta_snowflake::SnowflakeWriter;
 use rosetta_wal_probe::{PgWalProbe, ProbeSettings};
 
 use crate::config::Config;
@@ -93,8 +95,8 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// The use cases on the service's adapters: the metadata store on `pool`, its secrets sealed
-/// by `cipher`, the WAL probe, and the PostgreSQL source and destination adapters, as `config`
-/// sets them.
+/// by `cipher`, the WAL probe, the PostgreSQL source and destination adapters and the Snowflake
+/// destination adapter, as `config` sets them.
 pub fn use_cases(config: &Config, pool: &DbPool, cipher: Arc<SecretCipher>) -> Rosetta {
     // The monitor's probe timeout bounds every probe, the API's checks included.
     let probe = ProbeSettings::within(config.monitor.probe_timeout);
@@ -109,7 +111,14 @@ pub fn use_cases(config: &Config, pool: &DbPool, cipher: Arc<SecretCipher>) -> R
         monitor_lock: Arc::new(PgMonitorLock::new(pool.clone())),
         wal_probe: Arc::new(PgWalProbe::new(probe)),
         replication: Arc::new(PgReplicationSource::new(source)),
-        writer: Arc::new(PgDestinationWriter::new(destination)),
+        writer: Arc::new(
+            WritersByType::new()
+                .with(
+                    DestinationType::Postgres,
+                    Arc::new(PgDestinationWriter::new(destination)),
+                )
+                .with(DestinationType::Snowflake, Arc::new(SnowflakeWriter::new())),
+        ),
         leases: Arc::new(PgPipelineLeases::new(pool.clone())),
         runtime: Arc::new(PgPipelineRuntime::new(pool.clone())),
     })

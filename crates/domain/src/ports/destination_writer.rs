@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ports::CopySink;
 use crate::replication::{Change, Lsn, TableName, TableSchema};
-use crate::{Destination, PipelineId};
+use crate::{Destination, DiagnosticCheck, PipelineId};
 
 /// Why writing a destination failed. Messages name the destination's host and the table,
 /// never a secret.
@@ -194,7 +194,7 @@ pub trait DestinationSession: Send + Sync {
     async fn committed(&mut self) -> Result<(), DestinationError>;
 }
 
-/// The destinations of one type.
+/// The destinations of one type (or a router to the writer of each type).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait DestinationWriter: Send + Sync {
@@ -212,4 +212,10 @@ pub trait DestinationWriter: Send + Sync {
         pipeline: PipelineId,
         epoch: u64,
     ) -> Result<Box<dyn DestinationSession>, DestinationError>;
+
+    /// Checks now whether this process can sign in to `destination` and write there, one
+    /// [`DiagnosticCheck`] per step (the first failed step ends the list). Never fails: what
+    /// could not be done is a failed check whose detail says why (never a secret). Creates at
+    /// most the destination's schema; records nothing else.
+    async fn check(&self, destination: &Destination) -> Vec<DiagnosticCheck>;
 }

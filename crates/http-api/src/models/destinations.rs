@@ -1,11 +1,13 @@
-//! Destination bodies: create (typed, or the first version's flat Snowflake form), update, and
-//! the response, whose `config` never holds a secret.
+//! Destination bodies: create (typed, or the first version's flat Snowflake form), update, the
+//! response, whose `config` never holds a secret, and the diagnostics of a check.
 
+mod check;
 mod config;
 mod create;
 mod response;
 mod update;
 
+pub use check::DestinationDiagnosticsResponse;
 pub use config::{DestinationConfigBody, PostgresConfigBody, SnowflakeConfigBody, UncheckedConfig};
 pub use create::{
     CreateDestinationBody, LegacyPrefix, LegacySnowflakeDestinationBody, TypedDestinationBody,

@@ -1,7 +1,10 @@
 //! `/api/v1/destinations`: both types, the first version's flat Snowflake body, the typed
-//! config and its write-only secrets, updates that keep secrets, and deletes refused while in use.
+//! config and its write-only secrets, updates that keep secrets, deletes refused while in use,
+//! and checks.
 //! Shared helpers, listing, reading and the OpenAPI entries here; the rest by operation.
 
+mod check;
+mod check_snowflake;
 mod create;
 mod delete;
 mod update;
@@ -158,6 +161,11 @@ async fn the_destination_routes_and_bodies_are_documented() {
         ("/api/v1/destinations/{id}", "get", "get_destination"),
         ("/api/v1/destinations/{id}", "put", "update_destination"),
         ("/api/v1/destinations/{id}", "delete", "delete_destination"),
+        (
+            "/api/v1/destinations/{id}/check",
+            "post",
+            "check_destination",
+        ),
     ];
     for (path, method, id) in operations {
         let operation = &document["paths"][path][method];

@@ -33,6 +33,7 @@ pub const CONTRACT_ROUTES: &[(&str, &str)] = &[
     // Extensions.
     ("GET", "/api/v1/sources/{id}/wal"),
     ("POST", "/api/v1/sources/{id}/check"),
+    ("POST", "/api/v1/destinations/{id}/check"),
 ];
 
 #[tokio::test]

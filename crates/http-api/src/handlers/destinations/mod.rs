@@ -1,11 +1,13 @@
 //! The destination routes.
 
+mod check;
 mod create;
 mod delete;
 mod get;
 mod list;
 mod update;
 
+pub use check::check_destination;
 pub use create::create_destination;
 pub use delete::delete_destination;
 pub use get::get_destination;

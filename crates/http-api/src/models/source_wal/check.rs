@@ -1,4 +1,5 @@
-//! `POST /sources/{id}/check`: whether a source, probed now, is ready for a pipeline.
+//! `POST /sources/{id}/check`: whether a source, probed now, is ready for a pipeline; and the
+//! check of one aspect, which a destination's check reports too.
 
 use apistos::schemars::JsonSchema;
 use apistos::ApiComponent;
@@ -10,14 +11,17 @@ use super::reading::{reading_and_slots, SlotResponse, WalReadingResponse};
 use super::report::{reading_example, slot_example};
 use crate::models::timestamp::Timestamp;
 
-/// What the check of one aspect of a source found.
+/// What the check of one aspect of a source or a destination found.
 #[derive(Serialize, JsonSchema, ApiComponent)]
 #[schemars(crate = "apistos")]
 pub struct DiagnosticCheckResponse {
-    /// A stable, snake_case name: `reachable`, `server_version`, `wal_level_logical`,
-    /// `publication_exists`, `replication_privilege` (required), `free_replication_slot`
-    /// (required until the source's slot exists), `slot_exists`, `monitor_privilege`,
-    /// `primary` (advice). When the source cannot be reached, `reachable` is the only check.
+    /// A stable, snake_case name. A source's: `reachable`, `server_version`,
+    /// `wal_level_logical`, `publication_exists`, `replication_privilege` (required),
+    /// `free_replication_slot` (required until the source's slot exists), `slot_exists`,
+    /// `monitor_privilege`, `primary` (advice); when the source cannot be reached, `reachable` is
+    /// the only check. A PostgreSQL destination's (all required, up to the first that fails):
+    /// `connect`, `create_schema`, `create_table`, `bookkeeping`; a destination type this build
+    /// does not write to fails one `writer` check.
     #[schemars(example = &"wal_level_logical")]
     pub name: String,
     /// Whether the source passes it.
