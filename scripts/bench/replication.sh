@@ -642,3 +642,6 @@ EOF
 scripts/bench/write-section.py "$DOC" replication "$SECTION"
 printf '%s\n' "$SECTION" >"$OUT/section.md"
 echo "wrote $DOC" >&2
+
+# Snowflake destinations: what each mode sends to Snowflake (its own section of the page).
+BENCH_DOC=$DOC scripts/bench/snowflake.sh

@@ -15,8 +15,8 @@ use rosetta_domain::{
     Destination, DestinationConfig, DestinationId, EntityKind, Limit, MetadataChange, Name,
     NewSource, PageRequest, Pipeline, PipelineDetails, PipelineId, PipelineMetadata,
     PipelineMetadataId, PipelineMetadataStatus, PipelineRef, PipelineStatus, PortNumber,
-    PostgresConfig, PublicationName, ReplicationId, Secret, SlotReading, SnowflakeConfig, Source,
-    SourceId, SslMode, StatusChange, Text, WalReading,
+    PostgresConfig, PublicationName, ReplicationId, Secret, SlotReading, SnowflakeConfig,
+    SnowflakeMode, Source, SourceId, SslMode, StatusChange, Text, WalReading,
 };
 
 use crate::{AppError, Ports, Rosetta};
@@ -230,6 +230,7 @@ pub fn snowflake_destination(id: i64) -> Destination {
             host: None,
             private_key_path: None,
             private_key_passphrase: Some(secret("s3cr3t")),
+            mode: SnowflakeMode::Mirror,
         }),
         created_at: long_ago(),
         updated_at: long_ago(),

@@ -45,7 +45,46 @@ impl FromStr for DestinationType {
     }
 }
 
-/// How to reach a Snowflake account.
+/// How a Snowflake destination keeps the source's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SnowflakeMode {
+    /// Each table kept equal to its source table (`mirror`, the default).
+    #[default]
+    Mirror,
+    /// An append-only `LANDING_<TABLE>` per source table: the row's columns and what changed
+    /// (`changelog`).
+    Changelog,
+}
+
+impl SnowflakeMode {
+    /// Every mode.
+    pub const ALL: [Self; 2] = [Self::Mirror, Self::Changelog];
+
+    /// The lower-case spelling used by the API and the store.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Mirror => "mirror",
+            Self::Changelog => "changelog",
+        }
+    }
+}
+
+impl fmt::Display for SnowflakeMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SnowflakeMode {
+    type Err = InvalidValue;
+
+    /// Accepts the mode in any case (`Changelog`, `MIRROR`, …).
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        spelled_as(&value.to_ascii_lowercase(), &Self::ALL, Self::as_str)
+    }
+}
+
+/// How to reach a Snowflake account, and how its tables are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnowflakeConfig {
     /// Account identifier.
@@ -66,6 +105,8 @@ pub struct SnowflakeConfig {
     pub private_key_path: Option<Text>,
     /// Passphrase of that private key (write-only).
     pub private_key_passphrase: Option<Secret>,
+    /// How tables are written (mirror unless said otherwise).
+    pub mode: SnowflakeMode,
 }
 
 /// How to reach a PostgreSQL destination.
@@ -198,6 +239,19 @@ mod tests {
         assert_eq!("snowflake".parse(), Ok(DestinationType::Snowflake));
         assert_eq!("Postgres".parse(), Ok(DestinationType::Postgres));
         assert!("mysql".parse::<DestinationType>().is_err());
+    }
+
+    #[test]
+    fn snowflake_modes_parse_in_any_case_and_default_to_mirror() {
+        assert_eq!(SnowflakeMode::default(), SnowflakeMode::Mirror);
+        for mode in SnowflakeMode::ALL {
+            assert_eq!(mode.as_str().parse(), Ok(mode));
+            assert_eq!(mode.as_str().to_ascii_uppercase().parse(), Ok(mode));
+        }
+        assert_eq!("ChangeLog".parse(), Ok(SnowflakeMode::Changelog));
+        let error = "append".parse::<SnowflakeMode>().unwrap_err();
+        assert_eq!(error.rule(), "unknown_variant");
+        assert_eq!(error.message(), "must be one of mirror, changelog");
     }
 
     #[test]

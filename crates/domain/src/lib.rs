@@ -44,7 +44,7 @@ mod wal;
 
 pub use destination::{
     Destination, DestinationConfig, DestinationType, DestinationUpdate, NewDestination,
-    PostgresConfig, SnowflakeConfig,
+    PostgresConfig, SnowflakeConfig, SnowflakeMode,
 };
 pub use diagnostics::{
     DestinationDiagnostics, DiagnosticCheck, SourceDiagnostics, OLDEST_SUPPORTED_MAJOR_VERSION,

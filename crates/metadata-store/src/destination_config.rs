@@ -7,7 +7,8 @@
 
 use anyhow::Context as _;
 use rosetta_domain::{
-    DestinationConfig, DestinationType, PortNumber, PostgresConfig, Secret, SnowflakeConfig, Text,
+    DestinationConfig, DestinationType, PortNumber, PostgresConfig, Secret, SnowflakeConfig,
+    SnowflakeMode, Text,
 };
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +73,13 @@ struct StoredSnowflake {
     private_key_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     private_key_passphrase: Option<String>,
+    /// Always written; rows stored before modes existed have none and are mirrors.
+    #[serde(default = "default_mode")]
+    mode: String,
+}
+
+fn default_mode() -> String {
+    SnowflakeMode::default().as_str().to_owned()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -113,6 +121,7 @@ pub(crate) fn to_json(
             private_key_path: text(&c.private_key_path),
             private_key_passphrase: secrets
                 .seal(&c.private_key_passphrase, "config.private_key_passphrase")?,
+            mode: c.mode.as_str().to_owned(),
         }),
         DestinationConfig::Postgres(c) => serde_json::to_value(StoredPostgres {
             host: c.host.as_str().to_owned(),
@@ -148,6 +157,7 @@ pub(crate) fn from_json(
                 private_key_path: optional_text(c.private_key_path, "config.private_key_path")?,
                 private_key_passphrase: secrets
                     .open(c.private_key_passphrase, "config.private_key_passphrase")?,
+                mode: stored(c.mode.parse(), "config.mode")?,
             })
         }
         DestinationType::Postgres => {

@@ -8,8 +8,8 @@ use rosetta_domain::ports::{
     DestinationRepository, DestinationRepositoryError, PipelineRepository, SourceRepository,
 };
 use rosetta_domain::{
-    DeleteMode, DestinationId, DestinationType, DestinationUpdate, InitialPipelineStatus,
-    PageRequest,
+    DeleteMode, DestinationConfig, DestinationId, DestinationType, DestinationUpdate,
+    InitialPipelineStatus, PageRequest, SnowflakeMode,
 };
 use rosetta_metadata_store::PgDestinationRepository;
 use rosetta_test_support::TestDb;
@@ -31,6 +31,53 @@ async fn both_destination_types_round_trip_with_their_typed_config() {
     assert_eq!(
         types,
         [DestinationType::Postgres, DestinationType::Snowflake]
+    );
+}
+
+#[tokio::test]
+async fn the_snowflake_mode_round_trips_and_is_always_stored_lower_case() {
+    let db = TestDb::new().await;
+    let repo = PgDestinationRepository::new(db.pool(), cipher());
+    for (n, mode) in [
+        ("log", SnowflakeMode::Changelog),
+        ("mirror", SnowflakeMode::Mirror),
+    ] {
+        let config = snowflake_config_in(mode);
+        let created = repo
+            .create(new_destination(n, config.clone()))
+            .await
+            .unwrap();
+        assert_eq!(created.config, config);
+        assert_eq!(repo.get(created.id).await.unwrap(), Some(created));
+    }
+    // The default is written too, so that a row says what it is without the code's default.
+    let modes = raw_texts(
+        &db,
+        "SELECT config->>'mode' AS value FROM destinations ORDER BY id",
+    )
+    .await;
+    assert_eq!(modes, ["changelog", "mirror"]);
+}
+
+#[tokio::test]
+async fn a_snowflake_row_stored_before_modes_existed_reads_as_a_mirror() {
+    let db = TestDb::new().await;
+    raw_execute(
+        &db,
+        r#"INSERT INTO destinations (name, type, config) VALUES
+             ('old-sf', 'SNOWFLAKE', '{"account": "acme-eu", "user": "LOADER",
+               "database": "RAW", "schema": "CDC"}');"#,
+    )
+    .await;
+    let repo = PgDestinationRepository::new(db.pool(), cipher());
+    let stored = repo.list(PageRequest::default()).await.unwrap();
+    assert!(
+        matches!(
+            &stored[0].config,
+            DestinationConfig::Snowflake(c) if c.mode == SnowflakeMode::Mirror
+        ),
+        "{:?}",
+        stored[0].config
     );
 }
 

@@ -18,10 +18,10 @@ use tokio_postgres::Client;
 
 use crate::ahead::Ahead;
 use crate::error;
-use crate::fold::{Fold, Folded, Key, Misfit};
 use crate::layout::{join, TableLayout};
 use crate::rowwise::RowWriter;
 use crate::stage::{self, Encoded, Staged};
+use rosetta_domain::replication::fold::{Fold, Folded, Key, Misfit};
 
 /// The statements made for each table in this session.
 #[derive(Default)]

@@ -60,7 +60,6 @@ mod check;
 mod connection;
 mod copy;
 mod error;
-mod fold;
 mod layout;
 mod row;
 mod rowwise;

@@ -13,9 +13,9 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Statement};
 
 use crate::error;
-use crate::fold::Key;
 use crate::layout::{ColumnLayout, TableLayout};
 use crate::sql::TextParam;
+use rosetta_domain::replication::fold::Key;
 
 /// How many statements are in flight at once: enough to hide the round trips, few enough
 /// that a failure wastes little.

@@ -39,9 +39,9 @@ use tokio_postgres::{Client, Statement};
 
 use crate::ahead::Ahead;
 use crate::error;
-use crate::fold::{Fold, Net};
 use crate::layout::TableLayout;
 use crate::sql::{put_copy_bytes, put_copy_value};
+use rosetta_domain::replication::fold::{Fold, Net};
 
 /// The staging table's extra columns: the net operation (`D` delete, `U` update of the
 /// columns not unchanged) and, for `U`, which set of unchanged columns (numbered per write;

@@ -322,6 +322,7 @@ async fn a_destination_of_another_type_is_refused_by_the_postgres_writer() {
         host: None,
         private_key_path: None,
         private_key_passphrase: None,
+        mode: rosetta_domain::SnowflakeMode::Mirror,
     });
 
     let checks = writer().check(&destination).await;

@@ -282,8 +282,8 @@ impl std::fmt::Debug for Session {
 pub struct Outcome {
     /// The statement's id in Snowflake's query history.
     pub query_id: String,
-    /// Its rows, when Snowflake sent them as JSON (a DML statement's counts always are); each
-    /// value as text, `None` for NULL.
+    /// Its rows, sent as JSON (a DML statement's counts always are) or as Arrow (a query's,
+    /// when Snowflake chooses it); each value as text, `None` for NULL.
     pub rows: Vec<Vec<Option<String>>>,
 }
 
@@ -406,6 +406,36 @@ impl Answer {
                 message,
                 query_id,
             });
+        }
+        // A large result comes in chunks fetched from addresses of their own, which this client
+        // does not read: Rosetta's queries (its bookkeeping, the catalogue) return a few rows.
+        if data
+            .and_then(|d| d.get("chunks"))
+            .and_then(Value::as_array)
+            .is_some_and(|chunks| !chunks.is_empty())
+        {
+            return Err(SnowflakeError::Server {
+                url: "queries/v1/query-request".to_owned(),
+                status: 200,
+                message: format!(
+                    "the result of query {query_id} came in chunks, which this client does not read"
+                ),
+            });
+        }
+        // Snowflake sends a result as Arrow when asked to (and fakesnow always does for a
+        // query); an empty `rowsetBase64` means no rows. A DML statement's counts stay JSON.
+        if let Some(encoded) = text("rowsetBase64").filter(|encoded| !encoded.is_empty()) {
+            use base64::Engine as _;
+            let rows = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| format!("it is not base64: {e}"))
+                .and_then(|ipc| crate::arrow::read_rows(&ipc).map_err(|e| e.to_string()))
+                .map_err(|why| SnowflakeError::Server {
+                    url: "queries/v1/query-request".to_owned(),
+                    status: 200,
+                    message: format!("cannot read the result of query {query_id}: {why}"),
+                })?;
+            return Ok(Outcome { query_id, rows });
         }
         let rows = data
             .and_then(|d| d.get("rowset"))
@@ -593,5 +623,59 @@ mod tests {
         assert_eq!(outcome.query_id, "q1");
         assert_eq!(outcome.count(), Some(3));
         assert_eq!(outcome.rows, vec![vec![Some("3".to_owned()), None]]);
+    }
+
+    /// pyarrow's Arrow stream of `ID` int32 and `NAME` utf8 holding (1, 'a') and (2, NULL).
+    const ARROW_ROWS: &str = concat!(
+        "/////6gAAAAQAAAAAAAKAAwABgAFAAgACgAAAAABBAAMAAAACAAIAAAABAAIAAAABAAAAAIAAABEAAAABAAAANT/",
+        "//8AAAEFEAAAABwAAAAEAAAAAAAAAAQAAABOQU1FAAAAAAQABAAEAAAAEAAUAAgABgAHAAwAAAAQABAAAAAAAAEC",
+        "EAAAABwAAAAEAAAAAAAAAAIAAABJRAAACAAMAAgABwAIAAAAAAAAASAAAAD/////yAAAABQAAAAAAAAADAAWAAYA",
+        "BQAIAAwADAAAAAADBAAYAAAAKAAAAAAAAAAAAAoAGAAMAAQACAAKAAAAbAAAABAAAAACAAAAAAAAAAAAAAAFAAAA",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAACAAAAAAAAAAIAAAAAAAAAAEAAAAAAAAAEAAAAAAAAAAMAAAAAAAAACAA",
+        "AAAAAAAAAQAAAAAAAAAAAAAAAgAAAAIAAAAAAAAAAAAAAAAAAAACAAAAAAAAAAEAAAAAAAAAAQAAAAIAAAABAAAA",
+        "AAAAAAAAAAABAAAAAQAAAAAAAABhAAAAAAAAAP////8AAAAA",
+    );
+
+    fn arrow_answer(rowset: &str) -> Answer {
+        serde_json::from_value(json!({
+            "data": {"queryId": "q2", "queryResultFormat": "arrow", "rowsetBase64": rowset},
+            "success": true,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn query_rows_come_from_the_arrow_rowset() {
+        let outcome = arrow_answer(ARROW_ROWS).into_outcome().unwrap();
+        assert_eq!(outcome.query_id, "q2");
+        assert_eq!(
+            outcome.rows,
+            vec![
+                vec![Some("1".to_owned()), Some("a".to_owned())],
+                vec![Some("2".to_owned()), None],
+            ]
+        );
+        assert_eq!(outcome.count(), Some(1));
+        assert!(arrow_answer("").into_outcome().unwrap().rows.is_empty());
+    }
+
+    #[test]
+    fn an_arrow_rowset_that_cannot_be_read_is_a_server_error_naming_the_query() {
+        let error = arrow_answer("not base64!").into_outcome().unwrap_err();
+        assert!(matches!(error, SnowflakeError::Server { status: 200, .. }));
+        assert!(
+            error
+                .to_string()
+                .contains("cannot read the result of query q2: it is not base64"),
+            "{error}"
+        );
+        let error = arrow_answer(&ARROW_ROWS[..200]).into_outcome().unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("cannot read the result of query q2: truncated Arrow stream"),
+            "{error}"
+        );
+        assert!(!error.is_transient());
     }
 }

@@ -14,13 +14,21 @@
 //! fingerprint only.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod arrow;
 mod auth;
+mod bookkeeping;
 mod client;
+mod copy;
+mod copytext;
 mod endpoint;
+mod layout;
+mod session;
 mod sql;
+mod statements;
 mod writer;
 
 pub use auth::{JwtIssuer, KeyError, KeyPair};
 pub use client::{http_client, Client, Outcome, Session, SnowflakeError, Target};
 pub use endpoint::{base_url, EndpointError};
+pub use session::SnowflakeSession;
 pub use writer::SnowflakeWriter;

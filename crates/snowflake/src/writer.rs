@@ -10,8 +10,10 @@ use rosetta_domain::{
 };
 
 use crate::auth::{JwtIssuer, KeyPair};
+use crate::bookkeeping::Run;
 use crate::client::{Client, Session, SnowflakeError, Target};
 use crate::endpoint::base_url;
+use crate::session::SnowflakeSession;
 use crate::sql;
 
 /// Signs in to Snowflake destinations with their key pairs.
@@ -79,6 +81,22 @@ async fn read_key(config: &SnowflakeConfig) -> Result<KeyPair, Step> {
         .await
         .map_err(|e| Step::failed("private_key", format!("reading the key stopped: {e}")))?
         .map_err(|e| Step::failed("private_key", e.to_string()))
+}
+
+/// A sign-in that failed, as the destination port says it: refused (a wrong key, an unknown
+/// user) is `Rejected`, since trying again will not help; unreachable is `Connect`.
+pub(crate) fn connect_error(host: &str, error: SnowflakeError) -> DestinationError {
+    if error.is_transient() {
+        DestinationError::Connect {
+            host: host.to_owned(),
+            reason: error.to_string(),
+        }
+    } else {
+        DestinationError::Rejected {
+            table: format!("the sign-in to {host}"),
+            reason: error.to_string(),
+        }
+    }
 }
 
 /// A failed step of a check.
@@ -217,18 +235,39 @@ fn check_suffix() -> String {
 
 #[async_trait]
 impl DestinationWriter for SnowflakeWriter {
+    #[tracing::instrument(skip(self, destination), fields(destination_id = %destination.id))]
     async fn open(
         &self,
         destination: &Destination,
-        _pipeline: PipelineId,
-        _epoch: u64,
+        pipeline: PipelineId,
+        epoch: u64,
     ) -> Result<Box<dyn DestinationSession>, DestinationError> {
-        Err(DestinationError::Rejected {
+        let DestinationConfig::Snowflake(config) = &destination.config else {
+            return Err(DestinationError::Rejected {
+                table: format!("destination {}", destination.name),
+                reason: format!(
+                    "a {} destination, not a Snowflake one",
+                    destination.config.destination_type()
+                ),
+            });
+        };
+        let host = config.host.as_ref().map_or_else(
+            || config.account.as_str().to_owned(),
+            |h| h.as_str().to_owned(),
+        );
+        let refused = |Step(check): Step| DestinationError::Rejected {
             table: format!("destination {}", destination.name),
-            reason: "this version of Rosetta checks Snowflake destinations \
-                     (POST /api/v1/destinations/{id}/check) but does not write to them yet"
-                .to_owned(),
-        })
+            reason: check.detail,
+        };
+        let key = read_key(config).await.map_err(refused)?;
+        let client = self.client(config, key).map_err(refused)?;
+        let session = client
+            .sign_in()
+            .await
+            .map_err(|e| connect_error(&host, e))?;
+        let run = Run { pipeline, epoch };
+        let opened = SnowflakeSession::open(client, session, host, run, config.mode).await?;
+        Ok(Box::new(opened))
     }
 
     #[tracing::instrument(skip(self, destination), fields(destination_id = %destination.id))]

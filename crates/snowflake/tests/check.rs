@@ -4,89 +4,17 @@
 //! message that holds no secret.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 
 use chrono::Utc;
 use rosetta_domain::ports::DestinationWriter;
 use rosetta_domain::{
     Destination, DestinationConfig, DestinationId, DiagnosticCheck, Name, Secret, SnowflakeConfig,
-    Text,
+    SnowflakeMode, Text,
 };
 use rosetta_snowflake::SnowflakeWriter;
 
-const PASSPHRASE: &str = "correct horse battery staple";
-
-fn emulator() -> String {
-    std::env::var("SNOWFLAKE_EMULATOR_URL").expect(
-        "SNOWFLAKE_EMULATOR_URL is not set: run the tests with scripts/test.sh, which starts \
-         the Snowflake emulator (scripts/ensure-fakesnow.sh)",
-    )
-}
-
-/// A directory of its own for a test's keys, removed when dropped.
-struct Keys(PathBuf);
-
-impl Keys {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "rosetta-snowflake-check-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn openssl(&self, args: &[&str]) {
-        let status = Command::new("openssl")
-            .args(args)
-            .current_dir(&self.0)
-            .output()
-            .expect("openssl runs");
-        assert!(status.status.success(), "openssl {args:?}: {status:?}");
-    }
-
-    /// A 2048-bit PKCS#8 key, and the same encrypted with [`PASSPHRASE`].
-    fn pkcs8(&self) -> (PathBuf, PathBuf) {
-        self.openssl(&[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            "plain.p8",
-        ]);
-        let pass = format!("pass:{PASSPHRASE}");
-        self.openssl(&[
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes-256-cbc",
-            "-in",
-            "plain.p8",
-            "-out",
-            "enc.p8",
-            "-passout",
-            &pass,
-        ]);
-        (self.0.join("plain.p8"), self.0.join("enc.p8"))
-    }
-
-    fn pkcs1(&self) -> PathBuf {
-        self.openssl(&["genrsa", "-traditional", "-out", "rsa.pem", "2048"]);
-        self.0.join("rsa.pem")
-    }
-}
-
-impl Drop for Keys {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use rosetta_test_support::snowflake::{emulator, Keys, PASSPHRASE};
 
 fn text(value: &str) -> Text {
     Text::parse(value).unwrap()
@@ -107,6 +35,7 @@ fn destination(host: &str, key: Option<&Path>, passphrase: Option<&str>) -> Dest
             host: Some(text(host)),
             private_key_path: key.map(|path| text(path.to_str().unwrap())),
             private_key_passphrase: passphrase.map(|p| Secret::parse(p).unwrap()),
+            mode: SnowflakeMode::Mirror,
         }),
         created_at: now,
         updated_at: now,
@@ -132,7 +61,7 @@ fn no_secret_in(checks: &[DiagnosticCheck], key: &Path) {
 
 #[tokio::test]
 async fn an_encrypted_key_signs_in_and_every_step_passes() {
-    let keys = Keys::new();
+    let keys = Keys::new("snowflake-check");
     let (_, encrypted) = keys.pkcs8();
     let checks = check(&destination(
         &emulator(),
@@ -162,7 +91,7 @@ async fn an_encrypted_key_signs_in_and_every_step_passes() {
 
 #[tokio::test]
 async fn a_plain_key_needs_no_passphrase_and_no_warehouse_is_only_advice() {
-    let keys = Keys::new();
+    let keys = Keys::new("snowflake-check");
     let (plain, _) = keys.pkcs8();
     let mut destination = destination(&emulator(), Some(&plain), None);
     if let DestinationConfig::Snowflake(config) = &mut destination.config {
@@ -185,7 +114,7 @@ async fn a_plain_key_needs_no_passphrase_and_no_warehouse_is_only_advice() {
 
 #[tokio::test]
 async fn a_wrong_or_missing_passphrase_fails_reading_the_key_without_showing_it() {
-    let keys = Keys::new();
+    let keys = Keys::new("snowflake-check");
     let (_, encrypted) = keys.pkcs8();
     for passphrase in [Some("not the passphrase"), None] {
         let checks = check(&destination(&emulator(), Some(&encrypted), passphrase)).await;
@@ -205,14 +134,14 @@ async fn a_wrong_or_missing_passphrase_fails_reading_the_key_without_showing_it(
 
 #[tokio::test]
 async fn a_key_snowflake_cannot_use_or_no_key_at_all_is_a_clear_failure() {
-    let keys = Keys::new();
+    let keys = Keys::new("snowflake-check");
     let pkcs1 = keys.pkcs1();
     let checks = check(&destination(&emulator(), Some(&pkcs1), None)).await;
     assert_eq!(names(&checks), [("private_key", false)], "{checks:#?}");
     assert!(checks[0].detail.contains("PKCS#8"), "{}", checks[0].detail);
     no_secret_in(&checks, &pkcs1);
 
-    let missing = keys.0.join("nowhere.p8");
+    let missing = keys.dir().join("nowhere.p8");
     let checks = check(&destination(&emulator(), Some(&missing), None)).await;
     assert_eq!(names(&checks), [("private_key", false)], "{checks:#?}");
     assert!(
@@ -232,7 +161,7 @@ async fn a_key_snowflake_cannot_use_or_no_key_at_all_is_a_clear_failure() {
 
 #[tokio::test]
 async fn an_unreachable_account_or_a_plain_http_host_fails_the_sign_in() {
-    let keys = Keys::new();
+    let keys = Keys::new("snowflake-check");
     let (plain, _) = keys.pkcs8();
     // A port nothing listens on: the sign-in retries with backoff, then reports the failure.
     let closed = {
@@ -273,7 +202,7 @@ async fn an_unreachable_account_or_a_plain_http_host_fails_the_sign_in() {
 
 #[tokio::test]
 async fn a_statement_snowflake_refuses_carries_its_code_and_message() {
-    let keys = Keys::new();
+    let keys = Keys::new("snowflake-check");
     let (plain, _) = keys.pkcs8();
     let DestinationConfig::Snowflake(config) = destination(&emulator(), Some(&plain), None).config
     else {

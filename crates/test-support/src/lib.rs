@@ -13,6 +13,8 @@
 //! unused. Test databases left by a run that was killed (and so never dropped its databases)
 //! are dropped by the next run once they are an hour old.
 
+pub mod snowflake;
+
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};

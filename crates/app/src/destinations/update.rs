@@ -27,6 +27,10 @@ pub struct DestinationPatch<E> {
 }
 
 /// What a [`DestinationPatch`] does to the configuration.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one patch per request, moved once or twice: boxing the configuration saves nothing"
+)]
 pub enum ConfigPatch<E> {
     /// It stays as it is.
     Keep,

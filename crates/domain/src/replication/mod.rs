@@ -6,6 +6,7 @@
 //! `rosetta-app` decide what to read, what to batch and what to confirm.
 
 mod change;
+pub mod fold;
 mod lsn;
 mod runtime;
 mod source_facts;

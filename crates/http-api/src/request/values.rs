@@ -8,12 +8,12 @@ use apistos::schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use chrono::{DateTime, Utc};
 use rosetta_domain::{
     Charset, DeleteMode, DestinationId, DestinationType, InvalidValue, Limit, Name, PipelineStatus,
-    PortNumber, PublicationName, ReplicationId, Secret, SourceId, SslMode, Text, WalBucket,
-    MAX_TEXT_CHARS, MIN_TEXT_CHARS,
+    PortNumber, PublicationName, ReplicationId, Secret, SnowflakeMode, SourceId, SslMode, Text,
+    WalBucket, MAX_TEXT_CHARS, MIN_TEXT_CHARS,
 };
 
 use crate::fields::Fields;
-use crate::models::destinations::DestinationTypeName;
+use crate::models::destinations::{DestinationTypeName, SnowflakeModeName};
 use crate::models::pipelines::PipelineStatusName;
 use crate::models::sources::SslModeName;
 use crate::models::wal_metrics::WalBucketName;
@@ -266,6 +266,7 @@ macro_rules! enum_value {
 enum_value! {
     SslMode => SslModeName,
     DestinationType => DestinationTypeName,
+    SnowflakeMode => SnowflakeModeName,
     PipelineStatus => PipelineStatusName,
     WalBucket => WalBucketName,
 }
@@ -317,6 +318,10 @@ mod tests {
         for kind in [DestinationType::Snowflake, DestinationType::Postgres] {
             let documented = spelled(serde_json::to_value(DestinationTypeName::from(kind)));
             assert_eq!(documented.as_deref(), Some(kind.as_str()));
+        }
+        for mode in SnowflakeMode::ALL {
+            let documented = spelled(serde_json::to_value(SnowflakeModeName::from(mode)));
+            assert_eq!(documented.as_deref(), Some(mode.as_str()));
         }
         for status in [
             PipelineStatus::Start,

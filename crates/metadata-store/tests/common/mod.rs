@@ -7,8 +7,8 @@ use rosetta_domain::ports::{DestinationRepository, PipelineRepository, SourceRep
 use rosetta_domain::{Destination, DestinationId, PipelineDetails, Source, SourceId};
 use rosetta_domain::{
     DestinationConfig, InitialPipelineStatus, Name, NewDestination, NewPipeline, NewSource,
-    PortNumber, PostgresConfig, PublicationName, ReplicationId, Secret, SnowflakeConfig, SslMode,
-    Text,
+    PortNumber, PostgresConfig, PublicationName, ReplicationId, Secret, SnowflakeConfig,
+    SnowflakeMode, SslMode, Text,
 };
 use rosetta_metadata_store::{
     PgDestinationRepository, PgPipelineRepository, PgSourceRepository, SecretCipher,
@@ -61,6 +61,10 @@ pub fn postgres_config() -> DestinationConfig {
 }
 
 pub fn snowflake_config() -> DestinationConfig {
+    snowflake_config_in(SnowflakeMode::Mirror)
+}
+
+pub fn snowflake_config_in(mode: SnowflakeMode) -> DestinationConfig {
     DestinationConfig::Snowflake(SnowflakeConfig {
         account: text("acme-eu"),
         user: text("LOADER"),
@@ -71,6 +75,7 @@ pub fn snowflake_config() -> DestinationConfig {
         host: None,
         private_key_path: Some(text("/keys/loader.p8")),
         private_key_passphrase: Some(secret("passphrase-1")),
+        mode,
     })
 }
 

@@ -220,4 +220,25 @@ async fn the_destination_routes_and_bodies_are_documented() {
         schemas["DestinationTypeName"]["enum"],
         json!(["SNOWFLAKE", "POSTGRES"])
     );
+    // The Snowflake mode: an optional enum in requests, defaulting to mirror; always answered.
+    let mode = &schemas["SnowflakeConfigBody"]["properties"]["mode"];
+    assert_eq!(referenced(&mode["anyOf"][0]), "SnowflakeModeName", "{mode}");
+    assert_eq!(mode["default"], "mirror", "{mode}");
+    assert!(!schemas["SnowflakeConfigBody"]["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("mode")));
+    assert_eq!(
+        schemas["SnowflakeModeName"]["enum"],
+        json!(["mirror", "changelog"])
+    );
+    let response = &schemas["SnowflakeConfigResponse"];
+    assert_eq!(
+        referenced(&response["properties"]["mode"]),
+        "SnowflakeModeName"
+    );
+    assert!(response["required"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("mode")));
 }

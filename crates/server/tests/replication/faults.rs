@@ -11,11 +11,11 @@ use serde_json::json;
 
 use crate::harness::{converged, eventually, vars, Database, Service};
 #[path = "../api/proxy.rs"]
-mod proxy;
+pub(crate) mod proxy;
 
 /// A table with a key, and an append-only one without (its rows would show twice if a
 /// transaction were applied twice).
-const SCHEMA: &str = "
+pub(crate) const SCHEMA: &str = "
 CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL);
 CREATE TABLE journal (account bigint, amount bigint, note text);
 ALTER TABLE journal REPLICA IDENTITY FULL;
@@ -24,7 +24,7 @@ CREATE PUBLICATION bank FOR TABLE accounts, journal;
 ";
 
 /// `rounds` transactions, each moving money between accounts and journaling it.
-fn workload(rounds: usize, from: usize) -> String {
+pub(crate) fn workload(rounds: usize, from: usize) -> String {
     (from..from + rounds)
         .map(|round| {
             format!(
@@ -40,7 +40,7 @@ fn workload(rounds: usize, from: usize) -> String {
 }
 
 /// A `rosetta replicate` process on `metadata`, which outlives nothing: kill it to stop it.
-fn replicator(metadata: &TestDb, extra: &[(&str, &str)]) -> Child {
+pub(crate) fn replicator(metadata: &TestDb, extra: &[(&str, &str)]) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rosetta"));
     command.arg("replicate").env_clear();
     for (name, value) in vars(metadata, extra) {
@@ -54,13 +54,13 @@ fn replicator(metadata: &TestDb, extra: &[(&str, &str)]) -> Child {
         .unwrap()
 }
 
-fn kill(child: &mut Child) {
+pub(crate) fn kill(child: &mut Child) {
     child.kill().unwrap();
     child.wait().unwrap();
 }
 
 /// The catalogue's API alone, so that replicators run in processes of their own.
-async fn api_only() -> Service {
+pub(crate) async fn api_only() -> Service {
     Service::start(&[("REPLICATOR_ENABLED", "false")]).await
 }
 
@@ -186,16 +186,10 @@ async fn a_source_out_of_reach_is_an_error_on_the_pipeline_until_it_is_back() {
 
     proxy.cut();
     source.execute(&workload(3, 0)).await;
-    let failed = eventually(
-        "the pipeline to report the source",
-        Duration::from_secs(60),
-        || async {
-            let metadata = service.pipeline_metadata(pipeline).await;
-            (metadata["status"] == "ERROR", metadata)
-        },
-    )
-    .await;
-    let error = failed["last_error"].as_str().unwrap();
+    let error = service
+        .failed(pipeline, "the pipeline to report the source")
+        .await;
+    let error = error.as_str();
     assert!(
         error.contains(&format!("127.0.0.1:{}", proxy.port)),
         "{error}"
@@ -239,16 +233,10 @@ async fn a_destination_out_of_reach_is_an_error_on_the_pipeline_until_it_is_back
     source.execute(&workload(3, 0)).await;
     proxy.cut();
     source.execute(&workload(3, 3)).await;
-    let failed = eventually(
-        "the pipeline to report the destination",
-        Duration::from_secs(60),
-        || async {
-            let metadata = service.pipeline_metadata(pipeline).await;
-            (metadata["status"] == "ERROR", metadata)
-        },
-    )
-    .await;
-    let error = failed["last_error"].as_str().unwrap();
+    let error = service
+        .failed(pipeline, "the pipeline to report the destination")
+        .await;
+    let error = error.as_str();
     assert!(error.starts_with("destination: "), "{error}");
 
     proxy.restore();

@@ -30,6 +30,13 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// A replication id no other test of this process uses, since the tests share the logical
+/// cluster, on which slot names are global.
+pub fn replication_id() -> i64 {
+    i64::from(std::process::id() % 100_000) * 1000
+        + i64::try_from(COUNTER.fetch_add(1, Ordering::Relaxed)).unwrap()
+}
+
 /// The server `var` names, with `database` as its database.
 fn url_of(var: &str, database: &str) -> Url {
     let server = std::env::var(var).unwrap_or_else(|_| {
@@ -275,8 +282,7 @@ impl Service {
         destination: &Database,
         status: &str,
     ) -> i64 {
-        let replication_id = i64::from(std::process::id() % 100_000) * 1000
-            + i64::try_from(COUNTER.fetch_add(1, Ordering::Relaxed)).unwrap();
+        let replication_id = replication_id();
         self.pipeline_with_replication_id(
             name,
             source,
@@ -346,6 +352,22 @@ impl Service {
             },
         )
         .await;
+    }
+}
+
+impl Service {
+    /// Waits until the pipeline's status is `ERROR` (`what` names the wait in a failure);
+    /// returns its `last_error`.
+    pub async fn failed(&self, pipeline: i64, what: &str) -> String {
+        let failed = eventually(what, Duration::from_secs(60), || async {
+            let metadata = self.pipeline_metadata(pipeline).await;
+            (metadata["status"] == "ERROR", metadata)
+        })
+        .await;
+        failed["last_error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an ERROR without last_error: {failed}"))
+            .to_owned()
     }
 }
 

@@ -8,4 +8,5 @@
 mod faults;
 mod harness;
 mod lifecycle;
+mod snowflake;
 mod streaming;

@@ -171,16 +171,10 @@ async fn a_change_the_destination_refuses_stops_the_pipeline_with_its_reason_and
              INSERT INTO users VALUES (3, 'c@test.invalid');",
         )
         .await;
-    let failed = crate::harness::eventually(
-        "the pipeline to stop on the refused row",
-        std::time::Duration::from_secs(60),
-        || async {
-            let metadata = service.pipeline_metadata(pipeline).await;
-            (metadata["status"] == "ERROR", metadata)
-        },
-    )
-    .await;
-    let error = failed["last_error"].as_str().unwrap();
+    let error = service
+        .failed(pipeline, "the pipeline to stop on the refused row")
+        .await;
+    let error = error.as_str();
     assert!(
         error.contains("users") && error.contains("no_test"),
         "{error}"

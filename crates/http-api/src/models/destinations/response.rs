@@ -5,7 +5,7 @@ use apistos::ApiComponent;
 use rosetta_domain::{Destination, DestinationConfig, PostgresConfig, SnowflakeConfig, Text};
 use serde::Serialize;
 
-use super::DestinationTypeName;
+use super::{DestinationTypeName, SnowflakeModeName};
 use crate::models::timestamp::Timestamp;
 
 /// How a Snowflake destination is reached, without its private key passphrase.
@@ -36,6 +36,8 @@ pub struct SnowflakeConfigResponse {
     /// Path of the private key for key-pair authentication, `null` when not set.
     #[schemars(example = &"/keys/loader.p8")]
     pub private_key_path: Option<String>,
+    /// How tables are written, lower-case.
+    pub mode: SnowflakeModeName,
 }
 
 /// How a PostgreSQL destination is reached, without its password.
@@ -110,6 +112,7 @@ impl From<SnowflakeConfig> for SnowflakeConfigResponse {
             warehouse: optional(config.warehouse),
             host: optional(config.host),
             private_key_path: optional(config.private_key_path),
+            mode: config.mode.into(),
         }
     }
 }

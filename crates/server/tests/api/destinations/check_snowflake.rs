@@ -2,71 +2,27 @@
 //! at `$SNOWFLAKE_EMULATOR_URL` that `scripts/test.sh` starts: a key-pair sign-in that works,
 //! and one whose passphrase is wrong, reported without the passphrase.
 
-use std::path::PathBuf;
-use std::process::Command;
-
+use rosetta_test_support::snowflake::{emulator, Keys, PASSPHRASE};
 use serde_json::json;
 
 use super::*;
 
-fn emulator() -> String {
-    std::env::var("SNOWFLAKE_EMULATOR_URL").expect(
-        "SNOWFLAKE_EMULATOR_URL is not set: run the tests with scripts/test.sh, which starts \
-         the Snowflake emulator",
-    )
-}
-
-/// An encrypted PKCS#8 key (passphrase [`SNOWFLAKE_PASSPHRASE`]) in a directory of its own.
+/// An encrypted PKCS#8 key (passphrase [`PASSPHRASE`]).
 struct Key {
-    dir: PathBuf,
+    _keys: Keys,
+    path: String,
 }
 
 impl Key {
     fn new(test: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("rosetta-api-{test}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pass = format!("pass:{SNOWFLAKE_PASSPHRASE}");
-        for args in [
-            vec![
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                "k.pem",
-            ],
-            vec![
-                "pkcs8",
-                "-topk8",
-                "-v2",
-                "aes-256-cbc",
-                "-in",
-                "k.pem",
-                "-out",
-                "k.p8",
-                "-passout",
-                &pass,
-            ],
-        ] {
-            let out = Command::new("openssl")
-                .args(&args)
-                .current_dir(&dir)
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "openssl {args:?}: {out:?}");
-        }
-        Self { dir }
+        let keys = Keys::new(&format!("api-{test}"));
+        let (_, encrypted) = keys.pkcs8();
+        let path = encrypted.to_str().unwrap().to_owned();
+        Self { _keys: keys, path }
     }
 
     fn path(&self) -> String {
-        self.dir.join("k.p8").to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for Key {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.path.clone()
     }
 }
 
@@ -98,7 +54,7 @@ async fn a_snowflake_destination_with_a_good_key_is_ready() {
     let app = spawn_app().await;
     let key = Key::new("good");
     let destination = app
-        .post(PATH, &body(&key, SNOWFLAKE_PASSPHRASE))
+        .post(PATH, &body(&key, PASSPHRASE))
         .await
         .expect(201)
         .json();
@@ -107,6 +63,7 @@ async fn a_snowflake_destination_with_a_good_key_is_ready() {
         .await
         .expect(200);
     assert_no_secrets(&reply.text);
+    assert!(!reply.text.contains(PASSPHRASE), "{}", reply.text);
     let report = reply.json();
     assert_eq!(report["ready"], true, "{report}");
     let steps = steps(&report);

@@ -20,7 +20,8 @@ async fn both_types_are_created_upper_cased_and_returned_without_secrets() {
         json!({
             "account": "acme-eu", "user": "LOADER", "database": "RAW", "schema": "CDC",
             "role": "LOADER_ROLE", "warehouse": "LOAD_WH",
-            "host": "acme-eu.snowflakecomputing.com", "private_key_path": "/keys/loader.p8"
+            "host": "acme-eu.snowflakecomputing.com", "private_key_path": "/keys/loader.p8",
+            "mode": "mirror"
         })
     );
 
@@ -72,6 +73,77 @@ async fn postgres_defaults_to_port_5432_and_schema_public_and_snowflake_options_
         .as_object()
         .unwrap()
         .contains_key("private_key_path"));
+}
+
+#[tokio::test]
+async fn the_snowflake_mode_is_stored_returned_lower_case_and_defaults_to_mirror() {
+    let app = spawn_app().await;
+    let mut body = snowflake_destination_body("log");
+    body["config"]["mode"] = json!("ChangeLog");
+    let reply = app.post(PATH, &body).await.expect(201);
+    assert_no_secrets(&reply.text);
+    let changelog = reply.json();
+    assert_eq!(changelog["config"]["mode"], "changelog");
+    assert_eq!(
+        app.get(&path_of(&changelog)).await.expect(200).json(),
+        changelog
+    );
+    assert_eq!(
+        stored_config(&app, &changelog["id"]).await["mode"],
+        "changelog"
+    );
+
+    let mirror = app
+        .post(PATH, &snowflake_destination_body("mirror"))
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(mirror["config"]["mode"], "mirror");
+    assert_eq!(stored_config(&app, &mirror["id"]).await["mode"], "mirror");
+
+    // The first version's flat form takes it under its prefix.
+    let legacy = json!({
+        "name": "legacy", "snowflake_account": "a", "snowflake_user": "u",
+        "snowflake_database": "d", "snowflake_schema": "s", "snowflake_mode": "changelog"
+    });
+    let legacy = app.post(PATH, &legacy).await.expect(201).json();
+    assert_eq!(legacy["config"]["mode"], "changelog");
+}
+
+#[tokio::test]
+async fn an_unknown_snowflake_mode_is_a_422_at_its_field_naming_the_modes() {
+    let app = spawn_app().await;
+    let mut body = snowflake_destination_body("log");
+    body["config"]["mode"] = json!("append");
+    let error = app
+        .post(PATH, &body)
+        .await
+        .expect_error(422, "ValidationError");
+    assert_eq!(
+        error,
+        json!({
+            "error": "ValidationError",
+            "message": "Request validation failed",
+            "details": [{
+                "loc": ["body", "config", "mode"],
+                "msg": "must be one of mirror, changelog",
+                "type": "enum"
+            }]
+        })
+    );
+    assert_no_secrets(&error.to_string());
+
+    // PostgreSQL destinations have no mode.
+    let mut body = postgres_destination_body("pg");
+    body["config"]["mode"] = json!("mirror");
+    let error = app
+        .post(PATH, &body)
+        .await
+        .expect_error(422, "ValidationError");
+    assert_eq!(failing_locations(&error), ["body.config.mode"]);
+    assert_eq!(error["details"][0]["type"], "extra_forbidden");
+    let listed = app.get(PATH).await.expect(200).json();
+    assert_eq!(listed, json!([]));
 }
 
 #[tokio::test]

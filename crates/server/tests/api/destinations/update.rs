@@ -162,3 +162,78 @@ async fn changing_the_type_needs_a_full_config_of_the_new_type() {
     assert!(stored.get("password").is_none(), "{stored}");
     assert!(stored.get("private_key_passphrase").is_none(), "{stored}");
 }
+
+#[tokio::test]
+async fn a_replacement_config_sets_the_snowflake_mode_and_a_rename_keeps_it() {
+    let app = spawn_app().await;
+    let created = app
+        .post(PATH, &snowflake_destination_body("snow"))
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(created["config"]["mode"], "mirror");
+    let without_mode = json!({"account": "acme-eu", "user": "L", "database": "R", "schema": "C"});
+    let config = |mode: &str| {
+        let mut config = without_mode.clone();
+        config["mode"] = json!(mode);
+        config
+    };
+
+    let updated = app
+        .put(&path_of(&created), &json!({"config": config("CHANGELOG")}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(updated["config"]["mode"], "changelog");
+    assert_eq!(
+        app.get(&path_of(&created)).await.expect(200).json()["config"]["mode"],
+        "changelog"
+    );
+    let stored = stored_config(&app, &created["id"]).await;
+    assert_eq!(stored["mode"], "changelog");
+    assert_eq!(stored["private_key_passphrase"], SNOWFLAKE_PASSPHRASE);
+
+    // A rename leaves the configuration, and its mode, as they are.
+    let renamed = app
+        .put(&path_of(&created), &json!({"name": "landing"}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(renamed["config"]["mode"], "changelog");
+
+    // A refused mode changes nothing.
+    let error = app
+        .put(&path_of(&created), &json!({"config": config("append")}))
+        .await
+        .expect_error(422, "ValidationError");
+    assert_eq!(failing_locations(&error), ["body.config.mode"]);
+    assert_eq!(
+        error["details"][0]["msg"],
+        "must be one of mirror, changelog"
+    );
+    assert_eq!(
+        app.get(&path_of(&created)).await.expect(200).json(),
+        renamed
+    );
+
+    // A replacement that leaves the mode out is a mirror, as it takes every default it leaves out.
+    let replaced = app
+        .put(&path_of(&created), &json!({"config": without_mode}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(replaced["config"]["mode"], "mirror");
+
+    // A PostgreSQL destination turned into a Snowflake one takes the mode it is given.
+    let postgres = app.create_destination("pg").await;
+    let changed = app
+        .put(
+            &path_of(&postgres),
+            &json!({"type": "snowflake", "config": config("changelog")}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(changed["type"], "SNOWFLAKE");
+    assert_eq!(changed["config"]["mode"], "changelog");
+}

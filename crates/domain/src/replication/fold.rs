@@ -13,12 +13,12 @@ use std::borrow::Cow;
 // SipHash, which took a tenth of the replicator's CPU time draining a backlog.
 use foldhash::HashMap;
 
+use super::{Change, Datum, Row};
 use bytes::Bytes;
-use rosetta_domain::replication::{Change, Datum, Row};
 
 /// A row's key: its key columns' values, in key order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum Key {
+pub enum Key {
     /// A one-column key, the common case, without an allocation of its own.
     One(Bytes),
     /// A key of several columns.
@@ -27,7 +27,7 @@ pub(crate) enum Key {
 
 impl Key {
     /// The value of the key's `index`-th column.
-    pub(crate) fn value(&self, index: usize) -> Option<&Bytes> {
+    pub fn value(&self, index: usize) -> Option<&Bytes> {
         match self {
             Self::One(value) => (index == 0).then_some(value),
             Self::Many(values) => values.get(index),
@@ -37,7 +37,7 @@ impl Key {
 
 /// What must be true of one key's row once the batch is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Net<'a> {
+pub enum Net<'a> {
     /// The row is gone (whether or not it was there).
     Delete,
     /// The row holds these values; an `Unchanged` column keeps the destination's value, so
@@ -47,7 +47,7 @@ pub(crate) enum Net<'a> {
 
 /// What folding one change did.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Folded<'a> {
+pub enum Folded<'a> {
     /// The change is part of the fold.
     Done,
     /// The change moves a row to a new key and keeps values of it that neither the change nor
@@ -63,11 +63,11 @@ pub(crate) enum Folded<'a> {
 
 /// Why a change cannot be folded: it does not fit the table's layout.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Misfit(pub(crate) String);
+pub struct Misfit(pub String);
 
 /// The net effect of a run of changes to one keyed table.
 #[derive(Debug)]
-pub(crate) struct Fold<'a> {
+pub struct Fold<'a> {
     key: Vec<usize>,
     width: usize,
     net: HashMap<Key, Entry<'a>>,
@@ -85,7 +85,7 @@ struct Entry<'a> {
 
 impl<'a> Fold<'a> {
     /// An empty fold for rows of `width` columns whose key is at positions `key`.
-    pub(crate) fn new(key: &[usize], width: usize) -> Self {
+    pub fn new(key: &[usize], width: usize) -> Self {
         Self {
             key: key.to_vec(),
             width,
@@ -94,13 +94,13 @@ impl<'a> Fold<'a> {
     }
 
     /// Whether nothing is folded.
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.net.is_empty()
     }
 
     /// The net operations, one per key, in no particular order (each touches its own row),
     /// each with whether the row was there before the fold's first change.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Net<'a>, bool)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Net<'a>, bool)> {
         self.net.iter().map(|(key, e)| (key, &e.net, e.existed))
     }
 
@@ -115,12 +115,12 @@ impl<'a> Fold<'a> {
     }
 
     /// The positions of the key columns.
-    pub(crate) fn key_positions(&self) -> &[usize] {
+    pub fn key_positions(&self) -> &[usize] {
         &self.key
     }
 
     /// Forgets everything folded.
-    pub(crate) fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.net.clear();
     }
 
@@ -129,7 +129,7 @@ impl<'a> Fold<'a> {
     /// # Errors
     ///
     /// When a row does not have the table's width, or its key is NULL or unchanged.
-    pub(crate) fn fold(&mut self, change: &'a Change) -> Result<Folded<'a>, Misfit> {
+    pub fn fold(&mut self, change: &'a Change) -> Result<Folded<'a>, Misfit> {
         match change {
             Change::Insert { new, .. } => {
                 let row = self.fits(new)?;
@@ -239,8 +239,8 @@ impl<'a> Fold<'a> {
 mod tests {
     use std::collections::BTreeMap;
 
+    use crate::replication::RelationId;
     use proptest::prelude::*;
-    use rosetta_domain::replication::RelationId;
 
     use super::*;
 
