@@ -251,10 +251,17 @@ impl Client {
                 status: 200,
                 message: "the sign-in answer holds no session token".to_owned(),
             })?;
+        let master = answer
+            .data
+            .as_ref()
+            .and_then(|data| data.get("masterToken"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         Ok(Session {
             http: self.http.clone(),
             base: target.base.clone(),
             token: token.to_owned(),
+            master,
             sequence: 0,
         })
     }
@@ -265,6 +272,9 @@ pub struct Session {
     http: reqwest::Client,
     base: Url,
     token: String,
+    /// The master token Snowflake gives at sign-in (valid for hours), which renews the
+    /// session token (valid for one hour) in the same session, its transaction kept.
+    master: Option<String>,
     sequence: u64,
 }
 
@@ -298,6 +308,8 @@ impl Outcome {
 const QUERY_IN_PROGRESS: [&str; 2] = ["333333", "333334"];
 /// Snowflake's codes for a session token that expired or is no longer valid.
 const SESSION_GONE: [&str; 4] = ["390104", "390112", "390114", "390103"];
+/// Snowflake's code for a session token that expired (the master token renews it).
+const TOKEN_EXPIRED: &str = "390112";
 /// How long to wait between polls of a running query.
 const POLL_PAUSE: Duration = Duration::from_millis(200);
 
@@ -337,7 +349,10 @@ impl Session {
                 .collect();
             body["bindings"] = Value::Object(bound);
         }
-        let mut answer = post(&self.http, url, Some(&self.token), &body).await?;
+        let mut answer = post(&self.http, url.clone(), Some(&self.token), &body).await?;
+        if !answer.success && answer.code.as_deref() == Some(TOKEN_EXPIRED) && self.renew().await {
+            answer = post(&self.http, url, Some(&self.token), &body).await?;
+        }
         while !answer.success && QUERY_IN_PROGRESS.contains(&answer.code.as_deref().unwrap_or("")) {
             let Some(path) = answer
                 .data
@@ -356,6 +371,44 @@ impl Session {
             answer = get(&self.http, url, &self.token).await?;
         }
         answer.into_outcome()
+    }
+
+    /// Renews the session token with the master token, as Snowflake's drivers do when a
+    /// statement answers that the session token expired: the session, and its transaction,
+    /// go on. Says whether it did; when it did not (no master token, or the master token
+    /// expired too), the statement's error stands and the session has ended.
+    async fn renew(&mut self) -> bool {
+        let Some(master) = self.master.clone() else {
+            return false;
+        };
+        let Ok(mut url) = endpoint(&self.base, "session/token-request") else {
+            return false;
+        };
+        url.query_pairs_mut()
+            .append_pair("requestId", &request_id());
+        let body = json!({ "oldSessionToken": self.token, "requestType": "RENEW" });
+        match post(&self.http, url, Some(&master), &body).await {
+            Ok(answer) if answer.success => match renewed_tokens(answer.data.as_ref()) {
+                Some((token, master)) => {
+                    self.token = token;
+                    if let Some(master) = master {
+                        self.master = Some(master);
+                    }
+                    tracing::debug!("renewed the Snowflake session token");
+                    true
+                }
+                None => false,
+            },
+            Ok(answer) => {
+                let (code, message) = answer.code_and_message();
+                tracing::info!(%code, %message, "Snowflake refused to renew the session token");
+                false
+            }
+            Err(error) => {
+                tracing::info!(%error, "could not renew the Snowflake session token");
+                false
+            }
+        }
     }
 
     /// Ends the session on Snowflake, which rolls back a transaction left open. Errors are
@@ -452,6 +505,17 @@ impl Answer {
             .unwrap_or_default();
         Ok(Outcome { query_id, rows })
     }
+}
+
+/// The session token (and the new master token, if any) a renewal answered with.
+fn renewed_tokens(data: Option<&Value>) -> Option<(String, Option<String>)> {
+    let data = data?;
+    let token = data.get("sessionToken")?.as_str()?.to_owned();
+    let master = data
+        .get("masterToken")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Some((token, master))
 }
 
 fn as_text(value: &Value) -> Option<String> {
@@ -611,6 +675,23 @@ mod tests {
         )
         .unwrap();
         assert!(expired.into_outcome().unwrap_err().is_transient());
+    }
+
+    #[test]
+    fn a_renewal_answers_a_new_session_token_and_maybe_a_new_master_token() {
+        let data = json!({"sessionToken": "st-2", "validityInSecondsST": 3600,
+                          "masterToken": "mt-2", "validityInSecondsMT": 14400});
+        assert_eq!(
+            renewed_tokens(Some(&data)),
+            Some(("st-2".to_owned(), Some("mt-2".to_owned())))
+        );
+        let only_session = json!({"sessionToken": "st-3"});
+        assert_eq!(
+            renewed_tokens(Some(&only_session)),
+            Some(("st-3".to_owned(), None))
+        );
+        assert_eq!(renewed_tokens(Some(&json!({}))), None);
+        assert_eq!(renewed_tokens(None), None);
     }
 
     #[test]
