@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-postgres.sh
+scripts/ensure-npm.sh
 exec cargo run --release --locked --bin rosetta -- serve

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432}"
 export LOGICAL_DATABASE_URL="${LOGICAL_DATABASE_URL:-postgres://postgres@127.0.0.1:${LOGICAL_PG_PORT:-5433}}"
 scripts/ensure-postgres.sh
+# The build installs the browser code it embeds (crates/web-assets) with npm ci.
+scripts/ensure-npm.sh
 if [[ "$LOGICAL_DATABASE_URL" == *"@127.0.0.1:"* ]]; then
     scripts/ensure-logical-postgres.sh
 fi

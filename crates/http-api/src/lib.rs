@@ -12,6 +12,7 @@
 //!   through a renderer the binary passes in.
 
 pub mod auth;
+mod docs_pages;
 pub mod error;
 pub mod extract;
 pub mod fields;
@@ -28,7 +29,6 @@ use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use apistos::app::{BuildConfig, OpenApiWrapper};
 use apistos::web::{delete, get, post, put, resource, scope};
-use apistos::{RapidocConfig, RedocConfig, SwaggerUIConfig};
 use rosetta_app::Rosetta;
 
 use crate::auth::ApiKeys;
@@ -148,13 +148,9 @@ pub fn app(
         .service(resource("/api/v1/health").route(get().to(health::api_health)))
         .service(routes().wrap(from_fn(auth::require_api_key)))
         .default_service(web::to(route_not_found))
-        .build_with(
-            openapi::OPENAPI_PATH,
-            BuildConfig::default()
-                .with_ui(SwaggerUIConfig::new(&"/docs"))
-                .with_ui(RedocConfig::new(&"/redoc"))
-                .with_ui(RapidocConfig::new(&"/rapidoc")),
-        );
+        .build_with(openapi::OPENAPI_PATH, BuildConfig::default())
+        // The documentation pages, with their browser code embedded (no CDN).
+        .configure(docs_pages::configure);
     // Registered on the built app, past apistos: the document leaves it out altogether, so
     // the served document is the one `rosetta openapi` prints without a recorder.
     let app = match metrics {

@@ -132,8 +132,23 @@ async fn errors_are_documented_with_the_contract_error_body() {
     }
 }
 
+/// The `src` and `href` values of a page.
+fn links(page: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        let mut rest = page;
+        while let Some(at) = rest.find(attribute) {
+            rest = &rest[at + attribute.len()..];
+            let end = rest.find('"').unwrap();
+            found.push(rest[..end].to_owned());
+            rest = &rest[end..];
+        }
+    }
+    found
+}
+
 #[tokio::test]
-async fn the_document_renders_in_swagger_ui_redoc_and_rapidoc() {
+async fn the_document_renders_in_swagger_ui_redoc_and_rapidoc_from_embedded_code_only() {
     let app = spawn_app().await;
     for path in ["/docs", "/redoc", "/rapidoc"] {
         let reply = app.get(path).await.expect(200);
@@ -146,7 +161,32 @@ async fn the_document_renders_in_swagger_ui_redoc_and_rapidoc() {
             reply.text.contains("/openapi.json"),
             "{path} does not load the document"
         );
+        // Nothing from elsewhere: every script and style is served here, and the policy lets
+        // the page load nothing else.
+        let policy = reply.headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.starts_with("default-src 'self'"), "{path}: {policy}");
+        assert!(
+            !reply.text.contains("http://") && !reply.text.contains("https://"),
+            "{path}"
+        );
+        let links = links(&reply.text);
+        assert!(!links.is_empty(), "{path} loads no script");
+        for link in links {
+            assert!(link.starts_with("/assets/"), "{path} loads {link}");
+            let asset = app.get(&link).await.expect(200);
+            let kind = asset.headers["content-type"].to_str().unwrap();
+            assert!(
+                kind.starts_with("text/javascript") || kind.starts_with("text/css"),
+                "{link}: {kind}"
+            );
+            assert!(asset.text.len() > 100, "{link} is empty");
+            let cache = asset.headers["cache-control"].to_str().unwrap();
+            assert!(cache.contains("immutable"), "{link}: {cache}");
+        }
     }
+    app.get("/assets/swagger-ui-dist-0.0.0/nothing.js")
+        .await
+        .expect_error(404, "RouteNotFoundError");
 }
 
 #[tokio::test]
