@@ -127,8 +127,8 @@ impl SnowflakeTableCopy {
         let rows = std::mem::take(&mut self.rows);
         let layout = Arc::clone(&self.layout);
         let statements = match layout.mode {
-            SnowflakeMode::Mirror => statements::copied_mirror(&layout, rows),
-            SnowflakeMode::Changelog => statements::copied_changelog(&layout, rows),
+            SnowflakeMode::Mirror => statements::insert_rows(&layout, rows),
+            SnowflakeMode::Changelog => statements::append_changelog(&layout, rows),
         };
         let host = self.host.clone();
         for statement in &statements {

@@ -132,8 +132,8 @@ fn delete_keys(layout: &TableLayout, keys: Vec<Vec<Bound>>) -> Vec<Statement> {
     })
 }
 
-/// Inserts whole rows (every column, in order).
-fn insert_rows(layout: &TableLayout, rows: Vec<Vec<Bound>>) -> Vec<Statement> {
+/// Inserts whole rows (every column, in order): a mirror's batch, or a copy's.
+pub(crate) fn insert_rows(layout: &TableLayout, rows: Vec<Vec<Bound>>) -> Vec<Statement> {
     let all: Vec<usize> = (0..layout.columns.len()).collect();
     chunked(layout, rows, |values| {
         format!(
@@ -359,16 +359,6 @@ pub(crate) fn append_changelog(layout: &TableLayout, rows: Vec<Vec<Bound>>) -> V
             selected.join(", ")
         )
     })
-}
-
-/// Copied rows as a changelog holds them: `INSERT`s whose sequence is set when the copy ends.
-pub(crate) fn copied_changelog(layout: &TableLayout, rows: Vec<Vec<Bound>>) -> Vec<Statement> {
-    append_changelog(layout, rows)
-}
-
-/// Copied rows, whole.
-pub(crate) fn copied_mirror(layout: &TableLayout, rows: Vec<Vec<Bound>>) -> Vec<Statement> {
-    insert_rows(layout, rows)
 }
 
 /// One copied row's bindings (with, in changelog mode, its operation and an unset sequence).

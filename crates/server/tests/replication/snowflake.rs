@@ -304,16 +304,7 @@ async fn a_replicator_killed_mid_batch_writes_every_change_to_snowflake_once() {
     source.execute(&workload(3, 20)).await;
     // Every journal row once (the table has no key: a change written twice would show as a
     // row twice), and every balance right.
-    converged(
-        &source,
-        &warehouse,
-        "accounts",
-        &["id", "balance"],
-        &["id"],
-        true,
-    )
-    .await;
-    journal_once(&source, &warehouse).await;
+    bank_converged(&source, &warehouse).await;
     kill(&mut second);
     service.stop().await;
 }
@@ -363,6 +354,14 @@ async fn journal_rows(warehouse: &Warehouse) -> i64 {
     rows.first()
         .and_then(|r| r[0].as_deref())
         .map_or(0, |v| v.parse().unwrap())
+}
+
+/// Waits until the bank's changelog replays to the source's accounts, and holds every journal
+/// row once.
+async fn bank_converged(source: &Database, warehouse: &Warehouse) {
+    let (columns, key) = (["id", "balance"], ["id"]);
+    converged(source, warehouse, "accounts", &columns, &key, true).await;
+    journal_once(source, warehouse).await;
 }
 
 /// Waits until every journal row of the source is in Snowflake's changelog, and checks none is
@@ -417,16 +416,7 @@ async fn snowflake_out_of_reach_is_an_error_on_the_pipeline_and_nothing_is_lost_
     );
     proxy.restore();
     service.streaming(id).await;
-    converged(
-        &source,
-        &warehouse,
-        "accounts",
-        &["id", "balance"],
-        &["id"],
-        true,
-    )
-    .await;
-    journal_once(&source, &warehouse).await;
+    bank_converged(&source, &warehouse).await;
     let metadata = service.pipeline_metadata(id).await;
     assert_eq!(metadata["status"], "RUNNING", "{metadata}");
     service.stop().await;

@@ -563,4 +563,4 @@ fn float(bytes: &[u8]) -> String {
 
 mod flatbuffer;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
