@@ -28,9 +28,14 @@ migrate:
 clean-test-dbs:
     psql -h 127.0.0.1 -U postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'rosetta_tpl_%' OR datname LIKE 'rosetta_test_%'" | while read -r db; do psql -h 127.0.0.1 -U postgres -c "ALTER DATABASE \"$db\" IS_TEMPLATE false" -c "DROP DATABASE \"$db\" WITH (FORCE)"; done
 
-# Benchmark the REST API (release build, wrk and pgbench) and rewrite docs/benchmarks.md.
+# Benchmark the REST API (release build, wrk and pgbench) and rewrite docs/benchmarks.md; its
+# last part is the dashboard's page of 1,000 pipelines (bench-dashboard).
 bench:
     scripts/bench/run.sh
+
+# Benchmark the dashboard alone: a page of 1,000 pipelines beside the API's JSON of the same.
+bench-dashboard:
+    scripts/bench/dashboard.sh
 
 # Benchmark the WAL monitor (1,000 sources; then 10 unreachable and 10 hanging) and update
 # docs/benchmarks.md.

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::{env, fs};
 
 /// What is served: (npm package, file within it, content type).
-const SHIPPED: [(&str, &str, &str); 4] = [
+const SHIPPED: [(&str, &str, &str); 7] = [
     (
         "swagger-ui-dist",
         "swagger-ui-bundle.js",
@@ -30,10 +30,35 @@ const SHIPPED: [(&str, &str, &str); 4] = [
         "dist/rapidoc-min.js",
         "text/javascript; charset=utf-8",
     ),
+    (
+        "htmx.org",
+        "dist/htmx.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "uplot",
+        "dist/uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    ("uplot", "dist/uPlot.min.css", "text/css; charset=utf-8"),
+];
+
+/// Rosetta's own browser files (`static/`), served under `/assets/rosetta-<hash>/<file>`: the
+/// hash of their contents changes their path whenever they change, so they are cached forever
+/// like the packages.
+const OWN: [(&str, &str); 2] = [
+    ("dashboard.css", "text/css; charset=utf-8"),
+    ("dashboard.js", "text/javascript; charset=utf-8"),
 ];
 
 fn main() {
-    for file in ["package.json", "package-lock.json", ".npmrc", "build.rs"] {
+    for file in [
+        "package.json",
+        "package-lock.json",
+        ".npmrc",
+        "build.rs",
+        "static",
+    ] {
         println!("cargo::rerun-if-changed={file}");
     }
     println!("cargo::rerun-if-env-changed=ROSETTA_WEB_ASSETS");
@@ -74,12 +99,29 @@ fn run() -> Result<(), String> {
             kept.display().to_string()
         );
     }
+    for (file, content_type) in OWN {
+        let from = manifest.join("static").join(file);
+        let bytes = fs::read(&from).map_err(|e| format!("{}: {e}", from.display()))?;
+        let _ = writeln!(
+            table,
+            "    Asset {{ path: \"/assets/rosetta-{:016x}/{file}\", content_type: \"{content_type}\", bytes: include_bytes!({:?}) }},",
+            fnv1a(&bytes),
+            from.display().to_string()
+        );
+    }
     table.push(']');
     if env::var_os("ROSETTA_WEB_ASSETS").is_none() {
         // 200 MB of packages for four files: keep the files only.
         let _ = fs::remove_dir_all(out.join("npm").join("node_modules"));
     }
     fs::write(out.join("assets.rs"), table).map_err(|e| e.to_string())
+}
+
+/// FNV-1a, 64 bits: enough to tell two versions of a file apart in its path.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// `npm ci` into `<out>/npm`; returns its `node_modules`.

@@ -674,3 +674,5 @@ if [[ -n $KEPT_SECTIONS ]]; then
     printf '\n%s\n' "$KEPT_SECTIONS" >>"$DOC"
 fi
 echo "wrote $DOC" >&2
+# The dashboard's page of 1,000 pipelines beside the API's JSON of the same (its own section).
+BENCH_DOC=$DOC scripts/bench/dashboard.sh

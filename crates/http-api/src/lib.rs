@@ -111,6 +111,9 @@ pub struct AppOptions {
     pub metrics: Option<MetricsRenderer>,
     /// Whether `/metrics` needs an API key too.
     pub metrics_require_auth: bool,
+    /// More routes to serve beside the API (the binary passes the web dashboard's), registered
+    /// after the API's so that they cannot shadow one of them.
+    pub pages: Option<fn(&mut web::ServiceConfig)>,
 }
 
 /// The application: routes, documentation, API keys, JSON errors, request logging and
@@ -132,6 +135,7 @@ pub fn app(
         api_keys,
         metrics,
         metrics_require_auth,
+        pages,
     } = options;
     let mut app = actix_web::App::new().app_data(Data::new(api_keys));
     if let Some(rosetta) = rosetta {
@@ -150,7 +154,12 @@ pub fn app(
         .default_service(web::to(route_not_found))
         .build_with(openapi::OPENAPI_PATH, BuildConfig::default())
         // The documentation pages, with their browser code embedded (no CDN).
-        .configure(docs_pages::configure);
+        .configure(docs_pages::configure)
+        .configure(|config| {
+            if let Some(pages) = pages {
+                pages(config);
+            }
+        });
     // Registered on the built app, past apistos: the document leaves it out altogether, so
     // the served document is the one `rosetta openapi` prints without a recorder.
     let app = match metrics {
@@ -165,6 +174,9 @@ pub fn app(
     app.wrap(from_fn(middleware::json_errors))
         .wrap(from_fn(middleware::log_requests))
         .wrap(from_fn(metrics::record_http_metrics))
+        // gzip, brotli or zstd when the client asks (`Accept-Encoding`): a dashboard page of a
+        // thousand rows is a tenth of its size gzipped.
+        .wrap(actix_web::middleware::Compress::default())
 }
 
 /// The routes of a process that runs only the data plane (`rosetta replicate`): `/health`,

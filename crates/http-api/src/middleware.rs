@@ -80,23 +80,26 @@ pub async fn log_requests(
     Ok(response)
 }
 
-fn is_json(response: &ServiceResponse<BoxBody>) -> bool {
+/// Whether the response is JSON already, or a page that a route rendered on purpose (the
+/// dashboard's error pages): neither is rewritten.
+fn is_json_or_page(response: &ServiceResponse<BoxBody>) -> bool {
     response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"))
 }
 
 /// Turns every error response that is not JSON yet (a method not allowed on a resource, a
-/// framework error) into the contract's JSON shape, keeping its status.
+/// framework error) into the contract's JSON shape, keeping its status. HTML pages rendered
+/// by a route (the dashboard's) are left as they are.
 pub async fn json_errors(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let response = next.call(req).await?.map_into_boxed_body();
     let status = response.status();
-    if !status.is_client_error() && !status.is_server_error() || is_json(&response) {
+    if !status.is_client_error() && !status.is_server_error() || is_json_or_page(&response) {
         return Ok(response);
     }
     let error = match status {

@@ -258,6 +258,7 @@ impl Application {
                     api_keys,
                     metrics: Some(metrics),
                     metrics_require_auth: config.metrics_require_auth,
+                    pages: Some(rosetta_dashboard::configure),
                 };
                 HttpServer::new(move || rosetta_http_api::app(options.clone()).wrap(cors(&origins)))
                     .workers(config.http_workers)

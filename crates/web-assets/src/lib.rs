@@ -1,7 +1,9 @@
 //! The browser code Rosetta serves, embedded in the binary: the API documentation pages'
-//! Swagger UI, ReDoc and RapiDoc, each the npm package `package-lock.json` pins (installed by
-//! `build.rs` with `npm ci`; nothing is fetched at run time and nothing copied into the
-//! repository). Each file's path names its package and version, so it can be cached forever.
+//! Swagger UI, ReDoc and RapiDoc, and the dashboard's htmx and uPlot, each the npm package
+//! `package-lock.json` pins (installed by `build.rs` with `npm ci`; nothing is fetched at run
+//! time and nothing copied into the repository), and the dashboard's own stylesheet and script
+//! (`static/`). Each file's path names its package and version (for Rosetta's own, a hash of
+//! the file), so it can be cached forever.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 /// One embedded file.
@@ -45,7 +47,7 @@ mod tests {
 
     #[test]
     fn every_shipped_file_is_embedded_under_its_pinned_version() {
-        assert_eq!(ASSETS.len(), 4);
+        assert_eq!(ASSETS.len(), 9);
         let bundle = path_of("swagger-ui-dist", "swagger-ui-bundle.js");
         assert_eq!(
             bundle,
@@ -56,6 +58,22 @@ mod tests {
         assert!(asset.content_type.starts_with("text/javascript"));
         assert!(get("/assets/redoc-2.5.4/redoc.standalone.js").is_some());
         assert!(get("/assets/rapidoc-9.3.8/rapidoc-min.js").is_some());
+        assert!(get("/assets/htmx.org-2.0.11/htmx.min.js").is_some());
+        assert!(get("/assets/uplot-1.6.32/uPlot.iife.min.js").is_some());
         assert!(get("/assets/nothing").is_none());
+    }
+
+    #[test]
+    fn our_own_files_are_served_under_a_hash_of_their_contents() {
+        let script = path_of("rosetta", "dashboard.js");
+        let hash = script
+            .strip_prefix("/assets/rosetta-")
+            .and_then(|rest| rest.strip_suffix("/dashboard.js"))
+            .unwrap();
+        assert_eq!(hash.len(), 16);
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        let css = get(path_of("rosetta", "dashboard.css")).unwrap();
+        assert!(css.content_type.starts_with("text/css"));
+        assert_ne!(path_of("rosetta", "dashboard.css"), script);
     }
 }

@@ -37,6 +37,14 @@ impl ApiKeys {
         self.digests.is_empty()
     }
 
+    /// The SHA-256 digest of each configured key, in the order configured: what another
+    /// adapter derives per-key secrets from (the dashboard signs its sessions with a secret
+    /// derived from the digest of the key that signed in, so that removing a key ends its
+    /// sessions). Never log them.
+    pub fn digests(&self) -> &[[u8; 32]] {
+        &self.digests
+    }
+
     /// Whether `presented` is one of the keys.
     ///
     /// Every configured key is compared, and the results combined without branching, so the

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cors;
+mod dashboard;
 mod destinations;
 mod errors;
 mod faults;
