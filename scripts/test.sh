@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: PostgreSQL up (the default cluster, and a second
-# one with wal_level = logical) and the Snowflake emulator (fakesnow), then every unit, integration and doc test of the workspace (in
-# parallel; each test gets its own databases).
+# one with wal_level = logical), the Snowflake emulator (fakesnow) and headless Chromium, then
+# every unit, integration, browser and doc test of the workspace (in parallel; each test gets
+# its own databases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The server the tests make their databases on (test-support refuses to guess one), and the
@@ -15,6 +16,8 @@ scripts/ensure-npm.sh
 if [[ "$LOGICAL_DATABASE_URL" == *"@127.0.0.1:"* ]]; then
     scripts/ensure-logical-postgres.sh
 fi
+# Headless Chromium and ChromeDriver for the browser tests (the dashboard, the API docs).
+scripts/ensure-chromium.sh
 # The Snowflake emulator the Snowflake destination's tests sign in to.
 export SNOWFLAKE_EMULATOR_URL="${SNOWFLAKE_EMULATOR_URL:-http://127.0.0.1:${FAKESNOW_PORT:-8971}}"
 if [[ "$SNOWFLAKE_EMULATOR_URL" == "http://127.0.0.1:"* ]]; then

@@ -94,7 +94,7 @@ pub(crate) async fn page(viewer: Viewer, rosetta: Data<Rosetta>) -> PageResult {
         @if let Some((report, slot)) = worst {
             p.muted { "Worst slot: " code { (slot.name) } " on " a href={ "/sources/" (report.source_id) } { (name_of(report.source_id)) } "." }
         }
-        div.cards {
+        div.cards.panels {
             section.card aria-labelledby="by-phase" {
                 h2 #by-phase { "Pipelines by phase" }
                 ul {

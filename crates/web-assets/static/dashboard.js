@@ -123,8 +123,10 @@
       banner("Live updates paused: the server answered " + status + ". Retrying every few seconds…", "paused");
     }
   });
+  // Any answer means the server is back. (Not only a poll's: after a region is swapped, htmx
+  // reports the poll on the region's parent, which is not marked.)
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (!event.detail.successful || !isPoll(event) || !paused) { return; }
+    if (!event.detail.successful || !paused) { return; }
     paused = false;
     banner("Live updates resumed.", "resumed");
     resumedTimer = setTimeout(function () { banner("", ""); }, 4000);
