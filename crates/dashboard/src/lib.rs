@@ -20,6 +20,7 @@
 use actix_web::web;
 
 mod catalogue;
+mod charts;
 mod csrf;
 mod destinations;
 mod error;

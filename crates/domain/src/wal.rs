@@ -43,7 +43,7 @@ pub struct WalMetricQuery {
     pub limit: Limit,
 }
 
-/// The width of the buckets of a WAL series.
+/// The width of the buckets of a series: a WAL series, or a pipeline's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WalBucket {
     /// One minute (`1m`).

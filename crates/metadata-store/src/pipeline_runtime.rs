@@ -1,18 +1,20 @@
-//! What running pipelines report, in `pipeline_runtime` and `pipeline_tables`, and their
-//! failures, in `pipeline_metadata` (the contract's `status` and `last_error`).
+//! What running pipelines report, in `pipeline_runtime` and `pipeline_tables`, their samples,
+//! in `pipeline_samples`, and their failures, in `pipeline_metadata` (the contract's `status`
+//! and `last_error`).
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Double, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use rosetta_domain::ports::{PipelineRuntime, RuntimeError};
 use rosetta_domain::replication::{
-    Lsn, PipelinePhase, PipelineProgress, TableName, TableProgress, TableState,
+    Lsn, PipelinePhase, PipelineProgress, PipelineSeriesPoint, PipelineSeriesQuery, TableName,
+    TableProgress, TableState,
 };
-use rosetta_domain::PipelineId;
+use rosetta_domain::{PipelineId, WalBucket};
 
 use crate::conn::with_conn;
 use crate::errors::{DbError, Doing};
@@ -82,6 +84,81 @@ INSERT INTO pipeline_runtime AS r (pipeline_id, phase, updated_at)
 SELECT pipeline_id, CASE WHEN paused THEN 'paused' ELSE 'error' END, $3 FROM failed
 ON CONFLICT (pipeline_id) DO UPDATE SET phase = EXCLUDED.phase, updated_at = EXCLUDED.updated_at
 RETURNING pipeline_id";
+
+/// Keeps a sample; one taken at the same moment as another is the same sample.
+const SAMPLE: &str = "\
+INSERT INTO pipeline_samples (pipeline_id, sampled_at, lag_bytes, lag_seconds, rows_copied,
+    changes_applied)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (pipeline_id, sampled_at) DO NOTHING";
+
+/// A pipeline's samples per bucket. The changes of a bucket are the rises of the count of
+/// changes applied from each sample to the next, summed over the samples in the bucket (the
+/// sample before the range, when there is one, starts the first rise); a count that went down
+/// (it never should) rises by nothing. The throughput divides them by the part of the bucket
+/// already past. NULL bounds match everything, so that one statement serves every query.
+const SERIES: &str = "\
+WITH steps AS (
+    SELECT sampled_at, lag_bytes, lag_seconds,
+           greatest(changes_applied - lag(changes_applied) OVER (ORDER BY sampled_at), 0)
+               AS changes
+    FROM pipeline_samples
+    WHERE pipeline_id = $1
+      AND ($2::timestamptz IS NULL OR sampled_at >= (
+          SELECT coalesce(max(sampled_at), $2) FROM pipeline_samples
+          WHERE pipeline_id = $1 AND sampled_at < $2))
+      AND ($3::timestamptz IS NULL OR sampled_at < $3)
+), buckets AS (
+    SELECT date_bin(make_interval(secs => $4), sampled_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')
+               AS bucket_start,
+           max(lag_bytes) AS max_lag_bytes,
+           avg(lag_bytes)::float8 AS avg_lag_bytes,
+           max(lag_seconds) AS max_lag_seconds,
+           coalesce(sum(changes), 0)::bigint AS changes,
+           count(*) AS samples
+    FROM steps
+    WHERE $2::timestamptz IS NULL OR sampled_at >= $2
+    GROUP BY 1
+)
+SELECT bucket_start, max_lag_bytes, avg_lag_bytes, max_lag_seconds, changes, samples,
+       greatest(least($4, extract(epoch FROM now() - bucket_start)::float8), 1) AS seconds
+FROM buckets
+ORDER BY bucket_start DESC
+LIMIT $5";
+
+#[derive(diesel::QueryableByName)]
+struct SeriesRow {
+    #[diesel(sql_type = Timestamptz)]
+    bucket_start: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    max_lag_bytes: Option<i64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    avg_lag_bytes: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    max_lag_seconds: Option<f64>,
+    #[diesel(sql_type = BigInt)]
+    changes: i64,
+    #[diesel(sql_type = BigInt)]
+    samples: i64,
+    #[diesel(sql_type = Double)]
+    seconds: f64,
+}
+
+impl From<SeriesRow> for PipelineSeriesPoint {
+    fn from(row: SeriesRow) -> Self {
+        Self {
+            bucket_start: row.bucket_start,
+            max_lag_bytes: row.max_lag_bytes.map(read_count),
+            avg_lag_bytes: row.avg_lag_bytes,
+            max_lag: row
+                .max_lag_seconds
+                .and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
+            changes_applied: read_count(row.changes),
+            changes_per_second: row.changes as f64 / row.seconds,
+            samples: read_count(row.samples),
+        }
+    }
+}
 
 #[derive(diesel::QueryableByName)]
 struct Returned {
@@ -174,9 +251,7 @@ impl PipelineRuntime for PgPipelineRuntime {
                 .bind::<Nullable<Text>, _>(progress.owner.as_deref())
                 .bind::<Nullable<BigInt>, _>(progress.confirmed_lsn.map(|l| count(l.get())))
                 .bind::<Nullable<BigInt>, _>(progress.lag_bytes.map(count))
-                .bind::<Nullable<diesel::sql_types::Double>, _>(
-                    progress.lag.map(|lag| lag.as_secs_f64()),
-                )
+                .bind::<Nullable<Double>, _>(progress.lag.map(|lag| lag.as_secs_f64()))
                 .bind::<BigInt, _>(count(progress.rows_copied))
                 .bind::<BigInt, _>(count(progress.changes_applied))
                 .bind::<Nullable<Timestamptz>, _>(progress.last_commit_at)
@@ -187,6 +262,51 @@ impl PipelineRuntime for PgPipelineRuntime {
         })
         .await?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip(self, progress), err(level = "info"))]
+    async fn sample(
+        &self,
+        pipeline: PipelineId,
+        progress: &PipelineProgress,
+    ) -> Result<(), RuntimeError> {
+        let doing = Doing::new("sampling a pipeline's progress").pipeline(pipeline);
+        with_conn(&self.pool, doing, async |conn| {
+            diesel::sql_query(SAMPLE)
+                .bind::<BigInt, _>(pipeline.get())
+                .bind::<Timestamptz, _>(progress.updated_at)
+                .bind::<Nullable<BigInt>, _>(progress.lag_bytes.map(count))
+                .bind::<Nullable<Double>, _>(progress.lag.map(|lag| lag.as_secs_f64()))
+                .bind::<BigInt, _>(count(progress.rows_copied))
+                .bind::<BigInt, _>(count(progress.changes_applied))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn series(
+        &self,
+        pipeline: PipelineId,
+        query: PipelineSeriesQuery,
+        bucket: WalBucket,
+    ) -> Result<Vec<PipelineSeriesPoint>, RuntimeError> {
+        let doing = Doing::new("summarizing a pipeline's samples");
+        let rows: Vec<SeriesRow> = with_conn(&self.pool, doing, async |conn| {
+            Ok(diesel::sql_query(SERIES)
+                .bind::<BigInt, _>(pipeline.get())
+                .bind::<Nullable<Timestamptz>, _>(query.from)
+                .bind::<Nullable<Timestamptz>, _>(query.to)
+                .bind::<Double, _>(bucket.seconds() as f64)
+                .bind::<BigInt, _>(i64::from(query.limit.get()))
+                .load(conn)
+                .await?)
+        })
+        .await?;
+        Ok(rows.into_iter().map(PipelineSeriesPoint::from).collect())
     }
 
     #[tracing::instrument(skip(self, tables), fields(tables = tables.len()), err(level = "info"))]

@@ -177,13 +177,15 @@ impl WalHistory for PgWalHistory {
 
     #[tracing::instrument(skip(self), err(level = "info"))]
     async fn prune(&self, cutoff: DateTime<Utc>) -> Result<u64, WalHistoryError> {
-        let doing = Doing::new("pruning old WAL and slot samples");
+        let doing = Doing::new("pruning old WAL, slot and pipeline samples");
         let pruned: Deleted = with_conn(&self.pool, doing, async |conn| {
-            // One statement, so that both tables are pruned or neither.
+            // One statement, so that the tables are pruned together or not at all.
             Ok(diesel::sql_query(
                 "WITH metrics AS (DELETE FROM wal_metrics WHERE recorded_at < $1 RETURNING 1),
-                      slots AS (DELETE FROM wal_slot_samples WHERE recorded_at < $1 RETURNING 1)
-                 SELECT (SELECT count(*) FROM metrics) + (SELECT count(*) FROM slots) AS deleted",
+                      slots AS (DELETE FROM wal_slot_samples WHERE recorded_at < $1 RETURNING 1),
+                      pipelines AS (DELETE FROM pipeline_samples WHERE sampled_at < $1 RETURNING 1)
+                 SELECT (SELECT count(*) FROM metrics) + (SELECT count(*) FROM slots)
+                        + (SELECT count(*) FROM pipelines) AS deleted",
             )
             .bind::<Timestamptz, _>(cutoff)
             .get_result(conn)

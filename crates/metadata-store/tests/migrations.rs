@@ -34,11 +34,12 @@ async fn tables(url: &str) -> Vec<String> {
     rows.into_iter().map(|t| t.table_name).collect()
 }
 
-const ALL_TABLES: [&str; 12] = [
+const ALL_TABLES: [&str; 13] = [
     "destinations",
     "pipeline_leases",
     "pipeline_metadata",
     "pipeline_runtime",
+    "pipeline_samples",
     "pipeline_tables",
     "pipelines",
     "replicators",
@@ -50,7 +51,7 @@ const ALL_TABLES: [&str; 12] = [
 ];
 
 /// How many migrations `migrations/` holds.
-const MIGRATION_COUNT: usize = 5;
+const MIGRATION_COUNT: usize = 6;
 
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {

@@ -5,19 +5,19 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use common::*;
 use rosetta_domain::ports::{
     DestinationRepository, PipelineLeases, PipelineRepository, PipelineRuntime, RuntimeError,
-    SourceRepository,
+    SourceRepository, WalHistory,
 };
 use rosetta_domain::replication::{
-    Lsn, PipelinePhase, PipelineProgress, TableName, TableProgress, TableState,
+    Lsn, PipelinePhase, PipelineProgress, PipelineSeriesQuery, TableName, TableProgress, TableState,
 };
-use rosetta_domain::{InitialPipelineStatus, PipelineId, PipelineMetadataStatus};
+use rosetta_domain::{InitialPipelineStatus, Limit, PipelineId, PipelineMetadataStatus, WalBucket};
 use rosetta_metadata_store::{
     PgDestinationRepository, PgPipelineLeases, PgPipelineRepository, PgPipelineRuntime,
-    PgSourceRepository,
+    PgSourceRepository, PgWalHistory,
 };
 use rosetta_test_support::TestDb;
 
@@ -300,11 +300,158 @@ async fn reports_about_a_deleted_pipeline_say_it_is_missing() {
         matches!(failed, Err(RuntimeError::PipelineMissing(_))),
         "{failed:?}"
     );
+    let sampled = f
+        .runtime
+        .sample(f.pipeline, &progress(PipelinePhase::Streaming))
+        .await;
+    assert!(
+        matches!(sampled, Err(RuntimeError::PipelineMissing(_))),
+        "{sampled:?}"
+    );
     let tables = f.runtime.report_tables(f.pipeline, &[]).await;
     assert!(
         tables.is_ok(),
         "nothing to write, nothing refused: {tables:?}"
     );
+}
+
+/// A sample of `changes` changes applied so far and `lag_bytes`, taken at `at`.
+fn sample_at(at: DateTime<Utc>, changes: u64, lag_bytes: Option<u64>) -> PipelineProgress {
+    PipelineProgress {
+        changes_applied: changes,
+        lag_bytes,
+        lag: lag_bytes.map(|_| Duration::from_millis(500)),
+        updated_at: at,
+        ..progress(PipelinePhase::Streaming)
+    }
+}
+
+fn minutes(from: DateTime<Utc>) -> PipelineSeriesQuery {
+    PipelineSeriesQuery {
+        from: Some(from),
+        to: None,
+        limit: Limit::new(100).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn samples_summarize_lag_and_throughput_per_bucket() {
+    let f = fixture(InitialPipelineStatus::Start).await;
+    let base = "2026-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+    let at = |seconds: i64| base + chrono::Duration::seconds(seconds);
+    for (seconds, changes, lag) in [
+        // Before the range: starts the first bucket's first rise.
+        (-20, 100, Some(10)),
+        (0, 160, Some(100)),
+        (20, 220, None),
+        (40, 280, Some(300)),
+        // The next minute: a count that went down rises by nothing.
+        (60, 400, Some(50)),
+        (80, 390, Some(50)),
+        (100, 450, Some(50)),
+    ] {
+        f.runtime
+            .sample(f.pipeline, &sample_at(at(seconds), changes, lag))
+            .await
+            .unwrap();
+    }
+    // The same moment again is the same sample.
+    f.runtime
+        .sample(f.pipeline, &sample_at(at(0), 999, Some(1)))
+        .await
+        .unwrap();
+
+    let series = f
+        .runtime
+        .series(f.pipeline, minutes(base), WalBucket::Minute)
+        .await
+        .unwrap();
+
+    let newest = &series[0];
+    assert_eq!(series.len(), 2, "{series:?}");
+    assert_eq!(newest.bucket_start, at(60));
+    assert_eq!(newest.samples, 3);
+    assert_eq!(newest.changes_applied, 120 + 60, "{newest:?}");
+    assert_eq!(newest.changes_per_second, 3.0);
+    assert_eq!(newest.max_lag_bytes, Some(50));
+    let oldest = &series[1];
+    assert_eq!(oldest.bucket_start, at(0));
+    assert_eq!(oldest.samples, 3);
+    assert_eq!(oldest.changes_applied, 180);
+    assert_eq!(oldest.changes_per_second, 3.0);
+    assert_eq!(oldest.max_lag_bytes, Some(300));
+    assert_eq!(
+        oldest.avg_lag_bytes,
+        Some(200.0),
+        "a sample without lag is left out"
+    );
+    assert_eq!(oldest.max_lag, Some(Duration::from_millis(500)));
+
+    let before = PipelineSeriesQuery {
+        to: Some(at(60)),
+        ..minutes(base)
+    };
+    let only_first = f
+        .runtime
+        .series(f.pipeline, before, WalBucket::Minute)
+        .await
+        .unwrap();
+    assert_eq!(only_first, vec![oldest.clone()]);
+    let hourly = f
+        .runtime
+        .series(f.pipeline, minutes(base), WalBucket::Hour)
+        .await
+        .unwrap();
+    assert_eq!(hourly.len(), 1);
+    assert_eq!(hourly[0].changes_applied, 360);
+    assert_eq!(hourly[0].changes_per_second, 0.1);
+    let other = f
+        .runtime
+        .series(PipelineId::new(31_337), minutes(base), WalBucket::Minute)
+        .await
+        .unwrap();
+    assert!(other.is_empty());
+}
+
+#[tokio::test]
+async fn pipeline_samples_are_pruned_with_the_wal_history_and_go_with_their_pipeline() {
+    let f = fixture(InitialPipelineStatus::Start).await;
+    let now = Utc::now();
+    for days in [10, 5, 1] {
+        f.runtime
+            .sample(
+                f.pipeline,
+                &sample_at(now - chrono::Duration::days(days), 1, Some(1)),
+            )
+            .await
+            .unwrap();
+    }
+    let history = PgWalHistory::new(f._db.pool());
+
+    let pruned = history
+        .prune(now - chrono::Duration::days(3))
+        .await
+        .unwrap();
+
+    assert_eq!(pruned, 2);
+    let year = PipelineSeriesQuery {
+        from: Some(now - chrono::Duration::days(365)),
+        ..minutes(now)
+    };
+    let kept = f
+        .runtime
+        .series(f.pipeline, year, WalBucket::Day)
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].samples, 1);
+    f.pipelines.delete(f.pipeline).await.unwrap();
+    assert!(f
+        .runtime
+        .series(f.pipeline, year, WalBucket::Day)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

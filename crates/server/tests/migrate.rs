@@ -61,7 +61,14 @@ fn migrate_creates_the_database_and_schema_then_does_nothing() {
         out.contains(&format!("created database 127.0.0.1:5432/{name}")),
         "{out}"
     );
-    assert!(out.contains("applied 5 migration(s)"), "{out}");
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().is_dir())
+        .count();
+    assert!(
+        out.contains(&format!("applied {migrations} migration(s)")),
+        "{out}"
+    );
 
     let second = migrate(&url);
     assert!(second.status.success(), "{}", text(&second.stderr));

@@ -29,13 +29,15 @@
   }
 
   // A chart: `<div class="chart" data-chart="ID">` drawn from the JSON in `<script
-  // type="application/json" id="ID">`: {"x": [unix seconds], "series": [{"label", "unit",
-  // "values"}]}; unit "bytes" is shown in MiB/GiB.
+  // type="application/json" id="ID">`: {"from", "to", "x": [unix seconds], "series":
+  // [{"label", "unit", "values"}]}; the time axis spans from..to, whatever the points;
+  // unit "bytes" is shown in MiB/GiB.
   function formatValue(unit, value) {
     if (value === null || value === undefined) { return "–"; }
     if (unit === "bytes") { return humanBytes(value); }
-    if (unit === "seconds") { return value.toFixed(value < 10 ? 2 : 0) + " s"; }
-    if (unit === "per_second") { return value.toFixed(value < 10 ? 2 : 0) + "/s"; }
+    var digits = value !== 0 && Math.abs(value) < 10 ? 2 : 0;
+    if (unit === "seconds") { return value.toFixed(digits) + " s"; }
+    if (unit === "per_second") { return value.toFixed(digits) + "/s"; }
     return String(value);
   }
 
@@ -66,6 +68,7 @@
       width: width(),
       height: 240,
       series: series,
+      scales: { x: { time: true, range: function () { return [data.from, data.to]; } } },
       axes: [{}, { size: 80, values: function (u, ticks) {
         return ticks.map(function (v) { return formatValue(unit, v); });
       } }]

@@ -5,6 +5,7 @@ mod create;
 mod delete;
 mod get;
 mod list;
+mod series;
 mod tables;
 mod update;
 

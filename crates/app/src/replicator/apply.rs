@@ -471,6 +471,7 @@ mod tests {
         let mut runtime = MockPipelineRuntime::new();
         runtime.expect_progress().returning(|_| Ok(None));
         runtime.expect_report().returning(|_, _| Ok(()));
+        runtime.expect_sample().returning(|_, _| Ok(()));
         runtime.expect_report_tables().returning(|_, _| Ok(()));
         Arc::new(runtime)
     }
@@ -539,7 +540,8 @@ mod tests {
             }),
         );
         setup(&mut session);
-        let mut reporter = Reporter::resume(runtime(), PipelineId::new(1), "me").await;
+        let mut reporter =
+            Reporter::resume(runtime(), PipelineId::new(1), "me", Duration::from_secs(60)).await;
         let source = source(1);
         let checkpoint = checkpoint.map(|end| Checkpoint {
             commit_lsn: Lsn::new(end - 1),

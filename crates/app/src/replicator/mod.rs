@@ -59,5 +59,9 @@ rosetta_settings::settings! {
         /// (the first retry comes after one second, each next one waits twice as long).
         pub max_backoff: Duration = Duration::from_secs(60),
             env "REPLICATOR_MAX_BACKOFF_SECONDS", rule Seconds::within(1, 3600);
+        /// Seconds between two samples of a running pipeline's lag and throughput, kept for
+        /// the dashboard's charts and pruned with the WAL history.
+        pub sample_interval: Duration = Duration::from_secs(60),
+            env "REPLICATOR_SAMPLE_SECONDS", rule Seconds::within(1, 3600);
     }
 }

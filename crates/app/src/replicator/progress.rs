@@ -1,7 +1,7 @@
 //! What a run tells the metadata database (and `/metrics`) about its pipeline: its phase at
-//! once, its figures at most once a second, its tables when their states change. A report
-//! that cannot be written is logged and skipped: the data keeps moving while the metadata
-//! database is away.
+//! once, its figures at most once a second, a sample of them for the charts every
+//! `REPLICATOR_SAMPLE_SECONDS`, its tables when their states change. A report that cannot be
+//! written is logged and skipped: the data keeps moving while the metadata database is away.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,14 +27,18 @@ pub(super) struct Reporter {
     progress: PipelineProgress,
     tables: Mutex<BTreeMap<TableName, TableProgress>>,
     last_report: Option<Instant>,
+    sample_every: Duration,
+    last_sample: Option<Instant>,
 }
 
 impl Reporter {
-    /// The reports of `pipeline` run by `owner`, counting on from what it reported last.
+    /// The reports of `pipeline` run by `owner`, counting on from what it reported last, with
+    /// a sample of them every `sample_every`.
     pub async fn resume(
         runtime: Arc<dyn PipelineRuntime>,
         pipeline: PipelineId,
         owner: &str,
+        sample_every: Duration,
     ) -> Self {
         let previous = match runtime.progress(pipeline).await {
             Ok(previous) => previous,
@@ -60,6 +64,8 @@ impl Reporter {
             progress,
             tables: Mutex::new(BTreeMap::new()),
             last_report: None,
+            sample_every,
+            last_sample: None,
         }
     }
 
@@ -190,12 +196,21 @@ impl Reporter {
         }
     }
 
-    /// Writes the figures now.
+    /// Writes the figures now, and a sample of them when one is due.
     pub async fn report(&mut self) {
         self.progress.updated_at = Utc::now();
         self.last_report = Some(Instant::now());
         if let Err(error) = self.runtime.report(self.pipeline, &self.progress).await {
             tracing::warn!(pipeline = %self.pipeline, error = %error, "cannot report the pipeline's progress");
+        }
+        if self
+            .last_sample
+            .is_none_or(|at| at.elapsed() >= self.sample_every)
+        {
+            self.last_sample = self.last_report;
+            if let Err(error) = self.runtime.sample(self.pipeline, &self.progress).await {
+                tracing::warn!(pipeline = %self.pipeline, error = %error, "cannot sample the pipeline's progress");
+            }
         }
     }
 
@@ -207,5 +222,75 @@ impl Reporter {
         if let Err(error) = self.runtime.fail(self.pipeline, message, Utc::now()).await {
             tracing::warn!(pipeline = %self.pipeline, error = %error, "cannot record the pipeline's failure");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rosetta_domain::ports::{MockPipelineRuntime, RuntimeError};
+
+    use super::*;
+
+    /// A reporter whose reports and samples are counted.
+    async fn counted(sample_every: Duration) -> (Reporter, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let reports = Arc::new(AtomicUsize::new(0));
+        let samples = Arc::new(AtomicUsize::new(0));
+        let mut runtime = MockPipelineRuntime::new();
+        runtime.expect_progress().returning(|_| Ok(None));
+        let reported = reports.clone();
+        runtime.expect_report().returning(move |_, _| {
+            reported.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        let sampled = samples.clone();
+        runtime.expect_sample().returning(move |_, progress| {
+            assert_eq!(progress.phase, PipelinePhase::Streaming);
+            sampled.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        let mut reporter =
+            Reporter::resume(Arc::new(runtime), PipelineId::new(1), "me", sample_every).await;
+        reporter.progress.phase = PipelinePhase::Streaming;
+        (reporter, reports, samples)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sample_is_kept_at_the_first_report_and_then_once_per_interval() {
+        let (mut reporter, reports, samples) = counted(Duration::from_secs(10)).await;
+
+        for _ in 0..25 {
+            reporter
+                .caught_up_to(Lsn::new(10), Lsn::new(20), None)
+                .await;
+            tokio::time::advance(Duration::from_secs(1)).await;
+        }
+
+        // A report every second; samples at 0 s, 10 s and 20 s.
+        assert_eq!(reports.load(Ordering::SeqCst), 25);
+        assert_eq!(samples.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_sample_does_not_stop_the_reports() {
+        let mut runtime = MockPipelineRuntime::new();
+        runtime.expect_progress().returning(|_| Ok(None));
+        runtime.expect_report().times(2).returning(|_, _| Ok(()));
+        runtime
+            .expect_sample()
+            .times(2)
+            .returning(|pipeline, _| Err(RuntimeError::PipelineMissing(pipeline)));
+        let mut reporter = Reporter::resume(
+            Arc::new(runtime),
+            PipelineId::new(1),
+            "me",
+            Duration::from_secs(1),
+        )
+        .await;
+
+        reporter.report().await;
+        tokio::time::advance(Duration::from_secs(1)).await;
+        reporter.report().await;
     }
 }

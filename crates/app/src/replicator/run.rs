@@ -356,6 +356,7 @@ mod tests {
         let mut runtime = MockPipelineRuntime::new();
         runtime.expect_progress().returning(|_| Ok(None));
         runtime.expect_report().returning(|_, _| Ok(()));
+        runtime.expect_sample().returning(|_, _| Ok(()));
         runtime.expect_report_tables().returning(|_, _| Ok(()));
         mocks.runtime = runtime;
         Setup {
@@ -375,7 +376,13 @@ mod tests {
             pipeline: PipelineId::new(9),
             epoch: 3,
         };
-        let mut reporter = Reporter::resume(ctx.rosetta.runtime.clone(), ctx.pipeline, "me").await;
+        let mut reporter = Reporter::resume(
+            ctx.rosetta.runtime.clone(),
+            ctx.pipeline,
+            "me",
+            ctx.settings.sample_interval,
+        )
+        .await;
         tokio::time::timeout(Duration::from_secs(5), run(&ctx, &mut reporter))
             .await
             .ok()

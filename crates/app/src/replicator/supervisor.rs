@@ -327,6 +327,7 @@ mod tests {
         let mut runtime = MockPipelineRuntime::new();
         runtime.expect_progress().returning(|_| Ok(None));
         runtime.expect_report().returning(|_, _| Ok(()));
+        runtime.expect_sample().returning(|_, _| Ok(()));
         runtime.expect_report_tables().returning(|_, _| Ok(()));
         runtime.expect_fail().returning(|_, _, _| Ok(()));
         mocks.runtime = runtime;

@@ -68,7 +68,13 @@ impl Worker {
 }
 
 async fn work(ctx: RunContext, mut wanted: watch::Receiver<Option<Wanted>>, owner: String) {
-    let mut reporter = Reporter::resume(ctx.rosetta.runtime.clone(), ctx.pipeline, &owner).await;
+    let mut reporter = Reporter::resume(
+        ctx.rosetta.runtime.clone(),
+        ctx.pipeline,
+        &owner,
+        ctx.settings.sample_interval,
+    )
+    .await;
     let mut backoff = FIRST_BACKOFF;
     loop {
         let Some(mut current) = wanted.borrow_and_update().clone().filter(Wanted::runs) else {
@@ -173,6 +179,7 @@ mod tests {
             Ok(())
         });
         runtime.expect_report_tables().returning(|_, _| Ok(()));
+        runtime.expect_sample().returning(|_, _| Ok(()));
         let failed = failures.clone();
         runtime.expect_fail().returning(move |_, message, _| {
             failed.lock().unwrap().push(message.to_owned());

@@ -43,7 +43,7 @@ rosetta_settings::settings! {
         /// the same bound.
         pub probe_timeout: Duration = Duration::from_secs(30),
             env "WAL_MONITOR_TIMEOUT_SECONDS", rule Seconds::within(1, Seconds::YEAR);
-        /// Days WAL and slot samples are kept.
+        /// Days WAL, slot and pipeline samples are kept.
         pub retention: Duration = Duration::from_secs(30 * 86_400),
             env "WAL_METRICS_RETENTION_DAYS", rule Days::within(1, 3650);
     }

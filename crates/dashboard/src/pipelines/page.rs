@@ -1,14 +1,17 @@
 //! A pipeline's page: its source and destination, its status and phase, lag and progress,
-//! the last error, each table's state, and the lifecycle buttons; the figures refresh live.
+//! the last error, each table's state, and the lifecycle buttons, whose figures refresh live;
+//! and its lag and throughput over the last hour, day or week, from the samples its runs left.
 
 use actix_web::web::{self, Data};
+use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 use rosetta_app::Rosetta;
-use rosetta_domain::replication::TableProgress;
-use rosetta_domain::PipelineDetails;
+use rosetta_domain::replication::{PipelineSeriesPoint, PipelineSeriesQuery, TableProgress};
+use rosetta_domain::{Limit, PipelineDetails};
 
 use super::{lag, lifecycle, phase_of, pipeline_id};
-use crate::error::PageResult;
+use crate::charts::{self, Range, RangeQuery, Series};
+use crate::error::{PageError, PageResult};
 use crate::format;
 use crate::layout::{self, Section};
 use crate::session::Viewer;
@@ -72,16 +75,72 @@ fn tables(tables: &[TableProgress]) -> Markup {
     }
 }
 
+fn history(
+    base: &str,
+    (range, now): (Range, DateTime<Utc>),
+    points: &[PipelineSeriesPoint],
+) -> Markup {
+    let bucket = range.bucket.as_str();
+    let mut oldest_first: Vec<&PipelineSeriesPoint> = points.iter().collect();
+    oldest_first.sort_by_key(|point| point.bucket_start);
+    let xs: Vec<i64> = oldest_first
+        .iter()
+        .map(|point| point.bucket_start.timestamp())
+        .collect();
+    let lag = Series {
+        label: "Largest lag",
+        unit: "bytes",
+        values: oldest_first
+            .iter()
+            .map(|point| point.max_lag_bytes.into())
+            .collect(),
+    };
+    let throughput = Series {
+        label: "Changes applied",
+        unit: "per_second",
+        values: oldest_first
+            .iter()
+            .map(|point| point.changes_per_second.into())
+            .collect(),
+    };
+    html! {
+        section aria-labelledby="history-heading" {
+            h2 #history-heading { "Lag and throughput per " (bucket) ", last " (range.label) }
+            (charts::range_nav(base, range))
+            @if xs.is_empty() {
+                p.empty { "No samples in this range yet: a running pipeline leaves one every REPLICATOR_SAMPLE_SECONDS (a minute unless configured)." }
+            } @else {
+                h3 { "Lag (bytes of the source's WAL not yet on the destination)" }
+                (charts::chart("lag-chart", &format!("Largest lag per {bucket} over the last {}", range.label), (range, now), &xs, &[lag]))
+                h3 { "Throughput (row changes applied per second)" }
+                (charts::chart("throughput-chart", &format!("Row changes applied per second, per {bucket}, over the last {}", range.label), (range, now), &xs, &[throughput]))
+                p.muted { (xs.len()) " bucket(s) of " (bucket) "." }
+            }
+        }
+    }
+}
+
 pub(super) async fn show(
     viewer: Viewer,
     rosetta: Data<Rosetta>,
     path: web::Path<String>,
+    query: web::Query<RangeQuery>,
 ) -> PageResult {
     let id = pipeline_id(&path)?;
     let details = rosetta.get_pipeline(id).await?;
     let table_states = rosetta.pipeline_tables(id).await?;
+    let range = query.range();
+    let now = Utc::now();
+    let limit = Limit::new(i64::from(Limit::MAX)).map_err(|_| PageError::Internal)?;
+    let series = PipelineSeriesQuery {
+        from: Some(range.start(now)),
+        to: None,
+        limit,
+    };
+    let points = rosetta.pipeline_series(id, series, range.bucket).await?;
     let name = details.pipeline.name.as_str();
-    let url = format!("/pipelines/{id}");
+    let base = format!("/pipelines/{id}");
+    let url = format!("{base}?range={}", range.key);
     let body = html! {
         p.muted { a href="/pipelines" { "Pipelines" } " / " }
         h1 { "Pipeline " (name) }
@@ -95,6 +154,7 @@ pub(super) async fn show(
             a.button.danger href={ "/pipelines/" (id) "/delete" } { "Delete" }
         }
         (layout::live("pipeline-live", &url, html! { (status(&viewer, &details)) (tables(&table_states)) }))
+        (history(&base, (range, now), &points))
         p.muted { "Created " (format::time(details.pipeline.created_at)) ", updated " (format::time(details.pipeline.updated_at)) "." }
     };
     Ok(layout::page(

@@ -4,39 +4,17 @@
 
 use actix_web::web::{self, Data};
 use actix_web::HttpRequest;
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use maud::{html, Markup};
 use rosetta_app::Rosetta;
-use rosetta_domain::{
-    Limit, Source, SourceId, SourceWalReport, WalBucket, WalMetricQuery, WalSeriesPoint,
-};
-use serde::Deserialize;
+use rosetta_domain::{Limit, Source, SourceId, SourceWalReport, WalMetricQuery, WalSeriesPoint};
 
+use crate::charts::{self, RangeQuery, Series};
 use crate::error::{PageError, PageResult};
 use crate::format;
 use crate::forms::{csrf_field, Form};
 use crate::layout::{self, Section};
 use crate::session::Viewer;
-
-/// The ranges the chart offers, with the width of their buckets.
-pub(crate) const RANGES: [(&str, &str, i64, WalBucket); 3] = [
-    ("1h", "1 hour", 3_600, WalBucket::Minute),
-    ("24h", "24 hours", 86_400, WalBucket::FiveMinutes),
-    ("7d", "7 days", 7 * 86_400, WalBucket::Hour),
-];
-
-#[derive(Deserialize)]
-pub(crate) struct RangeQuery {
-    range: Option<String>,
-}
-
-/// The range asked for, or the first; an unknown one is the first too.
-pub(crate) fn range_of(asked: Option<&str>) -> (&'static str, &'static str, i64, WalBucket) {
-    RANGES
-        .into_iter()
-        .find(|(key, ..)| Some(*key) == asked)
-        .unwrap_or(RANGES[0])
-}
 
 pub(crate) fn source_id(raw: &str) -> Result<SourceId, PageError> {
     raw.parse::<i64>()
@@ -68,18 +46,6 @@ pub(crate) fn written_per_bucket(points: &[WalSeriesPoint]) -> (Vec<i64>, Vec<i6
         previous = Some(point.last_bytes);
     }
     (xs, written)
-}
-
-/// The chart's data, read by dashboard.js.
-pub(crate) fn chart_data(xs: &[i64], series: &[(&str, &str, Vec<serde_json::Value>)]) -> String {
-    let series: Vec<_> = series
-        .iter()
-        .map(|(label, unit, values)| serde_json::json!({"label": label, "unit": unit, "values": values}))
-        .collect();
-    // `</` cannot end the script element early: JSON escapes it as `<\/`.
-    serde_json::json!({"x": xs, "series": series})
-        .to_string()
-        .replace("</", "<\\/")
 }
 
 fn verdict(report: &SourceWalReport) -> Markup {
@@ -190,48 +156,40 @@ pub(crate) async fn show(
     let id = source_id(&path)?;
     let source = rosetta.get_source(id).await?;
     let report = rosetta.source_wal_report(id).await?;
-    let (range, range_label, seconds, bucket) = range_of(query.range.as_deref());
+    let range = query.range();
+    let now = Utc::now();
     let limit = Limit::new(i64::from(Limit::MAX)).map_err(|_| PageError::Internal)?;
     let points = rosetta
         .list_wal_series(
             WalMetricQuery {
                 source_id: Some(id),
-                from: Some(Utc::now() - Duration::seconds(seconds)),
+                from: Some(range.start(now)),
                 to: None,
                 limit,
             },
-            bucket,
+            range.bucket,
         )
         .await?;
     let (xs, written) = written_per_bucket(&points);
-    let data = chart_data(
-        &xs,
-        &[(
-            "WAL written",
-            "bytes",
-            written.into_iter().map(serde_json::Value::from).collect(),
-        )],
-    );
-    let url = format!("/sources/{id}?range={range}");
+    let bucket = range.bucket.as_str();
     let body = html! {
         p.muted { a href="/sources" { "Sources" } " / " }
         h1 { "Source " (source.name.as_str()) }
         (actions(&viewer, &source))
         (facts(&source))
-        (layout::live("source-health", &url, html! { (verdict(&report)) (slots(&report)) }))
+        (layout::live("source-health", &format!("/sources/{id}?range={}", range.key), html! { (verdict(&report)) (slots(&report)) }))
         section aria-labelledby="history" {
-            h2 #history { "WAL written per " (bucket.as_str()) ", last " (range_label) }
-            nav.range aria-label="Chart range" {
-                @for (key, label, ..) in RANGES {
-                    a href={ "/sources/" (id) "?range=" (key) } aria-current=[(key == range).then_some("true")] { (label) }
-                }
-            }
+            h2 #history { "WAL written per " (bucket) ", last " (range.label) }
+            (charts::range_nav(&format!("/sources/{id}"), range))
             @if xs.is_empty() {
                 p.empty { "No WAL samples in this range yet: the WAL monitor records one per source each cycle." }
             } @else {
-                div.chart data-chart="wal-chart" role="img" aria-label={ "WAL written per " (bucket.as_str()) " over the last " (range_label) } {}
-                script type="application/json" id="wal-chart" { (maud::PreEscaped(data)) }
-                p.muted { (xs.len()) " bucket(s) of " (bucket.as_str()) "." }
+                (charts::chart("wal-chart", &format!("WAL written per {bucket} over the last {}", range.label), (range, now), &xs, &[Series {
+                    label: "WAL written",
+                    unit: "bytes",
+                    values: written.into_iter().map(serde_json::Value::from).collect(),
+                }]))
+                p.muted { (xs.len()) " bucket(s) of " (bucket) "." }
             }
         }
     };

@@ -4,8 +4,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::replication::{PipelineProgress, TableProgress};
-use crate::PipelineId;
+use crate::replication::{
+    PipelineProgress, PipelineSeriesPoint, PipelineSeriesQuery, TableProgress,
+};
+use crate::{PipelineId, WalBucket};
 
 /// What can go wrong in a [`PipelineRuntime`].
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,31 @@ pub trait PipelineRuntime: Send + Sync {
         pipeline: PipelineId,
         progress: &PipelineProgress,
     ) -> Result<(), RuntimeError>;
+
+    /// Keeps `progress` as a sample of `pipeline`'s lag and throughput at
+    /// `progress.updated_at`, for its charts; samples go with the WAL history when it is
+    /// pruned. A second sample at the same moment is ignored.
+    ///
+    /// # Errors
+    ///
+    /// `PipelineMissing`, `Unavailable`, `Unknown`.
+    async fn sample(
+        &self,
+        pipeline: PipelineId,
+        progress: &PipelineProgress,
+    ) -> Result<(), RuntimeError>;
+
+    /// `pipeline`'s samples summarized per bucket of `bucket` width, newest bucket first.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable`, `Unknown`.
+    async fn series(
+        &self,
+        pipeline: PipelineId,
+        query: PipelineSeriesQuery,
+        bucket: WalBucket,
+    ) -> Result<Vec<PipelineSeriesPoint>, RuntimeError>;
 
     /// Replaces the state of `pipeline`'s tables with `tables`.
     ///

@@ -61,7 +61,8 @@ pub trait WalHistory: Send + Sync {
     /// `Unavailable`, `Unknown`.
     async fn status(&self, source_id: SourceId) -> Result<Option<ProbeStatus>, WalHistoryError>;
 
-    /// Deletes the WAL and slot samples recorded before `cutoff` and says how many went.
+    /// Deletes the WAL, slot and pipeline samples recorded before `cutoff` and says how many
+    /// went.
     ///
     /// # Errors
     ///

@@ -14,7 +14,10 @@ mod table;
 
 pub use change::{Change, Datum, Relation, RelationColumn, Row, StreamEvent};
 pub use lsn::Lsn;
-pub use runtime::{PipelinePhase, PipelineProgress, TableProgress, TableState};
+pub use runtime::{
+    PipelinePhase, PipelineProgress, PipelineSeriesPoint, PipelineSeriesQuery, TableProgress,
+    TableState,
+};
 pub use source_facts::{PublishedActions, SlotState, SourceFacts};
 pub use table::{Column, RelationId, ReplicaIdentity, TableName, TableSchema};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{Lsn, TableName};
-use crate::InvalidValue;
+use crate::{InvalidValue, Limit};
 
 /// Where a pipeline is in its life on the data plane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,6 +126,39 @@ pub struct PipelineProgress {
     pub last_commit_at: Option<DateTime<Utc>>,
     /// When this was reported.
     pub updated_at: DateTime<Utc>,
+}
+
+/// Which buckets of a pipeline's samples to summarize, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PipelineSeriesQuery {
+    /// Only buckets holding samples taken at or after this moment.
+    pub from: Option<DateTime<Utc>>,
+    /// Only samples taken before this moment.
+    pub to: Option<DateTime<Utc>>,
+    /// At most this many buckets.
+    pub limit: Limit,
+}
+
+/// The samples of one bucket of a pipeline's series, summarized: the lag, and the throughput
+/// (the row changes applied in the bucket).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineSeriesPoint {
+    /// Where the bucket starts (aligned as a WAL series' buckets are).
+    pub bucket_start: DateTime<Utc>,
+    /// The largest lag in bytes sampled in the bucket; `None` when no sample knew it (while
+    /// copying, say).
+    pub max_lag_bytes: Option<u64>,
+    /// The average lag in bytes of the samples that knew it.
+    pub avg_lag_bytes: Option<f64>,
+    /// The longest lag in time sampled.
+    pub max_lag: Option<Duration>,
+    /// Row changes applied between the sample before the bucket's first and its last.
+    pub changes_applied: u64,
+    /// Those changes per second of the bucket (of the part of it already past, for the
+    /// current one): the average throughput over the bucket, pauses included.
+    pub changes_per_second: f64,
+    /// How many samples the bucket holds.
+    pub samples: u64,
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The dashboard as a person uses it: sign in, a refused form and its messages, a source, a
 //! destination and a pipeline created through the pages and replicating for real, a pause seen
-//! without reloading, the WAL chart drawn from real samples, the live-updates banner while the
-//! server is down and after it is back, and the pages at a phone's width.
+//! without reloading, the pipeline's lag and throughput charts and the source's WAL chart drawn
+//! from real samples, the live-updates banner while the server is down and after it is back,
+//! and the pages at a phone's width.
 
 use serde_json::json;
 
-use crate::harness::{replication_id, Database};
+use crate::harness::{converged, replication_id, Database};
 use crate::server::Serve;
 use crate::webdriver::Browser;
 
@@ -141,6 +142,44 @@ async fn a_person_signs_in_builds_a_pipeline_and_watches_it_live() {
             .await,
         500
     );
+
+    // More orders: the pipeline's charts show the lag and the throughput its samples recorded
+    // (one a second here).
+    source
+        .execute("INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(501, 1500) g")
+        .await;
+    converged(&source, &destination, "orders", "id").await;
+    // The samples after the last batch come within a second or two: reload until they show.
+    let mut tries = 0;
+    loop {
+        browser.goto(&pipeline_url).await;
+        let applied = browser
+            .run(
+                "const data = document.getElementById('throughput-chart'); \
+                 return data ? JSON.parse(data.textContent).series[0].values.some(v => v > 0) : false",
+                json!([]),
+            )
+            .await;
+        if applied == json!(true) {
+            break;
+        }
+        tries += 1;
+        assert!(tries < 20, "no throughput charted after 20 s");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    browser
+        .wait_for("[data-chart=throughput-chart] .uplot canvas")
+        .await;
+    browser
+        .wait_for("[data-chart=lag-chart] .uplot canvas")
+        .await;
+    browser
+        .run(
+            "document.getElementById('history-heading').scrollIntoView(); return true",
+            json!([]),
+        )
+        .await;
+    browser.screenshot("pipeline-charts").await;
 
     // Pause from the list: the row changes in place, the page is not reloaded.
     browser.goto(&serve.url("/pipelines")).await;

@@ -40,6 +40,7 @@ impl Serve {
             ("REPLICATOR_LEASE_SECONDS", "5"),
             ("REPLICATOR_BATCH_DELAY_MS", "50"),
             ("REPLICATOR_MAX_BACKOFF_SECONDS", "2"),
+            ("REPLICATOR_SAMPLE_SECONDS", "1"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -192,6 +192,51 @@ async fn a_source_page_shows_the_verdict_the_slots_and_the_wal_history_from_real
 }
 
 #[tokio::test]
+async fn a_pipeline_page_charts_its_lag_and_throughput_from_its_samples() {
+    let app = spawn_app().await;
+    let pipeline = app.create_pipeline("charted").await;
+    let id = pipeline["id"].as_i64().unwrap();
+    let mut browser = Visitor::new(&app.address);
+    let path = format!("/pipelines/{id}");
+    browser
+        .get(&path)
+        .await
+        .expect(200)
+        .shows("Lag and throughput per 1m, last 1 hour")
+        .shows("No samples in this range yet")
+        .hides("data-chart=");
+
+    // The samples a run leaves: 600 changes a minute, then 1,200, with the lag falling.
+    let mut conn = app.db.pool().get().await.unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO pipeline_samples (pipeline_id, sampled_at, lag_bytes, lag_seconds,
+             rows_copied, changes_applied)
+         SELECT {id}, date_bin('1 minute', now(), TIMESTAMPTZ '2000-01-01') - m * interval '1 minute',
+                lag, 0.5, 0, changes
+         FROM (VALUES (3, 3145728, 0), (2, 2097152, 600), (1, 1024, 1800)) AS s(m, lag, changes)"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    let page = browser.get(&path).await.expect(200);
+    page.shows("data-chart=\"lag-chart\"")
+        .shows("data-chart=\"throughput-chart\"")
+        .shows(r#"{"label":"Largest lag","unit":"bytes","values":[3145728,2097152,1024]}"#)
+        .shows(r#"{"label":"Changes applied","unit":"per_second","values":[0.0,10.0,20.0]}"#)
+        .shows("3 bucket(s) of 1m.")
+        .shows("/assets/uplot-1.6.32/uPlot.iife.min.js");
+    browser
+        .get(&format!("{path}?range=7d"))
+        .await
+        .expect(200)
+        .shows("Lag and throughput per 1h, last 7 days")
+        .shows("aria-current=\"true\">7 days");
+    // The live figures keep the range they were asked with.
+    page.shows(&format!("hx-get=\"/pipelines/{id}?range=1h\""));
+}
+
+#[tokio::test]
 async fn a_first_visit_transfers_under_300_kb_compressed() {
     let app = spawn_app().await;
     app.create_pipeline("weighed").await;
