@@ -35,21 +35,7 @@ impl TestRole {
 
 impl Drop for TestRole {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                connect("postgres")
-                    .await
-                    .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
+        if !execute_from_drop(format!("DROP ROLE IF EXISTS {}", self.name)) {
             eprintln!("could not drop the test role {}", self.name);
         }
     }

@@ -119,25 +119,25 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop cannot await: a thread of its own with a runtime of its own does the drop.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                connect("postgres")
-                    .await
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if !execute_from_drop(sql) {
             eprintln!("could not drop the test database {}", self.name);
         }
     }
+}
+
+/// Runs `sql` on the server's `postgres` database from a `Drop`, which cannot await: on a
+/// thread of its own with a runtime of its own. Says whether it succeeded.
+pub fn execute_from_drop(sql: String) -> bool {
+    let done = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async { connect("postgres").await.batch_execute(&sql).await })
+    })
+    .join();
+    matches!(done, Ok(Ok(())))
 }
 
 pub fn writer() -> PgDestinationWriter {

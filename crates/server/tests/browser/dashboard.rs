@@ -1,4 +1,4 @@
-//! The dashboard as a person uses it: sign in, a refused form and its messages, a source, a
+//! The dashboard as a person uses it: sign in (by keyboard), a refused form and its messages, a source, a
 //! destination and a pipeline created through the pages and replicating for real, a pause seen
 //! without reloading, the pipeline's lag and throughput charts and the source's WAL chart drawn
 //! from real samples, the live-updates banner while the server is down and after it is back,
@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::harness::{converged, replication_id, Database};
 use crate::server::Serve;
-use crate::webdriver::Browser;
+use crate::webdriver::{Browser, ENTER, TAB};
 
 const KEY: &str = "browser-test-key-5d1c0a9e";
 
@@ -44,10 +44,21 @@ async fn a_person_signs_in_builds_a_pipeline_and_watches_it_live() {
     browser
         .wait_text("That is not one of this server's API keys.")
         .await;
+    // The right key, with the keyboard only: typed, then Enter.
     browser.fill("#f-key", KEY).await;
-    browser.click("form.stacked button[type=submit]").await;
+    browser.press(ENTER).await;
     browser.wait_text("Nothing here yet.").await;
     browser.screenshot("overview-empty").await;
+    // The first Tab reaches the "Skip to the content" link, and Enter follows it.
+    browser.press(TAB).await;
+    let focused = browser
+        .run("return document.activeElement.textContent", json!([]))
+        .await;
+    assert_eq!(focused, json!("Skip to the content"));
+    browser.press(ENTER).await;
+    browser
+        .wait_until("the skip link followed", "return location.hash === '#main'")
+        .await;
 
     // A source with an invalid field: the API's message next to it.
     browser.click("a[href='/sources/new']").await;
@@ -184,7 +195,14 @@ async fn a_person_signs_in_builds_a_pipeline_and_watches_it_live() {
     // Pause from the list: the row changes in place, the page is not reloaded.
     browser.goto(&serve.url("/pipelines")).await;
     browser.run(MARK, json!([])).await;
-    browser.click(&format!("#pause-{id}")).await;
+    // With the keyboard: the button focused, then Enter.
+    browser
+        .run(
+            &format!("document.getElementById('pause-{id}').focus(); return true"),
+            json!([]),
+        )
+        .await;
+    browser.press(ENTER).await;
     browser.wait_for(&format!("#start-{id}")).await;
     let row = browser.text(&format!("#pipeline-{id}")).await;
     assert!(row.contains("PAUSE"), "{row}");

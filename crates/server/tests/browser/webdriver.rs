@@ -34,6 +34,11 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The WebDriver key of Enter.
+pub const ENTER: &str = "\u{E007}";
+/// The WebDriver key of Tab.
+pub const TAB: &str = "\u{E004}";
+
 /// A browser: chromedriver, one session in a fresh profile, gone when dropped.
 pub struct Browser {
     driver: Child,
@@ -254,6 +259,17 @@ impl Browser {
         self.post(&format!("/element/{element}/value"), json!({"text": text}))
             .await
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Presses and releases `key` on the element that has the focus, as a keyboard would:
+    /// one of [`ENTER`], [`TAB`], or a character.
+    pub async fn press(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}
+        ]}]});
+        self.post("/actions", actions)
+            .await
+            .unwrap_or_else(|e| panic!("press {key:?}: {e}"));
     }
 
     /// Chooses the option whose value is `value` in the select `css`.
