@@ -7,38 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder};
 use apistos::paths::{MediaType, Response, Responses};
 use apistos::reference_or::ReferenceOr;
-use apistos::schemars::JsonSchema;
 use apistos::{ApiComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema};
-use serde::Serialize;
 
-/// What each dependency answered.
-#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct HealthChecks {
-    /// The metadata database answered within the check's timeout.
-    pub database: bool,
-    /// The WAL monitor's scheduler runs and its last cycle finished.
-    pub wal_monitor: bool,
-    /// The data plane runs in this process and its last poll of the catalogue succeeded
-    /// (*extension*).
-    pub replicator: bool,
-}
-
-/// The service's health.
-#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct HealthResponse {
-    /// `healthy`, or `unhealthy` when the metadata database does not answer.
-    #[schemars(example = &"healthy")]
-    pub status: String,
-    /// The running version of Rosetta.
-    #[schemars(example = &"0.1.0")]
-    pub version: String,
-    /// When the check ran (RFC 3339, UTC).
-    pub timestamp: Timestamp,
-    /// Each dependency's answer.
-    pub checks: HealthChecks,
-}
+pub use rosetta_api_types::health::{HealthChecks, HealthResponse, LiveResponse};
 
 /// A health report answered `200` when healthy and `503` otherwise, with the same body.
 pub struct HealthReply(pub HealthResponse);
@@ -101,13 +72,3 @@ impl ApiComponent for HealthReply {
         })
     }
 }
-
-/// The answer of `/health/live`.
-#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
-pub struct LiveResponse {
-    /// Always `alive`: the process serves requests.
-    #[schemars(example = &"alive")]
-    pub status: String,
-}
-use crate::models::timestamp::Timestamp;

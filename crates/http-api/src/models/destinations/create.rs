@@ -1,5 +1,6 @@
 //! The create body: `{"name", "type", "config"}`, or the first version's flat Snowflake fields.
 
+use crate::models::nesting_component;
 use apistos::schemars::JsonSchema;
 use rosetta_domain::{DestinationConfig, DestinationType, Name, NewDestination};
 use serde_json::{json, Map, Value};

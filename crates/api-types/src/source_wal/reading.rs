@@ -1,17 +1,16 @@
 //! What a probe read from a source: its WAL position, settings, WAL directory, the probing
 //! role's privileges, and the replication slots.
 
-use apistos::schemars::JsonSchema;
-use apistos::ApiComponent;
 use rosetta_domain::{RolePrivileges, SlotOwner, SlotReading, WalDirectory, WalReading};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::SlotTypeName;
-use crate::models::timestamp::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// The segments in the server's `pg_wal` directory.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct WalDirectoryResponse {
     /// Their total size in bytes.
     #[schemars(example = 1_073_741_824_i64)]
@@ -31,8 +30,8 @@ impl From<WalDirectory> for WalDirectoryResponse {
 }
 
 /// What the probing role may do on the source.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct RolePrivilegesResponse {
     /// The role is a superuser.
     #[schemars(example = false)]
@@ -56,8 +55,7 @@ impl From<RolePrivileges> for RolePrivilegesResponse {
 }
 
 /// What one probe of a source read (its replication slots are listed apart, as `slots`).
-#[derive(Serialize, JsonSchema)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
 pub struct WalReadingResponse {
     /// When it was read (RFC 3339, UTC).
     pub read_at: Timestamp,
@@ -95,11 +93,11 @@ pub struct WalReadingResponse {
 }
 
 // The nested types are documented as their own schemas.
-nesting_component!(WalReadingResponse);
+crate::nesting_component!(WalReadingResponse);
 
 /// One replication slot as a probe saw it.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct SlotResponse {
     /// Its name.
     #[schemars(example = &"rosetta_1")]

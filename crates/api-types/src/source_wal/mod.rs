@@ -10,15 +10,14 @@ pub use check::{DiagnosticCheckResponse, SourceCheckResponse};
 pub use reading::{RolePrivilegesResponse, SlotResponse, WalDirectoryResponse, WalReadingResponse};
 pub use report::{ProbeStatusResponse, SourceWalResponse, WalReasonResponse};
 
-use apistos::schemars::JsonSchema;
-use apistos::ApiComponent;
 use rosetta_domain::{ReasonCode, Severity, SlotType};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// How bad things are: `ok` (nothing to do), `warning` (look at it soon) or `critical` (a disk
 /// may fill or a slot may be lost: act now).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[serde(rename_all = "snake_case")]
 // Documented variants would turn the schema into a `oneOf`; a plain `enum` lists the values.
 #[expect(missing_docs, reason = "the variants are described on the enum")]
@@ -45,8 +44,8 @@ impl From<Severity> for SeverityName {
 /// warning / critical threshold), `wal_unreserved` (a slot's WAL goes at the next checkpoint),
 /// `wal_lost` (a slot can no longer be streamed from) or `safe_wal_size_low` (a slot's
 /// `safe_wal_size` is under 20 % of `max_slot_wal_keep_size`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[serde(rename_all = "snake_case")]
 #[expect(missing_docs, reason = "the variants are described on the enum")]
 pub enum ReasonCodeName {
@@ -77,8 +76,8 @@ impl From<ReasonCode> for ReasonCodeName {
 
 /// The kind of a replication slot: `physical` (streams WAL to a standby) or `logical` (decodes
 /// changes for a subscriber such as a CDC pipeline).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[serde(rename_all = "snake_case")]
 #[expect(missing_docs, reason = "the variants are described on the enum")]
 pub enum SlotTypeName {

@@ -1,16 +1,15 @@
 //! A destination as answered: its configuration without the secret fields.
 
-use apistos::schemars::JsonSchema;
-use apistos::ApiComponent;
 use rosetta_domain::{Destination, DestinationConfig, PostgresConfig, SnowflakeConfig, Text};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::{DestinationTypeName, SnowflakeModeName};
-use crate::models::timestamp::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// How a Snowflake destination is reached, without its private key passphrase.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct SnowflakeConfigResponse {
     /// Account identifier.
     #[schemars(example = &"acme-eu")]
@@ -41,8 +40,8 @@ pub struct SnowflakeConfigResponse {
 }
 
 /// How a PostgreSQL destination is reached, without its password.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct PostgresConfigResponse {
     /// Host name or address.
     #[schemars(example = &"warehouse.example.com")]
@@ -62,8 +61,8 @@ pub struct PostgresConfigResponse {
 }
 
 /// A destination's configuration, shaped by its `type`; secret fields are never returned.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[serde(untagged)]
 pub enum DestinationConfigResponse {
     /// For `SNOWFLAKE`.
@@ -73,8 +72,7 @@ pub enum DestinationConfigResponse {
 }
 
 /// A destination as stored, without its secret.
-#[derive(Serialize, JsonSchema)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
 pub struct DestinationResponse {
     /// Its id.
     #[schemars(example = 1)]
@@ -93,7 +91,7 @@ pub struct DestinationResponse {
     pub updated_at: Timestamp,
 }
 
-nesting_component!(DestinationResponse);
+crate::nesting_component!(DestinationResponse);
 
 fn optional(text: Option<Text>) -> Option<String> {
     text.map(Text::into_string)

@@ -1,15 +1,15 @@
 //! Timestamps in responses: RFC 3339 in UTC, spelled exactly as chrono's serde support spells
 //! them, written without chrono's general formatting machinery, which cost a large share of
-//! the CPU of list responses (two timestamps per row).
+//! the CPU of list responses (two timestamps per row); read back as chrono reads them.
 
-use apistos::schemars::JsonSchema;
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+use schemars::JsonSchema;
 use serde::ser::Error as _;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A moment in UTC, serialized as `2026-11-26T01:40:45.298908Z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
-#[schemars(crate = "apistos", transparent)]
+#[schemars(transparent)]
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl From<DateTime<Utc>> for Timestamp {
@@ -79,6 +79,12 @@ impl Serialize for Timestamp {
     }
 }
 
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        DateTime::<Utc>::deserialize(deserializer).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -101,6 +107,8 @@ mod tests {
             let ours = serde_json::to_string(&Timestamp(moment)).unwrap();
             let chronos = serde_json::to_string(&moment).unwrap();
             assert_eq!(ours, chronos);
+            let read: Timestamp = serde_json::from_str(&ours).unwrap();
+            assert_eq!(read, Timestamp(moment));
         }
     }
 }

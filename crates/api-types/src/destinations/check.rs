@@ -1,17 +1,17 @@
 //! `POST /destinations/{id}/check`: whether Rosetta can sign in to a destination and write there.
 
-use apistos::schemars::JsonSchema;
 use rosetta_domain::DestinationDiagnostics;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::models::source_wal::DiagnosticCheckResponse;
-use crate::models::timestamp::Timestamp;
+use crate::source_wal::DiagnosticCheckResponse;
+use crate::timestamp::Timestamp;
 
 /// Whether Rosetta, checking now, can sign in to a destination and write there: every step it
 /// tried, up to the first that failed.
-#[derive(Serialize, JsonSchema)]
-#[schemars(crate = "apistos", example = destination_check_example())]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[schemars(example = destination_check_example())]
 pub struct DestinationDiagnosticsResponse {
     /// When the check ran (RFC 3339, UTC).
     pub checked_at: Timestamp,
@@ -23,7 +23,7 @@ pub struct DestinationDiagnosticsResponse {
 }
 
 // The check is documented as a schema of its own.
-nesting_component!(DestinationDiagnosticsResponse);
+crate::nesting_component!(DestinationDiagnosticsResponse);
 
 impl From<DestinationDiagnostics> for DestinationDiagnosticsResponse {
     fn from(diagnostics: DestinationDiagnostics) -> Self {

@@ -2,19 +2,18 @@
 //! phase (inside `pipeline_metadata`, see `pipelines.rs`), and its tables at
 //! `GET /api/v1/pipelines/{id}/tables`.
 
-use apistos::schemars::JsonSchema;
-use apistos::ApiComponent;
 use rosetta_domain::replication::{PipelinePhase, TableProgress, TableState};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use crate::models::timestamp::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// Where a pipeline is on the data plane: checking and connecting (`starting`), copying its
 /// tables (`copying`), applying streamed changes (`streaming`), stopped on request (`paused`)
 /// or by an error (`error`, see `last_error`).
 #[expect(missing_docs, reason = "the variants are described on the enum")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[serde(rename_all = "lowercase")]
 pub enum PipelinePhaseName {
     Starting,
@@ -40,8 +39,8 @@ impl From<PipelinePhase> for PipelinePhaseName {
 /// copied and waiting for the stream to reach its snapshot (`copied`), taking its changes as
 /// they come (`streaming`), or failed (`error`, see `error`).
 #[expect(missing_docs, reason = "the variants are described on the enum")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[serde(rename_all = "lowercase")]
 pub enum TableStateName {
     Queued,
@@ -64,8 +63,8 @@ impl From<TableState> for TableStateName {
 }
 
 /// One table of a pipeline.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct PipelineTableResponse {
     /// Its schema on the source.
     #[schemars(example = &"public")]

@@ -1,19 +1,18 @@
 //! `GET /sources/{id}/wal`: the verdict on a source's WAL, the latest probe outcome, and what
 //! the last successful probe read.
 
-use apistos::schemars::JsonSchema;
-use apistos::ApiComponent;
 use rosetta_domain::{ProbeStatus, SourceWalReport, VerdictReason};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::reading::{reading_and_slots, SlotResponse, WalReadingResponse};
 use super::{ReasonCodeName, SeverityName};
-use crate::models::timestamp::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// One finding of a verdict.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct WalReasonResponse {
     /// How bad it is.
     pub severity: SeverityName,
@@ -39,8 +38,8 @@ impl From<VerdictReason> for WalReasonResponse {
 }
 
 /// The latest probe of a source by the WAL monitor.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct ProbeStatusResponse {
     /// When it was last probed (RFC 3339, UTC).
     pub probed_at: Timestamp,
@@ -60,8 +59,8 @@ pub struct ProbeStatusResponse {
 /// The health of a source's WAL as the monitor last saw it: a verdict with its findings, the
 /// latest probe outcome, and what the last successful probe read. The slots are those of the
 /// last successful probe, so a source whose probe now fails keeps its slot findings.
-#[derive(Serialize, JsonSchema)]
-#[schemars(crate = "apistos", example = source_wal_example())]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[schemars(example = source_wal_example())]
 pub struct SourceWalResponse {
     /// The source.
     #[schemars(example = 1)]
@@ -80,7 +79,7 @@ pub struct SourceWalResponse {
 }
 
 // The nested types are documented as their own schemas.
-nesting_component!(SourceWalResponse);
+crate::nesting_component!(SourceWalResponse);
 
 impl From<SourceWalReport> for SourceWalResponse {
     fn from(report: SourceWalReport) -> Self {

@@ -1,19 +1,18 @@
 //! `POST /sources/{id}/check`: whether a source, probed now, is ready for a pipeline; and the
 //! check of one aspect, which a destination's check reports too.
 
-use apistos::schemars::JsonSchema;
-use apistos::ApiComponent;
 use rosetta_domain::{DiagnosticCheck, SourceDiagnostics, SourceId};
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::reading::{reading_and_slots, SlotResponse, WalReadingResponse};
 use super::report::{reading_example, slot_example};
-use crate::models::timestamp::Timestamp;
+use crate::timestamp::Timestamp;
 
 /// What the check of one aspect of a source or a destination found.
-#[derive(Serialize, JsonSchema, ApiComponent)]
-#[schemars(crate = "apistos")]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct DiagnosticCheckResponse {
     /// A stable, snake_case name. A source's: `reachable`, `server_version`,
     /// `wal_level_logical`, `publication_exists`, `replication_privilege` (required),
@@ -48,8 +47,8 @@ impl From<DiagnosticCheck> for DiagnosticCheckResponse {
 
 /// Whether a source, probed now, is ready for a pipeline: every check, and what the probe read
 /// when it could connect.
-#[derive(Serialize, JsonSchema)]
-#[schemars(crate = "apistos", example = source_check_example())]
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[schemars(example = source_check_example())]
 pub struct SourceCheckResponse {
     /// The source.
     #[schemars(example = 1)]
@@ -69,7 +68,7 @@ pub struct SourceCheckResponse {
 }
 
 // The nested types are documented as their own schemas.
-nesting_component!(SourceCheckResponse);
+crate::nesting_component!(SourceCheckResponse);
 
 impl SourceCheckResponse {
     /// The diagnostics of the source `source_id`.

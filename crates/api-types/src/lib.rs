@@ -1,0 +1,61 @@
+//! The bodies of Rosetta's REST API ([CONTRACT.md], `docs/api.md`), shared by the server
+//! (`rosetta-http-api`, which answers with them) and its clients (`rosetta-client`, which
+//! reads them): one Rust type per JSON object, `Serialize` and `Deserialize`, with its JSON
+//! schema. Conversions from the domain's entities (`From<Source> for SourceResponse`, …) live
+//! beside each type.
+//!
+//! The crate has no web framework: with the `openapi` feature (the server's), each type is
+//! also an apistos `ApiComponent` of the OpenAPI document.
+//!
+//! [CONTRACT.md]: https://example.invalid/rosetta/CONTRACT.md
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod destinations;
+pub mod error;
+pub mod health;
+pub mod pipeline_runtime;
+pub mod pipelines;
+pub mod source_wal;
+pub mod sources;
+pub mod timestamp;
+pub mod wal_metrics;
+
+#[cfg(feature = "openapi")]
+pub mod openapi;
+
+/// Implements `ApiComponent` for a type that nests other documented types, so that the nested
+/// schemas are rewritten for the document's OpenAPI version like root ones (with the `openapi`
+/// feature; nothing without it).
+#[cfg(feature = "openapi")]
+#[macro_export]
+macro_rules! nesting_component {
+    ($type:ty) => {
+        impl apistos::ApiComponent for $type {
+            fn child_schemas(
+                oas_version: apistos::OpenApiVersion,
+            ) -> Vec<(
+                String,
+                apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
+            )> {
+                $crate::openapi::child_schemas_of::<Self>(oas_version)
+            }
+
+            fn schema(
+                oas_version: apistos::OpenApiVersion,
+            ) -> Option<(
+                String,
+                apistos::reference_or::ReferenceOr<apistos::ApistosSchema>,
+            )> {
+                $crate::openapi::schema_of::<Self>(oas_version)
+            }
+        }
+    };
+}
+
+/// Without the `openapi` feature, there is no OpenAPI component to implement.
+#[cfg(not(feature = "openapi"))]
+#[macro_export]
+macro_rules! nesting_component {
+    ($type:ty) => {};
+}
