@@ -28,7 +28,7 @@ impl FieldError {
 }
 
 /// The body of every error response.
-#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[schemars(example = error_body_example())]
 pub struct ErrorBody {

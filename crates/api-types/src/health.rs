@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::timestamp::Timestamp;
 
 /// What each dependency answered.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct HealthChecks {
     /// The metadata database answered within the check's timeout.
@@ -19,7 +19,7 @@ pub struct HealthChecks {
 }
 
 /// The service's health.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct HealthResponse {
     /// `healthy`, or `unhealthy` when the metadata database does not answer.
@@ -35,7 +35,7 @@ pub struct HealthResponse {
 }
 
 /// The answer of `/health/live`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct LiveResponse {
     /// Always `alive`: the process serves requests.

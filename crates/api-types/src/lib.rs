@@ -1,14 +1,13 @@
-//! The bodies of Rosetta's REST API ([CONTRACT.md], `docs/api.md`), shared by the server
+//! The bodies of Rosetta's REST API (`docs/api.md`), shared by the server
 //! (`rosetta-http-api`, which answers with them) and its clients (`rosetta-client`, which
-//! reads them): one Rust type per JSON object, `Serialize` and `Deserialize`, with its JSON
-//! schema. Conversions from the domain's entities (`From<Source> for SourceResponse`, …) live
-//! beside each type.
+//! reads them): one Rust type per JSON object of a response, `Serialize` and `Deserialize`,
+//! with its JSON schema, and its conversion from the domain's entities beside it
+//! (`From<Source> for SourceResponse`, …). Request bodies are the domain's own input types
+//! (`NewSource`, `SourceUpdate`, …), which the server reads and [`requests`] writes as the API
+//! reads them.
 //!
 //! The crate has no web framework: with the `openapi` feature (the server's), each type is
 //! also an apistos `ApiComponent` of the OpenAPI document.
-//!
-//! [CONTRACT.md]: https://example.invalid/rosetta/CONTRACT.md
-
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod destinations;
@@ -16,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod pipeline_runtime;
 pub mod pipelines;
+pub mod requests;
 pub mod source_wal;
 pub mod sources;
 pub mod timestamp;

@@ -63,7 +63,7 @@ impl From<TableState> for TableStateName {
 }
 
 /// One table of a pipeline.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct PipelineTableResponse {
     /// Its schema on the source.

@@ -69,7 +69,7 @@ impl From<PipelineMetadataStatus> for PipelineMetadataStatusName {
 }
 
 /// The runtime state of a pipeline.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct PipelineMetadataResponse {
     /// Its id.
@@ -154,7 +154,7 @@ impl PipelineMetadataResponse {
 }
 
 /// A pipeline with its source, destination and runtime metadata (secrets left out).
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PipelineResponse {
     /// Its id.
     #[schemars(example = 1)]

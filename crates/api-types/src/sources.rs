@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::timestamp::Timestamp;
 
 /// A source as stored, without its password.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct SourceResponse {
     /// Its id.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::timestamp::Timestamp;
 
 /// The samples of one bucket of a WAL series.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct WalBucketResponse {
     /// Where the bucket starts (RFC 3339, UTC); buckets are aligned on their width.
@@ -44,7 +44,7 @@ impl From<WalSeriesPoint> for WalBucketResponse {
 }
 
 /// The samples, or their summary per bucket when `bucket` is given.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum WalMetricsReply {
     /// The samples, newest first.
@@ -57,7 +57,7 @@ crate::nesting_component!(WalMetricsReply);
 
 /// One WAL sample of a source: its WAL position at a point in time. The WAL generation rate is
 /// the slope of successive samples.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct WalMetricResponse {
     /// Its id.

@@ -56,9 +56,9 @@ pub use monitor::{
     WalVerdict, CRITICAL_CONSECUTIVE_FAILURES,
 };
 pub use pipeline::{
-    InitialPipelineStatus, MetadataChange, NewPipeline, Pipeline, PipelineDetails,
-    PipelineMetadata, PipelineMetadataStatus, PipelineRef, PipelineStatus, PipelineUpdate,
-    StatusChange,
+    InitialPipelineStatus, MetadataChange, NewPipeline, NewPipelineRequest, Pipeline,
+    PipelineDetails, PipelineMetadata, PipelineMetadataStatus, PipelineRef, PipelineStatus,
+    PipelineUpdate, PipelineUpdateRequest, StatusChange,
 };
 pub use probe::{RolePrivileges, SlotReading, SlotType, WalDirectory, WalReading};
 pub use source::{slot_prefix, NewSource, Source, SourceUpdate};

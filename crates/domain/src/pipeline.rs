@@ -266,6 +266,37 @@ impl NewPipeline {
     }
 }
 
+/// A pipeline as a client asks for it to be created (the API's create body): the time it is
+/// asked for is the server's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPipelineRequest {
+    /// Its unique name.
+    pub name: Name,
+    /// The source it replicates from.
+    pub source_id: SourceId,
+    /// The destination it delivers to.
+    pub destination_id: DestinationId,
+    /// The status it starts in: `START` or `PAUSE`.
+    pub status: InitialPipelineStatus,
+}
+
+/// A partial update of a pipeline as a client asks for it (the API's update body): `None`
+/// keeps the stored value.
+///
+/// Unlike [`PipelineUpdate`], the status is the one wanted, not the change to write: the
+/// use case works the change out from the current status.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PipelineUpdateRequest {
+    /// A new name.
+    pub name: Option<Name>,
+    /// A new source, which must exist.
+    pub source_id: Option<SourceId>,
+    /// A new destination, which must exist.
+    pub destination_id: Option<DestinationId>,
+    /// The status wanted.
+    pub status: Option<PipelineStatus>,
+}
+
 /// A partial update of a pipeline: `None` keeps the stored value. A status change carries its
 /// metadata side effects, written in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -10,7 +10,7 @@ use crate::timestamp::Timestamp;
 
 /// Whether Rosetta, checking now, can sign in to a destination and write there: every step it
 /// tried, up to the first that failed.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(example = destination_check_example())]
 pub struct DestinationDiagnosticsResponse {
     /// When the check ran (RFC 3339, UTC).

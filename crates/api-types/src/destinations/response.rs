@@ -8,7 +8,7 @@ use super::{DestinationTypeName, SnowflakeModeName};
 use crate::timestamp::Timestamp;
 
 /// How a Snowflake destination is reached, without its private key passphrase.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct SnowflakeConfigResponse {
     /// Account identifier.
@@ -40,7 +40,7 @@ pub struct SnowflakeConfigResponse {
 }
 
 /// How a PostgreSQL destination is reached, without its password.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct PostgresConfigResponse {
     /// Host name or address.
@@ -61,7 +61,7 @@ pub struct PostgresConfigResponse {
 }
 
 /// A destination's configuration, shaped by its `type`; secret fields are never returned.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 #[serde(untagged)]
 pub enum DestinationConfigResponse {
@@ -72,7 +72,7 @@ pub enum DestinationConfigResponse {
 }
 
 /// A destination as stored, without its secret.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DestinationResponse {
     /// Its id.
     #[schemars(example = 1)]

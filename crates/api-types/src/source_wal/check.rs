@@ -11,7 +11,7 @@ use super::report::{reading_example, slot_example};
 use crate::timestamp::Timestamp;
 
 /// What the check of one aspect of a source or a destination found.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct DiagnosticCheckResponse {
     /// A stable, snake_case name. A source's: `reachable`, `server_version`,
@@ -47,7 +47,7 @@ impl From<DiagnosticCheck> for DiagnosticCheckResponse {
 
 /// Whether a source, probed now, is ready for a pipeline: every check, and what the probe read
 /// when it could connect.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(example = source_check_example())]
 pub struct SourceCheckResponse {
     /// The source.

@@ -9,7 +9,7 @@ use super::SlotTypeName;
 use crate::timestamp::Timestamp;
 
 /// The segments in the server's `pg_wal` directory.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct WalDirectoryResponse {
     /// Their total size in bytes.
@@ -30,7 +30,7 @@ impl From<WalDirectory> for WalDirectoryResponse {
 }
 
 /// What the probing role may do on the source.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct RolePrivilegesResponse {
     /// The role is a superuser.
@@ -55,7 +55,7 @@ impl From<RolePrivileges> for RolePrivilegesResponse {
 }
 
 /// What one probe of a source read (its replication slots are listed apart, as `slots`).
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WalReadingResponse {
     /// When it was read (RFC 3339, UTC).
     pub read_at: Timestamp,
@@ -96,7 +96,7 @@ pub struct WalReadingResponse {
 crate::nesting_component!(WalReadingResponse);
 
 /// One replication slot as a probe saw it.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct SlotResponse {
     /// Its name.

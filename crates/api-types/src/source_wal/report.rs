@@ -11,7 +11,7 @@ use super::{ReasonCodeName, SeverityName};
 use crate::timestamp::Timestamp;
 
 /// One finding of a verdict.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct WalReasonResponse {
     /// How bad it is.
@@ -38,7 +38,7 @@ impl From<VerdictReason> for WalReasonResponse {
 }
 
 /// The latest probe of a source by the WAL monitor.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "openapi", derive(apistos::ApiComponent))]
 pub struct ProbeStatusResponse {
     /// When it was last probed (RFC 3339, UTC).
@@ -59,7 +59,7 @@ pub struct ProbeStatusResponse {
 /// The health of a source's WAL as the monitor last saw it: a verdict with its findings, the
 /// latest probe outcome, and what the last successful probe read. The slots are those of the
 /// last successful probe, so a source whose probe now fails keeps its slot findings.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(example = source_wal_example())]
 pub struct SourceWalResponse {
     /// The source.

@@ -2,27 +2,13 @@
 //! rules as creation and as the lifecycle actions.
 
 use chrono::Utc;
-use rosetta_domain::{
-    DestinationId, Name, PipelineDetails, PipelineId, PipelineStatus, PipelineUpdate, SourceId,
-};
+use rosetta_domain::{PipelineDetails, PipelineId, PipelineUpdate};
 
 use crate::{AppError, Rosetta};
 
-/// A partial update of a pipeline as a client asks for it: `None` keeps the stored value.
-///
-/// Unlike the domain's [`PipelineUpdate`], the status is the one wanted, not the change to
-/// write: [`Rosetta::update_pipeline`] works the change out from the current status.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PipelineUpdateRequest {
-    /// A new name.
-    pub name: Option<Name>,
-    /// A new source, which must exist.
-    pub source_id: Option<SourceId>,
-    /// A new destination, which must exist.
-    pub destination_id: Option<DestinationId>,
-    /// The status wanted.
-    pub status: Option<PipelineStatus>,
-}
+/// A partial update of a pipeline as a client asks for it (the domain's type, re-exported here
+/// where the use case that takes it is).
+pub use rosetta_domain::PipelineUpdateRequest;
 
 impl Rosetta {
     /// Applies a partial update. A new source or destination must exist; a status change has

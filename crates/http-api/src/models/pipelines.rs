@@ -56,18 +56,8 @@ request_part! {
     }
 }
 
-/// A valid create body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewPipelineRequest {
-    /// The pipeline's name.
-    pub name: Name,
-    /// The source it replicates from.
-    pub source_id: SourceId,
-    /// The destination it delivers to.
-    pub destination_id: DestinationId,
-    /// The status it starts in.
-    pub status: InitialPipelineStatus,
-}
+/// A valid create body: the domain's own type.
+pub use rosetta_domain::NewPipelineRequest;
 
 request_part! {
     /// A partial update of a pipeline: omitted fields keep their value. A status change has the

@@ -4,6 +4,7 @@
 
 mod auth;
 mod bodies;
+mod client;
 mod cors;
 mod dashboard;
 mod destinations;
