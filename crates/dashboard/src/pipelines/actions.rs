@@ -6,9 +6,10 @@ use actix_web::web::{self, Data};
 use actix_web::HttpRequest;
 use maud::html;
 use rosetta_app::Rosetta;
+use rosetta_domain::PipelineStatus;
 
 use super::pipeline_id;
-use crate::error::PageResult;
+use crate::error::{PageError, PageResult};
 use crate::forms::{csrf_field, Form};
 use crate::layout::{self, Section};
 use crate::session::{local_path, Viewer};
@@ -20,29 +21,29 @@ fn back(form: &Form, id: rosetta_domain::PipelineId) -> String {
     }
 }
 
-pub(super) async fn start(
+/// Start, pause or refresh (`/pipelines/{id}/{action}`, posted; the route admits no other
+/// action).
+pub(super) async fn lifecycle(
     req: HttpRequest,
     viewer: Viewer,
     rosetta: Data<Rosetta>,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: web::Form<Form>,
 ) -> PageResult {
+    let (id, action) = path.into_inner();
+    let id = pipeline_id(&id)?;
+    let status = match action.as_str() {
+        "start" => PipelineStatus::Start,
+        "pause" => PipelineStatus::Pause,
+        "refresh" => PipelineStatus::Refresh,
+        _ => return Err(PageError::Internal),
+    };
     viewer.check(&req, &form)?;
-    let id = pipeline_id(&path)?;
-    rosetta.start_pipeline(id).await?;
-    Ok(layout::redirect(&back(&form, id)))
-}
-
-pub(super) async fn pause(
-    req: HttpRequest,
-    viewer: Viewer,
-    rosetta: Data<Rosetta>,
-    path: web::Path<String>,
-    form: web::Form<Form>,
-) -> PageResult {
-    viewer.check(&req, &form)?;
-    let id = pipeline_id(&path)?;
-    rosetta.pause_pipeline(id).await?;
+    match status {
+        PipelineStatus::Start => rosetta.start_pipeline(id).await?,
+        PipelineStatus::Pause => rosetta.pause_pipeline(id).await?,
+        PipelineStatus::Refresh => rosetta.refresh_pipeline(id).await?,
+    };
     Ok(layout::redirect(&back(&form, id)))
 }
 
@@ -74,19 +75,6 @@ pub(super) async fn confirm_refresh(
         &format!("Refresh {name}"),
         body,
     ))
-}
-
-pub(super) async fn refresh(
-    req: HttpRequest,
-    viewer: Viewer,
-    rosetta: Data<Rosetta>,
-    path: web::Path<String>,
-    form: web::Form<Form>,
-) -> PageResult {
-    viewer.check(&req, &form)?;
-    let id = pipeline_id(&path)?;
-    rosetta.refresh_pipeline(id).await?;
-    Ok(layout::redirect(&back(&form, id)))
 }
 
 pub(super) async fn confirm_delete(

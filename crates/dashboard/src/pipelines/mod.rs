@@ -26,18 +26,19 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .route("/pipelines/{id}", web::get().to(page::show))
         .route("/pipelines/{id}", web::post().to(form::update))
         .route("/pipelines/{id}/edit", web::get().to(form::edit))
-        .route("/pipelines/{id}/start", web::post().to(actions::start))
-        .route("/pipelines/{id}/pause", web::post().to(actions::pause))
         .route(
             "/pipelines/{id}/refresh",
             web::get().to(actions::confirm_refresh),
         )
-        .route("/pipelines/{id}/refresh", web::post().to(actions::refresh))
         .route(
             "/pipelines/{id}/delete",
             web::get().to(actions::confirm_delete),
         )
-        .route("/pipelines/{id}/delete", web::post().to(actions::delete));
+        .route("/pipelines/{id}/delete", web::post().to(actions::delete))
+        .route(
+            "/pipelines/{id}/{action:start|pause|refresh}",
+            web::post().to(actions::lifecycle),
+        );
 }
 
 /// Where a pipeline is, in one word: what the data plane last reported, or, before any

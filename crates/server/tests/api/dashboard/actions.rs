@@ -76,6 +76,15 @@ async fn pause_start_and_refresh_change_the_pipeline_and_come_back_to_the_page()
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+    // No other action exists, and none changes the pipeline.
+    browser
+        .post(&format!("/pipelines/{id}/explode"), &[])
+        .await
+        .expect(404);
+    assert_eq!(
+        app.get(&format!("/api/v1/pipelines/{id}")).await.json()["status"],
+        "REFRESH"
+    );
 }
 
 #[tokio::test]
