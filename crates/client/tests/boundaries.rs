@@ -1,5 +1,6 @@
 //! The client and the API types it reads are free of web frameworks and database drivers: a
 //! service that calls Rosetta does not compile actix-web, apistos or diesel.
+#![allow(clippy::expect_used)]
 
 use std::process::Command;
 
