@@ -46,6 +46,10 @@ pub enum Command {
     },
     /// Print the OpenAPI document (JSON) on standard output.
     Openapi,
+    /// The client commands (`sources`, `destinations`, `pipelines`, `metrics`, `health`): a
+    /// Rosetta server through its API (docs/cli.md).
+    #[command(flatten)]
+    Client(rosetta_cli::Command),
 }
 
 /// Every setting, as a flag falling back to its environment variable, kept as the text given.

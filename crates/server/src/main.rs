@@ -67,13 +67,26 @@ fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
+    // The client commands need no configuration of the service: only a server to call.
+    if let Command::Client(command) = cli.command {
+        return match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(rosetta_cli::run(command)),
+            Err(e) => {
+                eprintln!("rosetta: error: cannot start the async runtime: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match &cli.command {
         // Only serve listens: its API must not be open to the network by accident.
         Command::Serve(settings) => Config::for_serve(&settings.vars()),
         Command::Migrate(settings)
         | Command::Replicate(settings)
         | Command::RotateKeys { settings, .. } => Config::from_vars(&settings.vars()),
-        Command::Openapi => Config::from_vars(&Default::default()),
+        Command::Openapi | Command::Client(_) => Config::from_vars(&Default::default()),
     };
     let config = match config {
         Ok(config) => config,
@@ -99,6 +112,8 @@ fn main() -> ExitCode {
             Command::Migrate(_) => migrate::run(&config).await,
             Command::RotateKeys { dry_run, .. } => rotate_keys::run(&config, dry_run).await,
             Command::Openapi => print_openapi().await,
+            // Answered above.
+            Command::Client(_) => Ok(()),
         }
     });
     match result {

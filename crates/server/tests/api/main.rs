@@ -4,6 +4,7 @@
 
 mod auth;
 mod bodies;
+mod cli;
 mod client;
 mod cors;
 mod dashboard;

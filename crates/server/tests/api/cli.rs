@@ -1,0 +1,395 @@
+//! The `rosetta` client commands against the real server, run as a user runs them: the tables
+//! and the JSON they print, their exit codes, and their one-line errors.
+
+use std::process::Output;
+use std::time::Duration;
+
+use diesel_async::RunQueryDsl;
+use serde_json::Value;
+
+use crate::helpers::{local_source_body, spawn_app, spawn_app_with, TestApp};
+
+/// Runs `rosetta args…` against `url` with `env` (and nothing of the test's environment that
+/// would choose a server or a key), off the test's runtime so that the server keeps serving.
+async fn rosetta(url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rosetta"));
+    command
+        .args(args)
+        .env("ROSETTA_URL", url)
+        .env_remove("ROSETTA_API_KEY")
+        .stdin(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing what was printed when it is not the one expected.
+fn exits(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+async fn run(app: &TestApp, args: &[&str]) -> Output {
+    rosetta(&app.address, &[], args).await
+}
+
+#[tokio::test]
+async fn lists_print_as_tables_and_as_the_apis_json() {
+    let app = spawn_app().await;
+    let pipeline = app.create_pipeline("orders").await;
+    let (id, source, destination) = (
+        pipeline["id"].as_i64().unwrap(),
+        pipeline["source_id"].as_i64().unwrap(),
+        pipeline["destination_id"].as_i64().unwrap(),
+    );
+
+    let out = run(&app, &["pipelines", "list", "-o", "table"]).await;
+    exits(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "ID  NAME    SOURCE      DESTINATION  ASKED  STATE    PHASE  LAG  CHANGES\n\
+             {id:>2}  orders  orders-src  orders-dst   START  RUNNING  -      -          0\n"
+        )
+    );
+    let out = run(&app, &["sources", "list", "--output", "table"]).await;
+    exits(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "ID  NAME        SERVER               DATABASE  PUBLICATION  TLS\n\
+             {source:>2}  orders-src  db.example.com:5433  shop      shop_pub     prefer\n"
+        )
+    );
+    let out = run(&app, &["destinations", "list", "-o", "table"]).await;
+    exits(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "ID  NAME        TYPE      WRITES TO\n\
+             {destination:>2}  orders-dst  POSTGRES  warehouse.example.com:5432/dw schema public\n"
+        )
+    );
+
+    // Without a terminal, JSON: exactly what the API answers.
+    for (args, path) in [
+        (vec!["pipelines", "list"], "/api/v1/pipelines".to_owned()),
+        (vec!["sources", "list"], "/api/v1/sources".to_owned()),
+        (
+            vec!["destinations", "list"],
+            "/api/v1/destinations".to_owned(),
+        ),
+    ] {
+        let out = run(&app, &args).await;
+        exits(&out, 0);
+        let printed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(printed, app.get(&path).await.json(), "{args:?}");
+    }
+    let id_text = id.to_string();
+    let out = run(&app, &["pipelines", "get", &id_text, "-o", "json"]).await;
+    let printed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        printed,
+        app.get(&format!("/api/v1/pipelines/{id}")).await.json()
+    );
+    let out = run(&app, &["pipelines", "get", &id_text, "-o", "yaml"]).await;
+    exits(&out, 0);
+    assert!(
+        stdout(&out).starts_with(&format!("id: {id}\nname: orders\n")),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&app, &["pipelines", "get", &id_text, "-o", "table"]).await;
+    let text = stdout(&out);
+    for line in [
+        "name             orders",
+        "asked to         START",
+        "state            RUNNING",
+        "phase            -",
+        "last error       -",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    let out = run(&app, &["pipelines", "tables", &id_text, "-o", "table"]).await;
+    assert_eq!(stdout(&out), "(none)\n");
+    // The secret is never printed.
+    let out = run(&app, &["sources", "get", &source.to_string(), "-o", "json"]).await;
+    assert!(!stdout(&out).contains(crate::helpers::SOURCE_PASSWORD));
+}
+
+async fn status(app: &TestApp, id: &str) -> Value {
+    app.get(&format!("/api/v1/pipelines/{id}")).await.json()["status"].clone()
+}
+
+#[tokio::test]
+async fn the_lifecycle_and_deletes_ask_first_and_change_the_pipeline() {
+    let app = spawn_app().await;
+    let pipeline = app.create_pipeline("flow").await;
+    let id = pipeline["id"].as_i64().unwrap().to_string();
+    let out = run(&app, &["pipelines", "pause", &id, "-o", "table"]).await;
+    exits(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        format!("pipeline flow ({id}): asked to PAUSE, PAUSED\n")
+    );
+    assert_eq!(status(&app, &id).await, "PAUSE");
+    exits(&run(&app, &["pipelines", "start", &id]).await, 0);
+    assert_eq!(status(&app, &id).await, "START");
+
+    // Without a terminal to ask on, a refresh or a delete needs --yes, and nothing changes.
+    let out = run(&app, &["pipelines", "refresh", &id]).await;
+    exits(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "rosetta: error: Refresh pipeline flow ({id})? Its tables are copied again from \
+             scratch. Not asked without a terminal: add --yes\n"
+        )
+    );
+    assert_eq!(status(&app, &id).await, "START");
+    exits(&run(&app, &["pipelines", "refresh", &id, "--yes"]).await, 0);
+    assert_eq!(status(&app, &id).await, "REFRESH");
+    let source = pipeline["source_id"].as_i64().unwrap().to_string();
+    // A source in use: the API's refusal, in one line.
+    let out = run(&app, &["sources", "delete", &source, "--yes"]).await;
+    exits(&out, 1);
+    assert!(
+        stderr(&out).starts_with("rosetta: error: ") && stderr(&out).lines().count() == 1,
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("flow"),
+        "names the pipeline: {}",
+        stderr(&out)
+    );
+    exits(&run(&app, &["pipelines", "delete", &id]).await, 2);
+    let out = run(&app, &["pipelines", "delete", &id, "-y", "-o", "table"]).await;
+    exits(&out, 0);
+    assert_eq!(stdout(&out), format!("deleted pipeline flow ({id})\n"));
+    app.get(&format!("/api/v1/pipelines/{id}"))
+        .await
+        .expect(404);
+    exits(
+        &run(&app, &["sources", "delete", &source, "--yes"]).await,
+        0,
+    );
+}
+
+#[tokio::test]
+async fn errors_are_one_line_with_the_right_exit_code() {
+    let app = spawn_app_with(&[("API_KEYS", "cli-key-1234567890abcdef")]).await;
+    let key = [("ROSETTA_API_KEY", "cli-key-1234567890abcdef")];
+    let out = rosetta(&app.address, &key, &["sources", "get", "424242"]).await;
+    exits(&out, 1);
+    assert_eq!(
+        stderr(&out),
+        "rosetta: error: Source with id '424242' not found\n"
+    );
+    assert!(stdout(&out).is_empty());
+    // The key from the environment works; a wrong one, or none, is refused.
+    exits(&rosetta(&app.address, &key, &["sources", "list"]).await, 0);
+    let out = run(&app, &["sources", "list"]).await;
+    exits(&out, 1);
+    assert!(
+        stderr(&out).starts_with("rosetta: error: "),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1);
+    let out = run(&app, &["sources", "list", "--api-key", "wrong-key-000000"]).await;
+    exits(&out, 1);
+    assert!(
+        !stderr(&out).contains("wrong-key-000000"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Usage: exit code 2.
+    exits(&run(&app, &["pipelines", "launch", "1"]).await, 2);
+    exits(&run(&app, &["pipelines", "get", "zero"]).await, 2);
+    let out = rosetta(&app.address, &key, &["metrics", "wal", "--bucket", "2h"]).await;
+    exits(&out, 2);
+    assert!(
+        stderr(&out).contains("must be 1m, 5m, 1h or 1d"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A server that is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = rosetta(&format!("http://127.0.0.1:{port}"), &[], &["health"]).await;
+    exits(&out, 1);
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "rosetta: error: cannot reach Rosetta at http://127.0.0.1:{port}/: "
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1);
+    let out = rosetta("127.0.0.1:8000", &[], &["health"]).await;
+    exits(&out, 1);
+    assert!(
+        stderr(&out).contains("invalid server URL"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn health_metrics_and_checks_print_and_exit_as_documented() {
+    let app = spawn_app().await;
+    let out = run(&app, &["health", "-o", "table"]).await;
+    exits(&out, 0);
+    assert!(
+        stdout(&out).starts_with("status       healthy\n"),
+        "{}",
+        stdout(&out)
+    );
+    let local = app
+        .post("/api/v1/sources", &local_source_body(&app, "local"))
+        .await
+        .expect(201)
+        .json();
+    let id = local["id"].as_i64().unwrap();
+    // The test database has no such publication: not ready, exit code 1, each check printed.
+    let out = run(&app, &["sources", "check", &id.to_string(), "-o", "table"]).await;
+    exits(&out, 1);
+    assert!(stdout(&out).starts_with("NOT READY\n"), "{}", stdout(&out));
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|line| line.starts_with("publication_exists ") && line.contains(" FAIL ")),
+        "{}",
+        stdout(&out)
+    );
+
+    let mut conn = app.db.pool().get().await.unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO wal_metrics (source_id, size_bytes, recorded_at)
+         VALUES ({id}, 1048576, '2026-01-01T00:00:10Z'), ({id}, 3145728, '2026-01-01T00:00:50Z'),
+                ({id}, 5242880, '2026-01-01T00:01:30Z')"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let args = [
+        "metrics",
+        "wal",
+        "--source",
+        &id.to_string(),
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-01-01T01:00:00Z",
+        "--bucket",
+        "1m",
+        "-o",
+        "table",
+    ];
+    let out = run(&app, &args).await;
+    exits(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "BUCKET                         MIN      MAX     LAST  SAMPLES\n\
+         2026-01-01T00:01:00+00:00  5.0 MiB  5.0 MiB  5.0 MiB        1\n\
+         2026-01-01T00:00:00+00:00  1.0 MiB  3.0 MiB  3.0 MiB        2\n"
+    );
+    let out = run(
+        &app,
+        &[
+            "metrics",
+            "wal",
+            "--source",
+            &id.to_string(),
+            "--limit",
+            "2",
+        ],
+    )
+    .await;
+    let samples: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(samples.as_array().unwrap().len(), 2);
+}
+
+/// The verdict `rosetta sources wal` prints on a server with a slot no pipeline owns, once the
+/// monitor (every second, with `thresholds`) has probed it; and its exit code.
+async fn wal_verdict(thresholds: &[(&str, &str)], name: &str) -> (String, Option<i32>) {
+    let mut settings = vec![
+        ("WAL_MONITOR_ENABLED", "true"),
+        ("WAL_MONITOR_INTERVAL_SECONDS", "1"),
+        ("WAL_MONITOR_TIMEOUT_SECONDS", "5"),
+    ];
+    settings.extend_from_slice(thresholds);
+    let app = spawn_app_with(&settings).await;
+    // A slot that reserves WAL at once, inactive, and some WAL written after it.
+    let slot = format!("rosetta_cli_{name}_{}", std::process::id());
+    let mut conn = app.db.pool().get().await.unwrap();
+    for sql in [
+        format!("SELECT pg_create_physical_replication_slot('{slot}', true)"),
+        "CREATE TABLE wal_filler AS SELECT g FROM generate_series(1, 20000) g".to_owned(),
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+    }
+    let local = app
+        .post("/api/v1/sources", &local_source_body(&app, "local"))
+        .await
+        .expect(201)
+        .json();
+    let id = local["id"].as_i64().unwrap().to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let out = loop {
+        let out = run(&app, &["sources", "wal", &id, "-o", "table"]).await;
+        // Before the first probe the verdict is a warning too ("not probed yet"): wait for
+        // the probe that sees the slot.
+        if stdout(&out).contains(&slot) || tokio::time::Instant::now() > deadline {
+            break out;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    diesel::sql_query(format!("SELECT pg_drop_replication_slot('{slot}')"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(stdout(&out).contains(&slot), "{}", stdout(&out));
+    (stdout(&out), out.status.code())
+}
+
+#[tokio::test]
+async fn sources_wal_exits_3_on_a_warning_and_4_when_critical() {
+    // Default thresholds: an inactive slot is a warning.
+    let (printed, code) = wal_verdict(&[], "warn").await;
+    assert!(printed.starts_with("verdict: warning\n"), "{printed}");
+    assert_eq!(code, Some(3), "{printed}");
+    // A slot retaining more than WAL_SLOT_CRITICAL_BYTES is critical.
+    let (printed, code) = wal_verdict(
+        &[
+            ("WAL_SLOT_WARN_BYTES", "1"),
+            ("WAL_SLOT_CRITICAL_BYTES", "2"),
+        ],
+        "crit",
+    )
+    .await;
+    assert!(printed.starts_with("verdict: critical\n"), "{printed}");
+    assert_eq!(code, Some(4), "{printed}");
+}
