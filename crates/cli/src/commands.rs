@@ -1,6 +1,7 @@
 //! The client commands: one subcommand a resource, one action each.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
@@ -14,6 +15,7 @@ use rosetta_domain::{
     WalMetricQuery,
 };
 
+use crate::catalogue::{self, Change, Current};
 use crate::exit;
 use crate::output::{bytes, columns, emit, or_dash, record, spelled};
 use crate::remote::{Failure, Format, Remote};
@@ -59,6 +61,44 @@ pub enum Command {
     },
     /// Whether the server and its database answer (exit code 1 when unhealthy).
     Health {
+        /// The server.
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Write the whole catalogue as YAML, without secrets: a file for `plan` and `apply`.
+    Export {
+        /// The server.
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Say what applying a catalogue file would create, change and delete.
+    Plan {
+        /// The catalogue file (YAML; `${VAR}` takes a value from the environment).
+        #[arg(short, long)]
+        file: PathBuf,
+        /// Exit with code 5 when there are changes to apply (0 when none).
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Count the secrets of the file as changes (they cannot be compared with the stored
+        /// ones).
+        #[arg(long)]
+        update_secrets: bool,
+        /// The server.
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Make the catalogue what a file says, in dependency order (it shows the plan and asks
+    /// first); stops at the first refusal.
+    Apply {
+        /// The catalogue file (YAML; `${VAR}` takes a value from the environment).
+        #[arg(short, long)]
+        file: PathBuf,
+        /// Send the file's secrets even to entries that do not change otherwise.
+        #[arg(long)]
+        update_secrets: bool,
+        /// Whether to ask first.
+        #[command(flatten)]
+        confirm: Confirm,
         /// The server.
         #[command(flatten)]
         remote: Remote,
@@ -284,6 +324,19 @@ impl Command {
             Self::Pipelines { action, remote } => pipelines(action, &remote).await,
             Self::Metrics { action, remote } => metrics(action, &remote).await,
             Self::Health { remote } => health(&remote).await,
+            Self::Export { remote } => export(&remote).await,
+            Self::Plan {
+                file,
+                detailed_exitcode,
+                update_secrets,
+                remote,
+            } => plan(&file, detailed_exitcode, update_secrets, &remote).await,
+            Self::Apply {
+                file,
+                update_secrets,
+                confirm,
+                remote,
+            } => apply(&file, update_secrets, confirm, &remote).await,
         }
     }
 }
@@ -769,4 +822,94 @@ async fn health(remote: &Remote) -> Result<u8, Failure> {
     } else {
         exit::ERROR
     })
+}
+
+async fn export(remote: &Remote) -> Result<u8, Failure> {
+    let client = remote.client()?;
+    let file = Current::read(&client).await?.export();
+    if remote.output == Some(Format::Json) {
+        emit(Format::Json, &file, |_| String::new())?;
+    } else {
+        let yaml = yaml_serde::to_string(&file)
+            .map_err(|e| Failure::error(format!("cannot write YAML: {e}")))?;
+        println!(
+            "# The catalogue of {}, exported {}.\n# Secrets are never exported: give them as ${{VARIABLE}}, read from the environment.\n{yaml}",
+            remote.url,
+            Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn read_file(path: &Path) -> Result<catalogue::CatalogueFile, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
+    catalogue::parse(&text, &|name| std::env::var(name).ok())
+        .map_err(|e| Failure::error(format!("{}: {e}", path.display())))
+}
+
+fn summary(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return "No changes.".to_owned();
+    }
+    let count = |action: &str| changes.iter().filter(|c| c.action == action).count();
+    let mut lines: Vec<String> = changes.iter().map(Change::line).collect();
+    lines.push(format!(
+        "Plan: {} to create, {} to change, {} to delete.",
+        count("create"),
+        count("update"),
+        count("delete")
+    ));
+    lines.join("\n")
+}
+
+async fn plan(
+    path: &Path,
+    detailed: bool,
+    update_secrets: bool,
+    remote: &Remote,
+) -> Result<u8, Failure> {
+    let file = read_file(path)?;
+    let client = remote.client()?;
+    let changes = catalogue::plan(&file, &Current::read(&client).await?, update_secrets)?;
+    emit(remote.format(), &changes, |changes| summary(changes))?;
+    Ok(if detailed && !changes.is_empty() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
+}
+
+async fn apply(
+    path: &Path,
+    update_secrets: bool,
+    confirm: Confirm,
+    remote: &Remote,
+) -> Result<u8, Failure> {
+    let file = read_file(path)?;
+    let client = remote.client()?;
+    let changes = catalogue::plan(&file, &Current::read(&client).await?, update_secrets)?;
+    let format = remote.format();
+    if changes.is_empty() {
+        emit(format, &changes, |_| "No changes.".to_owned())?;
+        return Ok(exit::OK);
+    }
+    eprintln!("{}", summary(&changes));
+    confirm.granted(&format!("Apply these {} change(s)?", changes.len()))?;
+    let mut done = Vec::new();
+    let result = catalogue::apply(&client, &changes, &mut |line| {
+        if format == Format::Table {
+            println!("{line}");
+        }
+        done.push(line);
+    })
+    .await;
+    if format != Format::Table {
+        emit(format, &done, |_| String::new())?;
+    }
+    result?;
+    if format == Format::Table {
+        println!("Applied {} change(s).", changes.len());
+    }
+    Ok(exit::OK)
 }

@@ -7,9 +7,13 @@
 //! - Output is a table on a terminal and JSON otherwise; `-o table|json|yaml` chooses.
 //! - Destructive commands ask first, unless `--yes`; without a terminal to ask on, they refuse.
 //! - Errors are one line on standard error: the API's message and its failing fields.
-//! - Exit codes ([`exit`]): 0 ok, 1 error, 2 usage, 3 a WAL warning, 4 a WAL critical.
+//! - Exit codes ([`exit`]): 0 ok, 1 error, 2 usage, 3 a WAL warning, 4 a WAL critical, 5 a
+//!   plan with changes (`--detailed-exitcode`).
+//! - Pipelines as code: `export` writes the catalogue as YAML, `plan -f` says what `apply -f`
+//!   would create, change and delete.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod catalogue;
 mod commands;
 mod output;
 mod remote;
@@ -31,6 +35,9 @@ pub mod exit {
     pub const WAL_WARNING: u8 = 3;
     /// `sources wal`: the verdict is `critical`.
     pub const WAL_CRITICAL: u8 = 4;
+    /// `plan --detailed-exitcode`: applying the file would change something (2, terraform's
+    /// code, is the usage error here).
+    pub const CHANGES: u8 = 5;
 }
 
 /// Runs `command` and says how it ended. Its output goes to standard output, errors to

@@ -393,3 +393,308 @@ async fn sources_wal_exits_3_on_a_warning_and_4_when_critical() {
     assert!(printed.starts_with("verdict: critical\n"), "{printed}");
     assert_eq!(code, Some(4), "{printed}");
 }
+
+/// A catalogue file in a directory of the test's own.
+fn catalogue_file(test: &str, yaml: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rosetta-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("catalogue.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+const CATALOGUE: &str = "\
+sources:
+  - name: orders
+    pg_host: db.example.com
+    pg_database: shop
+    pg_username: replicator
+    pg_password: ${ORDERS_PASSWORD}
+    publication_name: shop_pub
+    replication_id: 7
+destinations:
+  - name: warehouse
+    type: POSTGRES
+    config:
+      host: dw.example.com
+      database: dw
+      username: loader
+      password: ${DW_PASSWORD}
+  - name: lake
+    type: SNOWFLAKE
+    config:
+      account: acme-eu
+      user: LOADER
+      database: RAW
+      schema: CDC
+      mode: changelog
+pipelines:
+  - name: orders-to-dw
+    source: orders
+    destination: warehouse
+  - name: orders-to-lake
+    source: orders
+    destination: lake
+    status: PAUSE
+";
+
+const SECRETS: [(&str, &str); 2] = [
+    ("ORDERS_PASSWORD", "cli-orders-pw"),
+    ("DW_PASSWORD", "cli-dw-pw"),
+];
+
+/// The catalogue as the API lists it, without what differs from one database to another.
+async fn catalogue_of(app: &TestApp) -> Value {
+    let strip = |mut list: Value, keys: &[&str]| {
+        for item in list.as_array_mut().unwrap() {
+            for key in keys {
+                item.as_object_mut().unwrap().remove(*key);
+            }
+        }
+        list
+    };
+    let pipelines: Vec<Value> = app
+        .get("/api/v1/pipelines")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            serde_json::json!({"name": p["name"], "source": p["source"]["name"],
+                "destination": p["destination"]["name"], "status": p["status"]})
+        })
+        .collect();
+    serde_json::json!({
+        "sources": strip(app.get("/api/v1/sources").await.json(), &["id", "created_at", "updated_at"]),
+        "destinations": strip(app.get("/api/v1/destinations").await.json(), &["id", "created_at", "updated_at"]),
+        "pipelines": pipelines,
+    })
+}
+
+#[tokio::test]
+async fn apply_creates_in_order_twice_changes_nothing_and_plan_then_is_empty() {
+    let app = spawn_app().await;
+    let path = catalogue_file("apply", CATALOGUE);
+    let file = path.to_str().unwrap();
+
+    let out = rosetta(
+        &app.address,
+        &SECRETS,
+        &["plan", "-f", file, "--detailed-exitcode", "-o", "table"],
+    )
+    .await;
+    exits(&out, 5);
+    assert_eq!(
+        stdout(&out),
+        "+ source orders\n+ destination warehouse\n+ destination lake\n\
+         + pipeline orders-to-dw\n+ pipeline orders-to-lake\n\
+         Plan: 5 to create, 0 to change, 0 to delete.\n"
+    );
+    // Without a terminal to ask on, apply needs --yes; nothing was done.
+    exits(
+        &rosetta(&app.address, &SECRETS, &["apply", "-f", file]).await,
+        2,
+    );
+    assert_eq!(
+        app.get("/api/v1/sources").await.json(),
+        serde_json::json!([])
+    );
+    let out = rosetta(
+        &app.address,
+        &SECRETS,
+        &["apply", "-f", file, "--yes", "-o", "table"],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "created source orders\ncreated destination warehouse\ncreated destination lake\n\
+         created pipeline orders-to-dw\ncreated pipeline orders-to-lake\nApplied 5 change(s).\n"
+    );
+    let pipelines = app.get("/api/v1/pipelines").await.json();
+    assert_eq!(pipelines[1]["status"], "PAUSE");
+    // The secrets came from the environment, and are stored.
+    let stored = app.get("/api/v1/sources").await.json()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let mut conn = app.db.pool().get().await.unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT pg_password AS value FROM sources WHERE id = {stored}"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        crate::helpers::open_stored_secret(
+            &rows[0].value,
+            rosetta_metadata_store::SecretField::source_password(stored)
+        ),
+        "cli-orders-pw"
+    );
+
+    // Twice: nothing to do.
+    let out = rosetta(
+        &app.address,
+        &SECRETS,
+        &["plan", "-f", file, "--detailed-exitcode", "-o", "table"],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(stdout(&out), "No changes.\n");
+    let before = catalogue_of(&app).await;
+    let out = rosetta(
+        &app.address,
+        &SECRETS,
+        &["apply", "-f", file, "-o", "table"],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(stdout(&out), "No changes.\n");
+    assert_eq!(catalogue_of(&app).await, before);
+
+    // A changed file: an update, a status change and a deletion, deletes last.
+    let changed = CATALOGUE
+        .replace("db.example.com", "db2.example.com")
+        .replace("    status: PAUSE\n", "")
+        .replace(
+            "  - name: orders-to-dw\n    source: orders\n    destination: warehouse\n",
+            "",
+        );
+    let changed = changed.replace(
+        "  - name: warehouse\n    type: POSTGRES\n    config:\n      host: dw.example.com\n      database: dw\n      username: loader\n      password: ${DW_PASSWORD}\n",
+        "",
+    );
+    let path = catalogue_file("apply-changed", &changed);
+    let out = rosetta(
+        &app.address,
+        &SECRETS,
+        &["plan", "-f", path.to_str().unwrap(), "-o", "table"],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "~ source orders (pg_host)\n~ pipeline orders-to-lake (status)\n\
+         - pipeline orders-to-dw\n- destination warehouse\n\
+         Plan: 0 to create, 2 to change, 2 to delete.\n"
+    );
+    exits(
+        &rosetta(
+            &app.address,
+            &SECRETS,
+            &["apply", "-f", path.to_str().unwrap(), "-y"],
+        )
+        .await,
+        0,
+    );
+    let now = catalogue_of(&app).await;
+    assert_eq!(now["sources"][0]["pg_host"], "db2.example.com");
+    assert_eq!(now["destinations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        now["pipelines"],
+        serde_json::json!([{"name": "orders-to-lake", "source": "orders", "destination": "lake", "status": "START"}])
+    );
+}
+
+#[tokio::test]
+async fn export_then_apply_into_an_empty_database_reproduces_the_catalogue() {
+    let first = spawn_app().await;
+    let path = catalogue_file("export", CATALOGUE);
+    exits(
+        &rosetta(
+            &first.address,
+            &SECRETS,
+            &["apply", "-f", path.to_str().unwrap(), "--yes"],
+        )
+        .await,
+        0,
+    );
+    let out = rosetta(&first.address, &[], &["export"]).await;
+    exits(&out, 0);
+    let exported = stdout(&out);
+    assert!(exported.starts_with("# The catalogue of "), "{exported}");
+    for secret in ["cli-orders-pw", "cli-dw-pw", "password"] {
+        assert!(!exported.contains(secret), "{secret} in\n{exported}");
+    }
+    let copy = catalogue_file("export-copy", &exported);
+
+    let second = spawn_app().await;
+    let out = rosetta(
+        &second.address,
+        &[],
+        &["apply", "-f", copy.to_str().unwrap(), "--yes"],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(catalogue_of(&second).await, catalogue_of(&first).await);
+    let out = rosetta(
+        &second.address,
+        &[],
+        &["plan", "-f", copy.to_str().unwrap(), "--detailed-exitcode"],
+    )
+    .await;
+    exits(&out, 0);
+}
+
+#[tokio::test]
+async fn a_file_with_errors_or_missing_variables_changes_nothing() {
+    let app = spawn_app().await;
+    let path = catalogue_file("missing", CATALOGUE);
+    let out = rosetta(
+        &app.address,
+        &[("ORDERS_PASSWORD", "x")],
+        &["apply", "-f", path.to_str().unwrap(), "--yes"],
+    )
+    .await;
+    exits(&out, 1);
+    assert!(stderr(&out).contains("DW_PASSWORD"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("ORDERS_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
+    let bad = catalogue_file(
+        "bad",
+        "sources:\n  - name: bad name\n    pg_host: h\n    pg_port: 70000\n    pg_database: d\n    pg_username: u\n    publication_name: p\n    replication_id: 1\n\
+         pipelines:\n  - name: p\n    source: nowhere\n    destination: none\n",
+    );
+    let out = rosetta(
+        &app.address,
+        &[],
+        &["apply", "-f", bad.to_str().unwrap(), "--yes"],
+    )
+    .await;
+    exits(&out, 1);
+    let message = stderr(&out);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    for place in [
+        "sources[0].name",
+        "sources[0].pg_port",
+        "pipelines[0].source",
+        "pipelines[0].destination",
+    ] {
+        assert!(message.contains(place), "{place} in {message}");
+    }
+    assert_eq!(
+        app.get("/api/v1/sources").await.json(),
+        serde_json::json!([])
+    );
+    let out = rosetta(
+        &app.address,
+        &[],
+        &["plan", "-f", "/nonexistent/catalogue.yaml"],
+    )
+    .await;
+    exits(&out, 1);
+    assert!(
+        stderr(&out).contains("cannot read /nonexistent/catalogue.yaml"),
+        "{}",
+        stderr(&out)
+    );
+}
