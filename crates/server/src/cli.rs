@@ -46,6 +46,12 @@ pub enum Command {
     },
     /// Print the OpenAPI document (JSON) on standard output.
     Openapi,
+    /// Print a completion script for a shell: `rosetta completions bash >
+    /// /etc/bash_completion.d/rosetta`, or `source <(rosetta completions zsh)`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// The client commands (`sources`, `destinations`, `pipelines`, `metrics`, `health`): a
     /// Rosetta server through its API (docs/cli.md).
     #[command(flatten)]

@@ -67,6 +67,14 @@ fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "rosetta", &mut script);
+        // A closed pipe (`| head`) is not an error.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+        return ExitCode::SUCCESS;
+    }
     // The client commands need no configuration of the service: only a server to call.
     if let Command::Client(command) = cli.command {
         return match tokio::runtime::Builder::new_current_thread()
@@ -86,7 +94,9 @@ fn main() -> ExitCode {
         Command::Migrate(settings)
         | Command::Replicate(settings)
         | Command::RotateKeys { settings, .. } => Config::from_vars(&settings.vars()),
-        Command::Openapi | Command::Client(_) => Config::from_vars(&Default::default()),
+        Command::Openapi | Command::Client(_) | Command::Completions { .. } => {
+            Config::from_vars(&Default::default())
+        }
     };
     let config = match config {
         Ok(config) => config,
@@ -113,7 +123,7 @@ fn main() -> ExitCode {
             Command::RotateKeys { dry_run, .. } => rotate_keys::run(&config, dry_run).await,
             Command::Openapi => print_openapi().await,
             // Answered above.
-            Command::Client(_) => Ok(()),
+            Command::Client(_) | Command::Completions { .. } => Ok(()),
         }
     });
     match result {

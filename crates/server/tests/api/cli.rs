@@ -698,3 +698,38 @@ async fn a_file_with_errors_or_missing_variables_changes_nothing() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn shell_completions_complete_the_client_commands() {
+    let script = rosetta("http://127.0.0.1:1", &[], &["completions", "bash"]).await;
+    exits(&script, 0);
+    // Bash, given the script, completes `rosetta pipelines pa` to `pause`.
+    let dir = std::env::temp_dir().join(format!("rosetta-completions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("rosetta.bash");
+    std::fs::write(&path, &script.stdout).unwrap();
+    let completed = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=(rosetta pipelines pa); COMP_CWORD=2; \
+                 COMP_LINE='rosetta pipelines pa'; COMP_POINT=${{#COMP_LINE}}; \
+                 _rosetta rosetta pa pipelines; echo \"${{COMPREPLY[@]}}\"",
+                path.display()
+            ))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(stdout(&completed).trim(), "pause", "{}", stderr(&completed));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = rosetta("http://127.0.0.1:1", &[], &["completions", shell]).await;
+        exits(&out, 0);
+        assert!(stdout(&out).contains("pipelines"), "{shell}");
+    }
+    exits(
+        &rosetta("http://127.0.0.1:1", &[], &["completions", "tcsh"]).await,
+        2,
+    );
+}
