@@ -16,6 +16,9 @@ use rosetta_domain::{
 };
 
 use crate::catalogue::{self, Change, Current};
+use crate::edit::{
+    checked_destination, checked_source, source_changes, DestinationFields, SourceFields,
+};
 use crate::exit;
 use crate::output::{bytes, columns, emit, or_dash, record, spelled};
 use crate::remote::{Failure, Format, Remote};
@@ -167,6 +170,18 @@ pub enum SourceAction {
         /// Its id.
         id: i64,
     },
+    /// Create a source (its password from --password-stdin or --password-prompt).
+    Create {
+        #[command(flatten)]
+        fields: SourceFields,
+    },
+    /// Change the fields given; the others, the password too, keep their value.
+    Update {
+        /// Its id.
+        id: i64,
+        #[command(flatten)]
+        fields: SourceFields,
+    },
     /// Delete a source (it asks first).
     Delete {
         /// Its id.
@@ -203,6 +218,18 @@ pub enum DestinationAction {
         /// Its id.
         id: i64,
     },
+    /// Create a destination: --type and its configuration as --set key=value.
+    Create {
+        #[command(flatten)]
+        fields: DestinationFields,
+    },
+    /// Change its name or configuration (--set); a secret not given again is kept.
+    Update {
+        /// Its id.
+        id: i64,
+        #[command(flatten)]
+        fields: DestinationFields,
+    },
     /// Delete a destination (it asks first).
     Delete {
         /// Its id.
@@ -235,6 +262,38 @@ pub enum PipelineAction {
     Get {
         /// Its id.
         id: i64,
+    },
+    /// Create a pipeline from a source to a destination (started, unless --paused).
+    Create {
+        /// Its unique name.
+        #[arg(long)]
+        name: String,
+        /// The id of its source.
+        #[arg(long)]
+        source: i64,
+        /// The id of its destination.
+        #[arg(long)]
+        destination: i64,
+        /// Create it paused.
+        #[arg(long)]
+        paused: bool,
+    },
+    /// Rename a pipeline, move it to another source or destination, or change its status.
+    Update {
+        /// Its id.
+        id: i64,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new source id.
+        #[arg(long)]
+        source: Option<i64>,
+        /// A new destination id.
+        #[arg(long)]
+        destination: Option<i64>,
+        /// START, PAUSE or REFRESH.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<PipelineStatus>,
     },
     /// Start a pipeline (again, after an error).
     Start {
@@ -434,6 +493,25 @@ async fn sources(action: SourceAction, remote: &Remote) -> Result<u8, Failure> {
             let source = client.source(SourceId::new(id_of(id, "source")?)).await?;
             emit(format, &source, source_record)?;
         }
+        SourceAction::Create { fields } => {
+            let wanted = checked_source(&fields.for_create()?)?;
+            let source = client.create_source(&wanted).await?;
+            emit(format, &source, source_record)?;
+        }
+        SourceAction::Update { id, fields } => {
+            let id = SourceId::new(id_of(id, "source")?);
+            let stored = client.source(id).await?;
+            let wanted = checked_source(&fields.over(catalogue::SourceSpec::of(&stored))?)?;
+            let (update, _) = source_changes(&wanted, &stored);
+            if update == rosetta_domain::SourceUpdate::default() {
+                emit(format, &stored, |s| {
+                    format!("source {} ({}): nothing to change", s.name, s.id)
+                })?;
+            } else {
+                let source = client.update_source(id, &update).await?;
+                emit(format, &source, source_record)?;
+            }
+        }
         SourceAction::Delete {
             id,
             cascade,
@@ -505,6 +583,30 @@ fn destination_target(destination: &DestinationResponse) -> String {
     }
 }
 
+fn print_destination(format: Format, destination: &DestinationResponse) -> Result<(), Failure> {
+    emit(format, destination, |d| {
+        let config = serde_json::to_value(&d.config).unwrap_or_default();
+        let mut fields = vec![
+            ("id", d.id.to_string()),
+            ("name", d.name.clone()),
+            ("type", spelled(&d.destination_type)),
+        ];
+        if let Some(config) = config.as_object() {
+            for (key, value) in config {
+                let shown = match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    serde_json::Value::Null => "-".to_owned(),
+                    other => other.to_string(),
+                };
+                fields.push((key.as_str(), shown));
+            }
+        }
+        fields.push(("created", d.created_at.0.to_rfc3339()));
+        fields.push(("updated", d.updated_at.0.to_rfc3339()));
+        record(&fields)
+    })
+}
+
 async fn destinations(action: DestinationAction, remote: &Remote) -> Result<u8, Failure> {
     let client = remote.client()?;
     let format = remote.format();
@@ -530,27 +632,33 @@ async fn destinations(action: DestinationAction, remote: &Remote) -> Result<u8, 
             let destination = client
                 .destination(DestinationId::new(id_of(id, "destination")?))
                 .await?;
-            emit(format, &destination, |d| {
-                let config = serde_json::to_value(&d.config).unwrap_or_default();
-                let mut fields = vec![
-                    ("id", d.id.to_string()),
-                    ("name", d.name.clone()),
-                    ("type", spelled(&d.destination_type)),
-                ];
-                if let Some(config) = config.as_object() {
-                    for (key, value) in config {
-                        let shown = match value {
-                            serde_json::Value::String(text) => text.clone(),
-                            serde_json::Value::Null => "-".to_owned(),
-                            other => other.to_string(),
-                        };
-                        fields.push((key.as_str(), shown));
-                    }
-                }
-                fields.push(("created", d.created_at.0.to_rfc3339()));
-                fields.push(("updated", d.updated_at.0.to_rfc3339()));
-                record(&fields)
+            print_destination(format, &destination)?;
+        }
+        DestinationAction::Create { fields } => {
+            if fields.name.is_none() || fields.destination_type.is_none() {
+                return Err(Failure::usage("a new destination needs --name and --type"));
+            }
+            let spec = fields.over(catalogue::DestinationSpec {
+                name: String::new(),
+                destination_type: String::new(),
+                config: std::collections::BTreeMap::new(),
             })?;
+            let destination = client
+                .create_destination(&checked_destination(&spec)?)
+                .await?;
+            print_destination(format, &destination)?;
+        }
+        DestinationAction::Update { id, fields } => {
+            let id = DestinationId::new(id_of(id, "destination")?);
+            let stored = client.destination(id).await?;
+            let wanted =
+                checked_destination(&fields.over(catalogue::DestinationSpec::of(&stored))?)?;
+            let update = rosetta_domain::DestinationUpdate {
+                name: (wanted.name.as_str() != stored.name).then_some(wanted.name),
+                config: Some(wanted.config),
+            };
+            let destination = client.update_destination(id, &update).await?;
+            print_destination(format, &destination)?;
         }
         DestinationAction::Delete {
             id,
@@ -667,6 +775,49 @@ async fn pipelines(action: PipelineAction, remote: &Remote) -> Result<u8, Failur
         }
         PipelineAction::Get { id } => {
             let pipeline = client.pipeline(pipeline_id(id)?).await?;
+            emit(format, &pipeline, pipeline_record)?;
+        }
+        PipelineAction::Create {
+            name,
+            source,
+            destination,
+            paused,
+        } => {
+            let request = rosetta_domain::NewPipelineRequest {
+                name: rosetta_domain::Name::parse(&name)
+                    .map_err(|e| Failure::usage(format!("--name: {e}")))?,
+                source_id: SourceId::new(id_of(source, "source")?),
+                destination_id: DestinationId::new(id_of(destination, "destination")?),
+                status: if paused {
+                    rosetta_domain::InitialPipelineStatus::Pause
+                } else {
+                    rosetta_domain::InitialPipelineStatus::Start
+                },
+            };
+            let pipeline = client.create_pipeline(&request).await?;
+            emit(format, &pipeline, pipeline_record)?;
+        }
+        PipelineAction::Update {
+            id,
+            name,
+            source,
+            destination,
+            status,
+        } => {
+            let update = rosetta_domain::PipelineUpdateRequest {
+                name: name
+                    .map(|n| rosetta_domain::Name::parse(&n))
+                    .transpose()
+                    .map_err(|e| Failure::usage(format!("--name: {e}")))?,
+                source_id: source
+                    .map(|s| id_of(s, "source").map(SourceId::new))
+                    .transpose()?,
+                destination_id: destination
+                    .map(|d| id_of(d, "destination").map(DestinationId::new))
+                    .transpose()?,
+                status,
+            };
+            let pipeline = client.update_pipeline(pipeline_id(id)?, &update).await?;
             emit(format, &pipeline, pipeline_record)?;
         }
         PipelineAction::Start { id } => {

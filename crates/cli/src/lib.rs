@@ -15,6 +15,7 @@
 
 mod catalogue;
 mod commands;
+mod edit;
 mod output;
 mod remote;
 

@@ -22,8 +22,8 @@ use rosetta_domain::{
 };
 use serde::Serialize;
 
-pub use file::{parse, CatalogueFile};
-use file::{shown, wanted_config, DestinationSpec, PipelineSpec, SourceSpec};
+pub use file::{parse, CatalogueFile, DestinationSpec, SourceSpec, SECRET_FIELDS};
+use file::{shown, wanted_config, PipelineSpec};
 
 use crate::output::spelled;
 use crate::remote::Failure;
@@ -405,7 +405,7 @@ fn duplicates(what: &str, names: impl Iterator<Item = String>, errors: &mut Vec<
     }
 }
 
-fn source_update(
+pub(crate) fn source_update(
     wanted: &NewSource,
     have: &SourceResponse,
     update_secrets: bool,

@@ -733,3 +733,295 @@ async fn shell_completions_complete_the_client_commands() {
         2,
     );
 }
+
+/// Runs `rosetta args…` with `input` on its standard input.
+async fn rosetta_fed(url: &str, input: &str, args: &[&str]) -> Output {
+    use std::io::Write as _;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rosetta"));
+    command
+        .args(args)
+        .env("ROSETTA_URL", url)
+        .env_remove("ROSETTA_API_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let input = input.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// The secret stored in `column` of row `id` of `table`, opened.
+async fn stored_secret(
+    app: &TestApp,
+    table: &'static str,
+    column: &'static str,
+    id: i64,
+) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let select = match column {
+        "pg_password" => "pg_password".to_owned(),
+        field => format!("config->>'{}'", field.trim_start_matches("config.")),
+    };
+    let mut conn = app.db.pool().get().await.unwrap();
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT {select} AS value FROM {table} WHERE id = {id}"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    crate::helpers::open_stored_secret(
+        &rows[0].value,
+        rosetta_metadata_store::SecretField::new(table, id, column),
+    )
+}
+
+#[tokio::test]
+async fn entries_are_created_and_updated_from_flags_with_secrets_from_standard_input() {
+    let app = spawn_app().await;
+    let url = app.address.clone();
+    let out = rosetta_fed(
+        &url,
+        "src-secret-1\n",
+        &[
+            "sources",
+            "create",
+            "--name",
+            "orders",
+            "--host",
+            "db.example.com",
+            "--database",
+            "shop",
+            "--user",
+            "replicator",
+            "--publication",
+            "shop_pub",
+            "--replication-id",
+            "3",
+            "--password-stdin",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let source: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let id = source["id"].as_i64().unwrap();
+    assert_eq!(
+        source,
+        app.get(&format!("/api/v1/sources/{id}")).await.json()
+    );
+    assert_eq!(
+        stored_secret(&app, "sources", "pg_password", id).await,
+        "src-secret-1"
+    );
+    // An update changes what is given, and keeps the password.
+    let out = run(
+        &app,
+        &[
+            "sources",
+            "update",
+            &id.to_string(),
+            "--host",
+            "db2.example.com",
+            "--port",
+            "6432",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let updated: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (updated["pg_host"].as_str(), updated["pg_port"].as_i64()),
+        (Some("db2.example.com"), Some(6432))
+    );
+    assert_eq!(updated["pg_database"], "shop");
+    assert_eq!(
+        stored_secret(&app, "sources", "pg_password", id).await,
+        "src-secret-1"
+    );
+    let out = run(
+        &app,
+        &[
+            "sources",
+            "update",
+            &id.to_string(),
+            "--host",
+            "db2.example.com",
+            "-o",
+            "table",
+        ],
+    )
+    .await;
+    assert_eq!(
+        stdout(&out),
+        format!("source orders ({id}): nothing to change\n")
+    );
+    // What is missing or wrong is named; nothing is created.
+    let out = run(&app, &["sources", "create", "--name", "x"]).await;
+    exits(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        "rosetta: error: a new source needs --host, --database, --user, --publication, --replication-id\n"
+    );
+    let out = run(
+        &app,
+        &["sources", "update", &id.to_string(), "--port", "70000"],
+    )
+    .await;
+    exits(&out, 1);
+    assert!(stderr(&out).contains("source.pg_port"), "{}", stderr(&out));
+
+    // Destinations: typed by --type, configured with --set, the secret from standard input.
+    let out = rosetta_fed(
+        &url,
+        "dst-secret-1\n",
+        &[
+            "destinations",
+            "create",
+            "--name",
+            "warehouse",
+            "--type",
+            "postgres",
+            "--set",
+            "host=dw.example.com",
+            "--set",
+            "port=5433",
+            "--set",
+            "database=dw",
+            "--set",
+            "username=loader",
+            "--password-stdin",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let destination: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let dst = destination["id"].as_i64().unwrap();
+    assert_eq!(destination["config"]["port"], 5433);
+    assert_eq!(
+        stored_secret(&app, "destinations", "config.password", dst).await,
+        "dst-secret-1"
+    );
+    let out = run(
+        &app,
+        &[
+            "destinations",
+            "update",
+            &dst.to_string(),
+            "--set",
+            "schema=cdc",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let updated: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (
+            updated["config"]["schema"].as_str(),
+            updated["config"]["host"].as_str()
+        ),
+        (Some("cdc"), Some("dw.example.com"))
+    );
+    assert_eq!(
+        stored_secret(&app, "destinations", "config.password", dst).await,
+        "dst-secret-1"
+    );
+    // A secret never goes on the command line.
+    let out = run(
+        &app,
+        &[
+            "destinations",
+            "update",
+            &dst.to_string(),
+            "--set",
+            "password=oops",
+        ],
+    )
+    .await;
+    exits(&out, 2);
+    assert!(
+        stderr(&out).contains("--password-stdin"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Pipelines.
+    let out = run(
+        &app,
+        &[
+            "pipelines",
+            "create",
+            "--name",
+            "flow",
+            "--source",
+            &id.to_string(),
+            "--destination",
+            &dst.to_string(),
+            "--paused",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let pipeline: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(pipeline["status"], "PAUSE");
+    let pid = pipeline["id"].as_i64().unwrap().to_string();
+    let out = run(
+        &app,
+        &[
+            "pipelines",
+            "update",
+            &pid,
+            "--name",
+            "flow-eu",
+            "--status",
+            "start",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let pipeline: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (pipeline["name"].as_str(), pipeline["status"].as_str()),
+        (Some("flow-eu"), Some("START"))
+    );
+    let out = run(
+        &app,
+        &[
+            "pipelines",
+            "create",
+            "--name",
+            "orphan",
+            "--source",
+            "424242",
+            "--destination",
+            &dst.to_string(),
+        ],
+    )
+    .await;
+    exits(&out, 1);
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
