@@ -324,6 +324,17 @@ pub enum PipelineAction {
         /// Its id.
         id: i64,
     },
+    /// A live view of phase, lag and throughput, redrawn in place (Ctrl-C to stop).
+    Watch {
+        /// Only this pipeline.
+        id: Option<i64>,
+        /// Seconds between two readings.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        interval: u64,
+        /// Stop after this many readings (for scripts); until Ctrl-C without it.
+        #[arg(long)]
+        count: Option<u64>,
+    },
 }
 
 /// What to read of the WAL samples.
@@ -847,6 +858,14 @@ async fn pipelines(action: PipelineAction, remote: &Remote) -> Result<u8, Failur
             ))?;
             client.delete_pipeline(id).await?;
             deleted(format, "pipeline", id.get(), &pipeline.name)?;
+        }
+        PipelineAction::Watch {
+            id,
+            interval,
+            count,
+        } => {
+            let only = id.map(pipeline_id).transpose()?;
+            crate::watch::run(&client, format, only, interval, count).await?;
         }
         PipelineAction::Tables { id } => {
             let tables = client.pipeline_tables(pipeline_id(id)?).await?;

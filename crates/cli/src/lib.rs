@@ -18,6 +18,7 @@ mod commands;
 mod edit;
 mod output;
 mod remote;
+mod watch;
 
 use std::process::ExitCode;
 

@@ -1025,3 +1025,111 @@ async fn entries_are_created_and_updated_from_flags_with_secrets_from_standard_i
     exits(&out, 1);
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn pipelines_watch_reads_again_and_computes_the_throughput() {
+    let app = spawn_app().await;
+    let pipeline = app.create_pipeline("watched").await;
+    let id = pipeline["id"].as_i64().unwrap();
+    let mut conn = app.db.pool().get().await.unwrap();
+    diesel::sql_query(format!(
+        "INSERT INTO pipeline_runtime (pipeline_id, phase, lag_bytes, lag_seconds, changes_applied)
+         VALUES ({id}, 'streaming', 2048, 0.5, 100)"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // The changes rise between the first reading and the second: the test waits for the
+    // first line before changing them, and the watch for its interval before reading again.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rosetta"));
+    command
+        .args([
+            "pipelines",
+            "watch",
+            "--interval",
+            "2",
+            "--count",
+            "3",
+            "-o",
+            "json",
+        ])
+        .env("ROSETTA_URL", &app.address)
+        .env_remove("ROSETTA_API_KEY")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped());
+    let (first_line, first_seen) = tokio::sync::oneshot::channel();
+    let (changed, on_change) = std::sync::mpsc::channel::<()>();
+    let watching = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead as _;
+        let mut child = command.spawn().unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        first_line.send(()).unwrap();
+        on_change.recv().unwrap();
+        let mut all = vec![first];
+        all.extend(lines.map(Result::unwrap));
+        assert!(child.wait().unwrap().success());
+        all
+    });
+    first_seen.await.unwrap();
+    diesel::sql_query(format!(
+        "UPDATE pipeline_runtime SET changes_applied = 400 WHERE pipeline_id = {id}"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    changed.send(()).unwrap();
+    let lines = watching.await.unwrap();
+    let readings: Vec<Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(readings.len(), 3, "{lines:?}");
+    let first = &readings[0]["pipelines"][0];
+    assert_eq!(
+        (first["name"].as_str(), first["phase"].as_str()),
+        (Some("watched"), Some("streaming"))
+    );
+    assert_eq!(first["changes_applied"], 100);
+    assert!(first["changes_per_second"].is_null());
+    // 300 more changes over the two seconds between the readings (and what a reading takes).
+    let rate = readings[1]["pipelines"][0]["changes_per_second"]
+        .as_f64()
+        .unwrap();
+    assert!((100.0..=150.0).contains(&rate), "{rate}");
+    assert_eq!(readings[2]["pipelines"][0]["changes_per_second"], 0.0);
+
+    // As a table, one reading after another when the output is not a terminal.
+    let id_text = id.to_string();
+    let out = run(
+        &app,
+        &[
+            "pipelines",
+            "watch",
+            &id_text,
+            "--interval",
+            "1",
+            "--count",
+            "2",
+            "-o",
+            "table",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("(every 1 s, Ctrl-C to stop)").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("ID  NAME     STATE    PHASE      "), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no terminal, no escape codes: {text:?}"
+    );
+    exits(
+        &run(&app, &["pipelines", "watch", "424242", "--count", "1"]).await,
+        1,
+    );
+}
