@@ -68,6 +68,15 @@ pub enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Named servers (and their keys) for --profile.
+    Profile {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::profiles::ProfileAction,
+        /// The output format.
+        #[arg(short, long, value_enum, global = true)]
+        output: Option<Format>,
+    },
     /// Write the whole catalogue as YAML, without secrets: a file for `plan` and `apply`.
     Export {
         /// The server.
@@ -395,6 +404,14 @@ impl Command {
             Self::Metrics { action, remote } => metrics(action, &remote).await,
             Self::Health { remote } => health(&remote).await,
             Self::Export { remote } => export(&remote).await,
+            Self::Profile { action, output } => {
+                let format = output.unwrap_or(if std::io::stdout().is_terminal() {
+                    Format::Table
+                } else {
+                    Format::Json
+                });
+                crate::profiles::run(action, format)
+            }
             Self::Plan {
                 file,
                 detailed_exitcode,
@@ -1004,7 +1021,7 @@ async fn export(remote: &Remote) -> Result<u8, Failure> {
             .map_err(|e| Failure::error(format!("cannot write YAML: {e}")))?;
         println!(
             "# The catalogue of {}, exported {}.\n# Secrets are never exported: give them as ${{VARIABLE}}, read from the environment.\n{yaml}",
-            remote.url,
+            remote.target()?.0,
             Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
     }

@@ -3,7 +3,8 @@
 //! a script (`docs/cli.md`).
 //!
 //! - The server is `--url` or `ROSETTA_URL` (default `http://127.0.0.1:8000`), the key
-//!   `--api-key` or `ROSETTA_API_KEY` (the variable is better: flags show in process lists).
+//!   `--api-key` or `ROSETTA_API_KEY` (the variable is better: flags show in process lists),
+//!   or both from a named profile (`--profile`, `rosetta profile set`).
 //! - Output is a table on a terminal and JSON otherwise; `-o table|json|yaml` chooses.
 //! - Destructive commands ask first, unless `--yes`; without a terminal to ask on, they refuse.
 //! - Errors are one line on standard error: the API's message and its failing fields.
@@ -17,6 +18,7 @@ mod catalogue;
 mod commands;
 mod edit;
 mod output;
+mod profiles;
 mod remote;
 mod watch;
 

@@ -24,25 +24,52 @@ pub enum Format {
 /// The server, the key and the output format.
 #[derive(Debug, Clone, Args)]
 pub struct Remote {
-    /// The Rosetta server.
-    #[arg(long, env = "ROSETTA_URL", default_value = DEFAULT_URL, global = true)]
-    pub url: String,
+    /// The Rosetta server [default: the profile's, else http://127.0.0.1:8000].
+    #[arg(long, env = "ROSETTA_URL", global = true)]
+    pub url: Option<String>,
     /// The API key, when the server has API_KEYS. Prefer the variable: flags show in process
     /// lists.
     #[arg(long, env = "ROSETTA_API_KEY", hide_env_values = true, global = true)]
     pub api_key: Option<String>,
+    /// A profile kept with `rosetta profile set`: its server and key, unless --url or
+    /// --api-key (or their variables) say otherwise.
+    #[arg(long, env = "ROSETTA_PROFILE", global = true)]
+    pub profile: Option<String>,
     /// The output format: a table on a terminal, JSON otherwise.
     #[arg(short, long, value_enum, global = true)]
     pub output: Option<Format>,
 }
 
 impl Remote {
+    /// The server and the key: the flags' (or their variables'), else the profile's, else
+    /// the default server without a key.
+    pub fn target(&self) -> Result<(String, Option<String>), Failure> {
+        let profile = self
+            .profile
+            .as_deref()
+            .map(crate::profiles::get)
+            .transpose()?;
+        let url = self
+            .url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| profile.as_ref().map(|p| p.url.clone()))
+            .unwrap_or_else(|| DEFAULT_URL.to_owned());
+        let key = self
+            .api_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .or_else(|| profile.and_then(|p| p.api_key));
+        Ok((url, key))
+    }
+
     /// A client of the server.
     pub fn client(&self) -> Result<Client, Failure> {
-        let client = Client::new(&self.url).map_err(Failure::from)?;
-        Ok(match &self.api_key {
-            Some(key) if !key.is_empty() => client.with_api_key(key.clone()),
-            _ => client,
+        let (url, key) = self.target()?;
+        let client = Client::new(&url).map_err(Failure::from)?;
+        Ok(match key {
+            Some(key) => client.with_api_key(key),
+            None => client,
         })
     }
 

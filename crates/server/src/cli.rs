@@ -25,6 +25,10 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; the client commands' options are the large variant"
+)]
 pub enum Command {
     /// Serve the REST API, run the WAL monitor and the data plane (applies pending migrations
     /// first).

@@ -1133,3 +1133,146 @@ async fn pipelines_watch_reads_again_and_computes_the_throughput() {
         1,
     );
 }
+
+/// Runs `rosetta args…` with only `env` to choose a server, a key or a profile, and `input`
+/// on its standard input.
+async fn rosetta_with(env: &[(&str, &str)], input: &str, args: &[&str]) -> Output {
+    use std::io::Write as _;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rosetta"));
+    command
+        .args(args)
+        .env_remove("ROSETTA_URL")
+        .env_remove("ROSETTA_API_KEY")
+        .env_remove("ROSETTA_PROFILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let input = input.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn profiles_keep_a_server_and_its_key_and_never_a_key_from_the_environment() {
+    let key = "profile-key-1234567890abcdef";
+    let app = spawn_app_with(&[("API_KEYS", key)]).await;
+    let dir = std::env::temp_dir().join(format!("rosetta-profiles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = dir.to_str().unwrap().to_owned();
+    let env = [("ROSETTA_CONFIG_DIR", config.as_str())];
+
+    let out = rosetta_with(
+        &env,
+        &format!("{key}\n"),
+        &[
+            "profile",
+            "set",
+            "staging",
+            "--url",
+            &app.address,
+            "--password-stdin",
+            "-o",
+            "table",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    let file = dir.join("profiles.yaml");
+    assert!(
+        stdout(&out).starts_with("saved profile staging in "),
+        "{}",
+        stdout(&out)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // A key in the environment (or a flag) is never what profile set keeps.
+    let with_key = [
+        ("ROSETTA_CONFIG_DIR", config.as_str()),
+        ("ROSETTA_API_KEY", "env-key-never-written"),
+    ];
+    exits(
+        &rosetta_with(
+            &with_key,
+            "",
+            &["profile", "set", "bare", "--url", "http://127.0.0.1:1"],
+        )
+        .await,
+        0,
+    );
+    let kept = std::fs::read_to_string(&file).unwrap();
+    assert!(!kept.contains("env-key-never-written"), "{kept}");
+    assert!(
+        kept.contains(key),
+        "the key given on standard input is kept: {kept}"
+    );
+
+    let out = rosetta_with(&env, "", &["profile", "list", "-o", "table"]).await;
+    exits(&out, 0);
+    assert!(!stdout(&out).contains(key), "{}", stdout(&out));
+    assert!(stdout(&out).contains("staging  "), "{}", stdout(&out));
+    assert!(stdout(&out).contains("stored"), "{}", stdout(&out));
+
+    // The profile's server and key, by flag or by variable.
+    let out = rosetta_with(
+        &env,
+        "",
+        &["sources", "list", "--profile", "staging", "-o", "json"],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(stdout(&out).trim(), "[]");
+    let by_variable = [
+        ("ROSETTA_CONFIG_DIR", config.as_str()),
+        ("ROSETTA_PROFILE", "staging"),
+    ];
+    exits(
+        &rosetta_with(&by_variable, "", &["health", "-o", "json"]).await,
+        0,
+    );
+    // --api-key wins over the profile's.
+    let out = rosetta_with(
+        &env,
+        "",
+        &[
+            "sources",
+            "list",
+            "--profile",
+            "staging",
+            "--api-key",
+            "wrong-key-0000000",
+        ],
+    )
+    .await;
+    exits(&out, 1);
+    let out = rosetta_with(&env, "", &["sources", "list", "--profile", "nope"]).await;
+    exits(&out, 2);
+    assert!(
+        stderr(&out).contains("no profile named \"nope\""),
+        "{}",
+        stderr(&out)
+    );
+    exits(
+        &rosetta_with(&env, "", &["profile", "remove", "staging"]).await,
+        0,
+    );
+    assert!(!std::fs::read_to_string(&file).unwrap().contains("staging"));
+    exits(
+        &rosetta_with(&env, "", &["profile", "remove", "staging"]).await,
+        2,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
