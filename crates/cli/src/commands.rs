@@ -613,21 +613,32 @@ fn destination_target(destination: &DestinationResponse) -> String {
 
 fn print_destination(format: Format, destination: &DestinationResponse) -> Result<(), Failure> {
     emit(format, destination, |d| {
-        let config = serde_json::to_value(&d.config).unwrap_or_default();
         let mut fields = vec![
             ("id", d.id.to_string()),
             ("name", d.name.clone()),
             ("type", spelled(&d.destination_type)),
         ];
-        if let Some(config) = config.as_object() {
-            for (key, value) in config {
-                let shown = match value {
-                    serde_json::Value::String(text) => text.clone(),
-                    serde_json::Value::Null => "-".to_owned(),
-                    other => other.to_string(),
-                };
-                fields.push((key.as_str(), shown));
-            }
+        // In the order the API documents them (a JSON object's order depends on serde_json's
+        // features).
+        match &d.config {
+            DestinationConfigResponse::Postgres(c) => fields.extend([
+                ("host", c.host.clone()),
+                ("port", c.port.to_string()),
+                ("database", c.database.clone()),
+                ("username", c.username.clone()),
+                ("schema", c.schema.clone()),
+            ]),
+            DestinationConfigResponse::Snowflake(c) => fields.extend([
+                ("account", c.account.clone()),
+                ("user", c.user.clone()),
+                ("database", c.database.clone()),
+                ("schema", c.schema.clone()),
+                ("role", or_dash(c.role.clone())),
+                ("warehouse", or_dash(c.warehouse.clone())),
+                ("host", or_dash(c.host.clone())),
+                ("private_key_path", or_dash(c.private_key_path.clone())),
+                ("mode", spelled(&c.mode)),
+            ]),
         }
         fields.push(("created", d.created_at.0.to_rfc3339()));
         fields.push(("updated", d.updated_at.0.to_rfc3339()));

@@ -1276,3 +1276,125 @@ async fn profiles_keep_a_server_and_its_key_and_never_a_key_from_the_environment
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn apply_stops_at_the_first_refusal_says_what_it_did_and_resumes() {
+    let app = spawn_app().await;
+    // The metadata database refuses pipelines named "refused" (as a failing server would).
+    crate::helpers::execute_sql(
+        &app,
+        "CREATE FUNCTION refuse_pipeline() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.name = 'refused' THEN RAISE EXCEPTION 'no'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER refuse_pipeline BEFORE INSERT ON pipelines
+         FOR EACH ROW EXECUTE FUNCTION refuse_pipeline();",
+    )
+    .await;
+    let yaml = CATALOGUE
+        .replace("name: orders-to-lake", "name: refused")
+        .replace("    status: PAUSE\n", "");
+    let path = catalogue_file("refused", &yaml);
+    let file = path.to_str().unwrap();
+    let out = rosetta(
+        &app.address,
+        &SECRETS,
+        &["apply", "-f", file, "--yes", "-o", "table"],
+    )
+    .await;
+    exits(&out, 1);
+    assert_eq!(
+        stdout(&out),
+        "created source orders\ncreated destination warehouse\ncreated destination lake\n\
+         created pipeline orders-to-dw\n"
+    );
+    // The plan (on standard error, before the question it would ask), then the error, in one
+    // line.
+    let error = stderr(&out);
+    assert!(error.starts_with("+ source orders\n"), "{error}");
+    assert!(
+        error.lines().last().unwrap().starts_with(
+            "rosetta: error: stopped at create pipeline refused after 4 of 5 change(s): "
+        ),
+        "{error}"
+    );
+    // What was done is there; applying again does only what is left.
+    crate::helpers::execute_sql(&app, "DROP TRIGGER refuse_pipeline ON pipelines").await;
+    let out = rosetta(&app.address, &SECRETS, &["plan", "-f", file, "-o", "table"]).await;
+    assert_eq!(
+        stdout(&out),
+        "+ pipeline refused\nPlan: 1 to create, 0 to change, 0 to delete.\n"
+    );
+    exits(
+        &rosetta(&app.address, &SECRETS, &["apply", "-f", file, "--yes"]).await,
+        0,
+    );
+    assert_eq!(
+        app.get("/api/v1/pipelines")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+/// `text` without its `created` and `updated` lines, which depend on when the test ran.
+fn timeless(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.starts_with("created ") && !line.starts_with("updated "))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn one_entry_prints_as_a_record() {
+    let app = spawn_app().await;
+    let pipeline = app.create_pipeline("shown").await;
+    let source = pipeline["source_id"].as_i64().unwrap();
+    let destination = pipeline["destination_id"].as_i64().unwrap();
+    let out = run(
+        &app,
+        &["sources", "get", &source.to_string(), "-o", "table"],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(
+        timeless(&stdout(&out)),
+        format!(
+            "id              {source}\nname            shown-src\nserver          db.example.com:5433\n\
+             database        shop\nrole            replicator\npublication     shop_pub\n\
+             replication id  3\ntls             prefer\n"
+        )
+    );
+    let out = run(
+        &app,
+        &[
+            "destinations",
+            "get",
+            &destination.to_string(),
+            "-o",
+            "table",
+        ],
+    )
+    .await;
+    exits(&out, 0);
+    assert_eq!(
+        timeless(&stdout(&out)),
+        format!(
+            "id        {destination}\nname      shown-dst\ntype      POSTGRES\n\
+             host      warehouse.example.com\nport      5432\ndatabase  dw\nusername  loader\n\
+             schema    public\n"
+        )
+    );
+    let id = pipeline["id"].as_i64().unwrap();
+    let out = run(&app, &["pipelines", "get", &id.to_string(), "-o", "table"]).await;
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "id               {id}\nname             shown\nsource           shown-src ({source})\n\
+             destination      shown-dst ({destination})\nasked to         START\n\
+             state            RUNNING\nphase            -\nlag              -\n\
+             rows copied      0\nchanges applied  0\nconfirmed lsn    -\nlast error       -\n"
+        )
+    );
+}
