@@ -127,3 +127,32 @@ impl From<Error> for Failure {
         Self::error(message)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rosetta_api_types::error::ErrorBody;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_validation_error_prints_the_apis_message_and_each_failing_field() {
+        let error = Error::Api {
+            status: 422,
+            body: Box::new(ErrorBody {
+                error: "ValidationError".to_owned(),
+                message: "Request validation failed".to_owned(),
+                details: json!([
+                    {"loc": ["body", "pg_port"], "msg": "must be at most 65535", "type": "less_than_equal"},
+                    {"loc": ["body", "name"], "msg": "is required", "type": "missing"}
+                ]),
+            }),
+        };
+        let failure = Failure::from(error);
+        assert_eq!(
+            failure.message,
+            "Request validation failed (body.pg_port: must be at most 65535; body.name: is required)"
+        );
+        assert_eq!(failure.code, exit::ERROR);
+    }
+}

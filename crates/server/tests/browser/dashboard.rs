@@ -192,6 +192,34 @@ async fn a_person_signs_in_builds_a_pipeline_and_watches_it_live() {
         .await;
     browser.screenshot("pipeline-charts").await;
 
+    // The same pipeline from the command line, against this real `rosetta serve`: streaming,
+    // with the 1,500 changes and rows it applied, and in the exported catalogue.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rosetta"))
+            .args(args)
+            .env("ROSETTA_URL", serve.url(""))
+            .env("ROSETTA_API_KEY", KEY)
+            .env_remove("ROSETTA_PROFILE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "rosetta {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli(&["pipelines", "get", &id, "-o", "json"])).unwrap();
+    assert_eq!(shown["pipeline_metadata"]["phase"], "streaming");
+    assert_eq!(shown["pipeline_metadata"]["rows_copied"], 500);
+    assert_eq!(shown["pipeline_metadata"]["changes_applied"], 1000);
+    let exported = cli(&["export"]);
+    assert!(
+        exported.contains("- name: orders-to-dw\n  source: shop\n  destination: warehouse\n"),
+        "{exported}"
+    );
+
     // Pause from the list: the row changes in place, the page is not reloaded.
     browser.goto(&serve.url("/pipelines")).await;
     browser.run(MARK, json!([])).await;
