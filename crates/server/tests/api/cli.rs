@@ -1398,3 +1398,119 @@ async fn one_entry_prints_as_a_record() {
         )
     );
 }
+
+#[tokio::test]
+async fn password_prompt_asks_on_the_terminal() {
+    // `script` (util-linux) gives the command a terminal, and types the secret into it.
+    let dir = std::env::temp_dir().join(format!("rosetta-prompt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let command = format!(
+        "{} profile set prompted --url http://127.0.0.1:1 --password-prompt -o table",
+        env!("CARGO_BIN_EXE_rosetta")
+    );
+    let config = dir.to_str().unwrap().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("ROSETTA_CONFIG_DIR", &config)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"prompted-key-4321\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    exits(&out, 0);
+    assert!(stdout(&out).contains("API key: "), "{}", stdout(&out));
+    let kept = std::fs::read_to_string(dir.join("profiles.yaml")).unwrap();
+    assert!(kept.contains("api_key: prompted-key-4321"), "{kept}");
+    // Without a terminal, the prompt is refused and says what to use instead.
+    let out = rosetta_with(
+        &[("ROSETTA_CONFIG_DIR", dir.to_str().unwrap())],
+        "",
+        &[
+            "profile",
+            "set",
+            "x",
+            "--url",
+            "http://127.0.0.1:1",
+            "--password-prompt",
+        ],
+    )
+    .await;
+    exits(&out, 2);
+    assert!(
+        stderr(&out).contains("--password-stdin"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `rosetta args…` on a terminal of its own (`script`), typing `typed` into it.
+async fn on_a_terminal(url: &str, args: &[&str], typed: &str) -> Output {
+    use std::io::Write as _;
+    let command = std::iter::once(env!("CARGO_BIN_EXE_rosetta").to_owned())
+        .chain(args.iter().map(|a| (*a).to_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (url, typed) = (url.to_owned(), typed.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("ROSETTA_URL", url)
+            .env_remove("ROSETTA_API_KEY")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(typed.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn on_a_terminal_a_delete_asks_and_only_yes_deletes() {
+    let app = spawn_app().await;
+    let pipeline = app.create_pipeline("asked").await;
+    let id = pipeline["id"].as_i64().unwrap().to_string();
+    let out = on_a_terminal(&app.address, &["pipelines", "delete", &id], "n\n").await;
+    exits(&out, 1);
+    assert!(
+        stdout(&out).contains("Delete pipeline asked"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("[y/N]"), "{}", stdout(&out));
+    app.get(&format!("/api/v1/pipelines/{id}"))
+        .await
+        .expect(200);
+    let out = on_a_terminal(&app.address, &["pipelines", "delete", &id], "y\n").await;
+    exits(&out, 0);
+    // On a terminal, a table.
+    assert!(
+        stdout(&out).contains(&format!("deleted pipeline asked ({id})")),
+        "{}",
+        stdout(&out)
+    );
+    app.get(&format!("/api/v1/pipelines/{id}"))
+        .await
+        .expect(404);
+}
