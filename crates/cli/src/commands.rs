@@ -164,6 +164,21 @@ impl Confirm {
             Err(Failure::error("not confirmed; nothing was changed"))
         }
     }
+    /// Asks before deleting the `kind` `name` (`id`), and its pipelines too with `cascade`;
+    /// the delete mode to ask the API for.
+    fn delete(self, kind: &str, name: &str, id: i64, cascade: bool) -> Result<DeleteMode, Failure> {
+        let also = if cascade {
+            " and the pipelines that use it"
+        } else {
+            ""
+        };
+        self.granted(&format!("Delete {kind} {name} ({id}){also}?"))?;
+        Ok(if cascade {
+            DeleteMode::Cascade
+        } else {
+            DeleteMode::Restrict
+        })
+    }
 }
 
 /// What to do with sources.
@@ -547,17 +562,7 @@ async fn sources(action: SourceAction, remote: &Remote) -> Result<u8, Failure> {
         } => {
             let id = SourceId::new(id_of(id, "source")?);
             let source = client.source(id).await?;
-            let also = if cascade {
-                " and the pipelines that use it"
-            } else {
-                ""
-            };
-            confirm.granted(&format!("Delete source {} ({id}){also}?", source.name))?;
-            let mode = if cascade {
-                DeleteMode::Cascade
-            } else {
-                DeleteMode::Restrict
-            };
+            let mode = confirm.delete("source", &source.name, id.get(), cascade)?;
             client.delete_source(id, mode).await?;
             deleted(format, "source", id.get(), &source.name)?;
         }
@@ -706,20 +711,7 @@ async fn destinations(action: DestinationAction, remote: &Remote) -> Result<u8, 
         } => {
             let id = DestinationId::new(id_of(id, "destination")?);
             let destination = client.destination(id).await?;
-            let also = if cascade {
-                " and the pipelines that use it"
-            } else {
-                ""
-            };
-            confirm.granted(&format!(
-                "Delete destination {} ({id}){also}?",
-                destination.name
-            ))?;
-            let mode = if cascade {
-                DeleteMode::Cascade
-            } else {
-                DeleteMode::Restrict
-            };
+            let mode = confirm.delete("destination", &destination.name, id.get(), cascade)?;
             client.delete_destination(id, mode).await?;
             deleted(format, "destination", id.get(), &destination.name)?;
         }
@@ -1086,7 +1078,8 @@ async fn apply(
 ) -> Result<u8, Failure> {
     let file = read_file(path)?;
     let client = remote.client()?;
-    let changes = catalogue::plan(&file, &Current::read(&client).await?, update_secrets)?;
+    let current = Current::read(&client).await?;
+    let changes = catalogue::plan(&file, &current, update_secrets)?;
     let format = remote.format();
     if changes.is_empty() {
         emit(format, &changes, |_| "No changes.".to_owned())?;
@@ -1095,7 +1088,7 @@ async fn apply(
     eprintln!("{}", summary(&changes));
     confirm.granted(&format!("Apply these {} change(s)?", changes.len()))?;
     let mut done = Vec::new();
-    let result = catalogue::apply(&client, &changes, &mut |line| {
+    let result = catalogue::apply(&client, &current, &changes, &mut |line| {
         if format == Format::Table {
             println!("{line}");
         }

@@ -450,15 +450,15 @@ pub(crate) fn source_update(
     (update, fields)
 }
 
-/// Carries out `changes` in order, saying each as it is done; stops at the first refusal,
+/// Carries out `changes`, planned from `current`, in order, saying each as it is done; stops at the first refusal,
 /// saying what was done before it.
 pub async fn apply(
     client: &Client,
+    current: &Current,
     changes: &[Change],
     say: &mut dyn FnMut(String),
 ) -> Result<(), Failure> {
-    // Ids of what exists by name, as the changes create them.
-    let current = Current::read(client).await?;
+    // Ids of what exists by name (as planned from `current`), as the changes create them.
     let mut sources: BTreeMap<String, SourceId> = current
         .sources
         .iter()

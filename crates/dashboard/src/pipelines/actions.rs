@@ -6,7 +6,6 @@ use actix_web::web::{self, Data};
 use actix_web::HttpRequest;
 use maud::html;
 use rosetta_app::Rosetta;
-use rosetta_domain::PipelineStatus;
 
 use super::pipeline_id;
 use crate::error::{PageError, PageResult};
@@ -32,17 +31,12 @@ pub(super) async fn lifecycle(
 ) -> PageResult {
     let (id, action) = path.into_inner();
     let id = pipeline_id(&id)?;
-    let status = match action.as_str() {
-        "start" => PipelineStatus::Start,
-        "pause" => PipelineStatus::Pause,
-        "refresh" => PipelineStatus::Refresh,
-        _ => return Err(PageError::Internal),
-    };
     viewer.check(&req, &form)?;
-    match status {
-        PipelineStatus::Start => rosetta.start_pipeline(id).await?,
-        PipelineStatus::Pause => rosetta.pause_pipeline(id).await?,
-        PipelineStatus::Refresh => rosetta.refresh_pipeline(id).await?,
+    match action.as_str() {
+        "start" => rosetta.start_pipeline(id).await?,
+        "pause" => rosetta.pause_pipeline(id).await?,
+        "refresh" => rosetta.refresh_pipeline(id).await?,
+        _ => return Err(PageError::Internal),
     };
     Ok(layout::redirect(&back(&form, id)))
 }

@@ -7,23 +7,15 @@ use std::time::Duration;
 use diesel_async::RunQueryDsl;
 use serde_json::Value;
 
-use crate::helpers::{local_source_body, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{local_source_body, spawn_app, spawn_app_with, stored_secret, TestApp};
 
 /// Runs `rosetta args…` against `url` with `env` (and nothing of the test's environment that
-/// would choose a server or a key), off the test's runtime so that the server keeps serving.
+/// would choose a server, a key or a profile), off the test's runtime so that the server keeps
+/// serving.
 async fn rosetta(url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rosetta"));
-    command
-        .args(args)
-        .env("ROSETTA_URL", url)
-        .env_remove("ROSETTA_API_KEY")
-        .stdin(std::process::Stdio::null());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
+    let mut with_url = vec![("ROSETTA_URL", url)];
+    with_url.extend_from_slice(env);
+    rosetta_with(&with_url, "", args).await
 }
 
 fn stdout(out: &Output) -> String {
@@ -344,6 +336,12 @@ async fn wal_verdict(thresholds: &[(&str, &str)], name: &str) -> (String, Option
     let app = spawn_app_with(&settings).await;
     // A slot that reserves WAL at once, inactive, and some WAL written after it.
     let slot = format!("rosetta_cli_{name}_{}", std::process::id());
+    // Dropped however the test ends: a slot left behind would hold back the server's WAL for
+    // every later test (and fill its disk).
+    let _dropped = SlotGuard {
+        url: app.db.url().to_owned(),
+        slot: slot.clone(),
+    };
     let mut conn = app.db.pool().get().await.unwrap();
     for sql in [
         format!("SELECT pg_create_physical_replication_slot('{slot}', true)"),
@@ -367,12 +365,42 @@ async fn wal_verdict(thresholds: &[(&str, &str)], name: &str) -> (String, Option
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    diesel::sql_query(format!("SELECT pg_drop_replication_slot('{slot}')"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
     assert!(stdout(&out).contains(&slot), "{}", stdout(&out));
     (stdout(&out), out.status.code())
+}
+
+/// Drops a replication slot when dropped (on a thread and runtime of its own: drop cannot
+/// await).
+struct SlotGuard {
+    url: String,
+    slot: String,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let (url, slot) = (self.url.clone(), self.slot.clone());
+        let dropped = std::thread::spawn(move || {
+            use diesel_async::{AsyncConnection, AsyncPgConnection};
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut conn = AsyncPgConnection::establish(&url).await.ok()?;
+                diesel::sql_query(format!(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                     WHERE slot_name = '{slot}'"
+                ))
+                .execute(&mut conn)
+                .await
+                .ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("could not drop the replication slot {}", self.slot);
+        }
+    }
 }
 
 #[tokio::test]
@@ -518,23 +546,8 @@ async fn apply_creates_in_order_twice_changes_nothing_and_plan_then_is_empty() {
     let stored = app.get("/api/v1/sources").await.json()[0]["id"]
         .as_i64()
         .unwrap();
-    let mut conn = app.db.pool().get().await.unwrap();
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        value: String,
-    }
-    let rows: Vec<Row> = diesel::sql_query(format!(
-        "SELECT pg_password AS value FROM sources WHERE id = {stored}"
-    ))
-    .load(&mut conn)
-    .await
-    .unwrap();
     assert_eq!(
-        crate::helpers::open_stored_secret(
-            &rows[0].value,
-            rosetta_metadata_store::SecretField::source_password(stored)
-        ),
+        stored_secret(&app, "sources", "pg_password", stored).await,
         "cli-orders-pw"
     );
 
@@ -734,59 +747,9 @@ async fn shell_completions_complete_the_client_commands() {
     );
 }
 
-/// Runs `rosetta args…` with `input` on its standard input.
+/// Runs `rosetta args…` against `url` with `input` on its standard input.
 async fn rosetta_fed(url: &str, input: &str, args: &[&str]) -> Output {
-    use std::io::Write as _;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_rosetta"));
-    command
-        .args(args)
-        .env("ROSETTA_URL", url)
-        .env_remove("ROSETTA_API_KEY")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let input = input.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut child = command.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-/// The secret stored in `column` of row `id` of `table`, opened.
-async fn stored_secret(
-    app: &TestApp,
-    table: &'static str,
-    column: &'static str,
-    id: i64,
-) -> String {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        value: String,
-    }
-    let select = match column {
-        "pg_password" => "pg_password".to_owned(),
-        field => format!("config->>'{}'", field.trim_start_matches("config.")),
-    };
-    let mut conn = app.db.pool().get().await.unwrap();
-    let rows: Vec<Row> = diesel::sql_query(format!(
-        "SELECT {select} AS value FROM {table} WHERE id = {id}"
-    ))
-    .load(&mut conn)
-    .await
-    .unwrap();
-    crate::helpers::open_stored_secret(
-        &rows[0].value,
-        rosetta_metadata_store::SecretField::new(table, id, column),
-    )
+    rosetta_with(&[("ROSETTA_URL", url)], input, args).await
 }
 
 #[tokio::test]

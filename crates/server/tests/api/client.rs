@@ -11,7 +11,7 @@ use rosetta_domain::{
     WalMetricQuery,
 };
 
-use crate::helpers::{execute_sql, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{execute_sql, spawn_app, spawn_app_with, stored_secret, TestApp};
 
 fn text(value: &str) -> Text {
     Text::parse(value).unwrap()
@@ -50,24 +50,6 @@ fn client(app: &TestApp) -> Client {
     Client::new(&app.address).unwrap()
 }
 
-/// The secret stored for `sql`'s row, opened.
-async fn stored_secret(
-    app: &TestApp,
-    sql: &str,
-    field: rosetta_metadata_store::SecretField,
-) -> String {
-    use diesel::sql_types::Text as SqlText;
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = SqlText)]
-        value: String,
-    }
-    let mut conn = AsyncPgConnection::establish(app.db.url()).await.unwrap();
-    let rows: Vec<Row> = diesel::sql_query(sql).load(&mut conn).await.unwrap();
-    crate::helpers::open_stored_secret(&rows[0].value, field)
-}
-
 #[tokio::test]
 async fn the_catalogue_is_built_read_changed_and_emptied_through_the_client() {
     let app = spawn_app().await;
@@ -93,12 +75,7 @@ async fn the_catalogue_is_built_read_changed_and_emptied_through_the_client() {
         ("orders-eu", 6432)
     );
     // The password was left out of the update: the stored one is kept.
-    let password = stored_secret(
-        &app,
-        &format!("SELECT pg_password AS value FROM sources WHERE id = {source_id}"),
-        rosetta_metadata_store::SecretField::source_password(source.id),
-    )
-    .await;
+    let password = stored_secret(&app, "sources", "pg_password", source.id).await;
     assert_eq!(password, "client-src-pw");
     assert_eq!(client.source(source_id).await.unwrap().name, "orders-eu");
     assert_eq!(
@@ -151,12 +128,7 @@ async fn the_catalogue_is_built_read_changed_and_emptied_through_the_client() {
         serde_json::to_value(&moved.config).unwrap()["schema"],
         "cdc"
     );
-    let password = stored_secret(
-        &app,
-        &format!("SELECT config->>'password' AS value FROM destinations WHERE id = {warehouse_id}"),
-        rosetta_metadata_store::SecretField::new("destinations", warehouse.id, "config.password"),
-    )
-    .await;
+    let password = stored_secret(&app, "destinations", "config.password", warehouse.id).await;
     assert_eq!(
         password, "client-dst-pw",
         "an update without the secret keeps it"

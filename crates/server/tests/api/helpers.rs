@@ -340,3 +340,34 @@ pub fn local_source_body(app: &TestApp, name: &str) -> Value {
         "ssl_mode": "disable"
     })
 }
+
+/// The secret stored in `column` (`pg_password`, or `config.<field>` of a destination) of row
+/// `id` of `table`, read from the raw table and opened.
+pub async fn stored_secret(
+    app: &TestApp,
+    table: &'static str,
+    column: &'static str,
+    id: i64,
+) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let select = match column {
+        "pg_password" => "pg_password".to_owned(),
+        field => format!("config->>'{}'", field.trim_start_matches("config.")),
+    };
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db.pool().get().await.unwrap();
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT {select} AS value FROM {table} WHERE id = {id}"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    open_stored_secret(
+        &rows[0].value,
+        rosetta_metadata_store::SecretField::new(table, id, column),
+    )
+}
